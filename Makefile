@@ -1,0 +1,35 @@
+# Two entry points: `make run` (service with demo data on SQLite) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test lint bench install-service install-test install-bench
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+install-service: $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[service]'
+
+install-test: $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[test]'
+
+install-bench: $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[test,bench]'
+
+run: install-service
+	$(VENV)/bin/hrv-service demo
+
+test: install-test
+	$(PY) -m pytest -n 2 --dist loadfile
+	$(VENV)/bin/ruff check hrv app tests benchmarks
+	$(VENV)/bin/mypy
+
+lint: install-test
+	$(VENV)/bin/ruff check hrv app tests benchmarks
+	$(VENV)/bin/mypy
+
+bench: install-bench
+	$(PY) -m benchmarks.run_all

@@ -1,0 +1,50 @@
+"""hrv: heart-rate-variability analysis from beat intervals, ECG and PPG.
+
+The public API is listed in ``__all__``; everything else is internal.
+"""
+
+from hrv._version import __version__
+from hrv.config import AnalysisConfig
+from hrv.errors import (
+    ConfigError,
+    FormatError,
+    HRVError,
+    InsufficientDataError,
+    InvalidInputError,
+    UnsupportedFormatError,
+)
+from hrv.types import (
+    Analysis,
+    BeatDetection,
+    Beats,
+    Grade,
+    Intervals,
+    Metrics,
+    Quality,
+    QualityWarning,
+    Respiration,
+    Signal,
+    SignalKind,
+)
+
+__all__ = [
+    "Analysis",
+    "AnalysisConfig",
+    "BeatDetection",
+    "Beats",
+    "ConfigError",
+    "FormatError",
+    "Grade",
+    "HRVError",
+    "InsufficientDataError",
+    "Intervals",
+    "InvalidInputError",
+    "Metrics",
+    "Quality",
+    "QualityWarning",
+    "Respiration",
+    "Signal",
+    "SignalKind",
+    "UnsupportedFormatError",
+    "__version__",
+]

@@ -1,0 +1,368 @@
+"""Frozen, validated analysis configuration.
+
+Every parameter that changes a number lives here; :meth:`AnalysisConfig.to_dict` is what
+goes into each result's provenance, and :meth:`AnalysisConfig.from_dict` rebuilds the
+same configuration from it, so a stored result can be reproduced exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from hrv.errors import ConfigError
+
+__all__ = [
+    "AnalysisConfig",
+    "ArtifactConfig",
+    "Bands",
+    "DetectionConfig",
+    "Detrend",
+    "EcgDetector",
+    "Interpolation",
+    "IntervalConfig",
+    "IntervalUnit",
+    "PpgDetector",
+    "PpgFiducial",
+    "QualityConfig",
+    "RespirationConfig",
+    "SpectrumConfig",
+    "SpectrumMethod",
+]
+
+
+class _Choice(enum.StrEnum):
+    """String enum whose lookup failure lists the valid choices."""
+
+    @classmethod
+    def parse(cls, value: object) -> _Choice:
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).lower())
+        except ValueError:
+            valid = ", ".join(repr(m.value) for m in cls)
+            raise ConfigError(
+                f"unknown {cls.__name__} {value!r}; valid choices are {valid}"
+            ) from None
+
+
+class IntervalUnit(_Choice):
+    """Unit of beat-to-beat intervals given by a caller.
+
+    ``AUTO`` applies the documented rule of :func:`hrv.intervals.detect_unit`.
+    """
+
+    AUTO = "auto"
+    MS = "ms"
+    S = "s"
+    POLAR_1024 = "1/1024s"
+
+
+class SpectrumMethod(_Choice):
+    WELCH = "welch"
+    LOMB = "lomb"
+
+
+class Interpolation(_Choice):
+    CUBIC = "cubic"
+    LINEAR = "linear"
+
+
+class Detrend(_Choice):
+    NONE = "none"
+    CONSTANT = "constant"
+    LINEAR = "linear"
+
+
+class EcgDetector(_Choice):
+    """ECG R-peak detectors; ``DEFAULT`` is the library's own recommended detector."""
+
+    DEFAULT = "default"
+
+
+class PpgDetector(_Choice):
+    DEFAULT = "default"
+
+
+class PpgFiducial(_Choice):
+    """Which point of each pulse marks the beat time."""
+
+    MAX_SLOPE = "max_slope"
+    PEAK = "peak"
+    ONSET = "onset"
+
+
+_C = TypeVar("_C")
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(message)
+
+
+def _finite_positive(name: str, value: float) -> None:
+    _check(
+        isinstance(value, int | float) and math.isfinite(value) and value > 0,
+        f"{name} must be a finite positive number, got {value!r}",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class IntervalConfig:
+    """How raw interval input is interpreted.
+
+    Parameters
+    ----------
+    unit : IntervalUnit
+        Unit of the values passed to :func:`hrv.analyze_intervals`.
+    gap_threshold_ms : float
+        An interval longer than this is treated as a gap in the recording (lost
+        connection, removed segment): it is dropped, and no successive difference is
+        taken across it. It is never split into invented beats.
+    """
+
+    unit: IntervalUnit = IntervalUnit.AUTO
+    gap_threshold_ms: float = 3000.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unit", IntervalUnit.parse(self.unit))
+        _finite_positive("gap_threshold_ms", self.gap_threshold_ms)
+
+
+@dataclasses.dataclass(frozen=True)
+class ArtifactConfig:
+    """Interval classification and correction after Lipponen & Tarvainen (2019).
+
+    Parameters
+    ----------
+    enabled : bool
+        Whether to classify and correct intervals at all.
+    alpha : float
+        Threshold scale: the time-varying thresholds are ``alpha`` times the
+        quartile deviation of the series over ``window_beats`` beats (5.2 in the paper).
+    window_beats : int
+        Beats over which the quartile deviation is estimated (91 in the paper).
+    median_window : int
+        Beats of the local median used to judge long/short intervals (11 in the paper).
+    c1, c2 : float
+        Slope and offset of the ectopic decision boundary (0.13 and 0.17 in the paper).
+    min_nn_ms, max_nn_ms : float
+        Physiological limits applied after correction as a sanity net.
+    max_corrected_pct : float
+        Above this share of corrected beats, frequency-domain values are not reported
+        (the PhysioNet HRV toolbox uses 15 %).
+    """
+
+    enabled: bool = True
+    alpha: float = 5.2
+    window_beats: int = 91
+    median_window: int = 11
+    c1: float = 0.13
+    c2: float = 0.17
+    min_nn_ms: float = 300.0
+    max_nn_ms: float = 2000.0
+    max_corrected_pct: float = 15.0
+
+    def __post_init__(self) -> None:
+        _finite_positive("alpha", self.alpha)
+        _check(self.window_beats >= 5, "window_beats must be at least 5")
+        _check(self.median_window >= 3, "median_window must be at least 3")
+        _check(0 < self.min_nn_ms < self.max_nn_ms, "need 0 < min_nn_ms < max_nn_ms")
+        _check(0 <= self.max_corrected_pct <= 100, "max_corrected_pct must be in [0, 100]")
+
+
+@dataclasses.dataclass(frozen=True)
+class Bands:
+    """Frequency bands in Hz (Task Force of ESC/NASPE 1996)."""
+
+    vlf_hz: tuple[float, float] = (0.0033, 0.04)
+    lf_hz: tuple[float, float] = (0.04, 0.15)
+    hf_hz: tuple[float, float] = (0.15, 0.40)
+
+    def __post_init__(self) -> None:
+        for name in ("vlf_hz", "lf_hz", "hf_hz"):
+            lo, hi = getattr(self, name)
+            object.__setattr__(self, name, (float(lo), float(hi)))
+            _check(0 <= lo < hi, f"{name} must satisfy 0 <= low < high, got {(lo, hi)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectrumConfig:
+    """Power spectrum of the NN series.
+
+    Parameters
+    ----------
+    method : SpectrumMethod
+        ``WELCH`` (default) on the NN series resampled at ``resample_hz``, or ``LOMB``
+        (Lomb–Scargle on the uneven series, no interpolation).
+    resample_hz : float
+        Rate of the evenly resampled NN series for Welch (4 Hz).
+    interpolation : Interpolation
+        Resampling method (cubic spline by default).
+    detrend : Detrend
+        Detrending of each Welch segment (linear by default).
+    segment_s : float
+        Welch segment length in seconds (shortened to the data when shorter).
+    overlap : float
+        Fraction of overlap between Welch segments.
+    window : str
+        Taper applied to each segment (a name accepted by ``scipy.signal.get_window``).
+    hf_min_s, lf_min_s, vlf_min_s : float
+        Minimum durations for reporting HF, LF and VLF power.
+    """
+
+    method: SpectrumMethod = SpectrumMethod.WELCH
+    resample_hz: float = 4.0
+    interpolation: Interpolation = Interpolation.CUBIC
+    detrend: Detrend = Detrend.LINEAR
+    segment_s: float = 256.0
+    overlap: float = 0.5
+    window: str = "hann"
+    hf_min_s: float = 60.0
+    lf_min_s: float = 120.0
+    vlf_min_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", SpectrumMethod.parse(self.method))
+        object.__setattr__(self, "interpolation", Interpolation.parse(self.interpolation))
+        object.__setattr__(self, "detrend", Detrend.parse(self.detrend))
+        _finite_positive("resample_hz", self.resample_hz)
+        _check(self.resample_hz <= 100, "resample_hz above 100 Hz is not useful")
+        _finite_positive("segment_s", self.segment_s)
+        _check(0 <= self.overlap < 1, "overlap must be in [0, 1)")
+        for name in ("hf_min_s", "lf_min_s", "vlf_min_s"):
+            _finite_positive(name, getattr(self, name))
+
+
+@dataclasses.dataclass(frozen=True)
+class RespirationConfig:
+    """Breathing-rate limits within which HF power reflects respiratory sinus arrhythmia."""
+
+    hf_valid_min_bpm: float = 9.0
+    hf_valid_max_bpm: float = 24.0
+
+    def __post_init__(self) -> None:
+        _check(
+            0 < self.hf_valid_min_bpm < self.hf_valid_max_bpm,
+            "need 0 < hf_valid_min_bpm < hf_valid_max_bpm",
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class DetectionConfig:
+    """Beat detection from raw ECG or PPG."""
+
+    ecg_detector: EcgDetector = EcgDetector.DEFAULT
+    ppg_detector: PpgDetector = PpgDetector.DEFAULT
+    ppg_fiducial: PpgFiducial = PpgFiducial.MAX_SLOPE
+    powerline_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ecg_detector", EcgDetector.parse(self.ecg_detector))
+        object.__setattr__(self, "ppg_detector", PpgDetector.parse(self.ppg_detector))
+        object.__setattr__(self, "ppg_fiducial", PpgFiducial.parse(self.ppg_fiducial))
+        if self.powerline_hz is not None:
+            _check(self.powerline_hz in (50, 60), "powerline_hz must be 50, 60 or None")
+
+
+@dataclasses.dataclass(frozen=True)
+class QualityConfig:
+    """Waveform quality windows and grading thresholds."""
+
+    window_s: float = 10.0
+    min_usable_s: float = 60.0
+    good_max_corrected_pct: float = 2.0
+    fair_max_corrected_pct: float = 5.0
+    poor_max_corrected_pct: float = 15.0
+
+    def __post_init__(self) -> None:
+        _finite_positive("window_s", self.window_s)
+        _finite_positive("min_usable_s", self.min_usable_s)
+        _check(
+            0 <= self.good_max_corrected_pct
+            <= self.fair_max_corrected_pct
+            <= self.poor_max_corrected_pct,
+            "corrected-share thresholds must be ordered good <= fair <= poor",
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalysisConfig:
+    """Everything that changes a number in an :class:`hrv.Analysis`.
+
+    Examples
+    --------
+    >>> from hrv import AnalysisConfig
+    >>> cfg = AnalysisConfig.from_dict({"spectrum": {"method": "lomb"}})
+    >>> cfg.spectrum.method.value
+    'lomb'
+    """
+
+    intervals: IntervalConfig = dataclasses.field(default_factory=IntervalConfig)
+    artifacts: ArtifactConfig = dataclasses.field(default_factory=ArtifactConfig)
+    spectrum: SpectrumConfig = dataclasses.field(default_factory=SpectrumConfig)
+    bands: Bands = dataclasses.field(default_factory=Bands)
+    respiration: RespirationConfig = dataclasses.field(default_factory=RespirationConfig)
+    detection: DetectionConfig = dataclasses.field(default_factory=DetectionConfig)
+    quality: QualityConfig = dataclasses.field(default_factory=QualityConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dictionary of every parameter (enums as their values)."""
+        return _to_plain(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> AnalysisConfig:
+        """Build a configuration from a (possibly partial) nested dictionary.
+
+        Unknown sections or keys raise :class:`hrv.errors.ConfigError` naming the valid ones.
+        """
+        if not data:
+            return cls()
+        if not isinstance(data, Mapping):
+            raise ConfigError("configuration must be a mapping of sections")
+        kwargs: dict[str, Any] = {}
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for section, values in data.items():
+            if section not in fields:
+                raise ConfigError(
+                    f"unknown configuration section {section!r}; "
+                    f"valid sections are {', '.join(sorted(fields))}"
+                )
+            section_cls = type(getattr(cls(), section))
+            kwargs[section] = _build(section_cls, values, section)
+        return cls(**kwargs)
+
+    def replace(self, **sections: Any) -> AnalysisConfig:
+        """Return a copy with whole sections replaced."""
+        return dataclasses.replace(self, **sections)
+
+
+def _build(section_cls: type[_C], values: Any, section: str) -> _C:
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"configuration section {section!r} must be a mapping")
+    names = {f.name for f in dataclasses.fields(section_cls)}  # type: ignore[arg-type]
+    unknown = set(values) - names
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(sorted(map(repr, unknown)))} in section {section!r}; "
+            f"valid keys are {', '.join(sorted(names))}"
+        )
+    clean = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    try:
+        return section_cls(**clean)
+    except TypeError as exc:
+        raise ConfigError(f"invalid value in section {section!r}: {exc}") from None
+
+
+def _to_plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _to_plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, tuple | list):
+        return [_to_plain(v) for v in obj]
+    return obj

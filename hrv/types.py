@@ -1,0 +1,342 @@
+"""Data and result types of :mod:`hrv`: frozen dataclasses with units in every name."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "Analysis",
+    "BeatDetection",
+    "Beats",
+    "ExcludedWindow",
+    "Grade",
+    "Intervals",
+    "Metrics",
+    "Quality",
+    "QualityWarning",
+    "Respiration",
+    "Signal",
+    "SignalKind",
+]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class SignalKind(enum.StrEnum):
+    ECG = "ecg"
+    PPG = "ppg"
+    RR = "rr"
+
+
+class Grade(enum.StrEnum):
+    """Overall data-quality grade of a recording, from best to worst."""
+
+    GOOD = "good"
+    FAIR = "fair"
+    POOR = "poor"
+    UNUSABLE = "unusable"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Signal:
+    """A uniformly sampled waveform.
+
+    Attributes
+    ----------
+    samples : ndarray, shape (n,)
+        Signal values (any linear unit; amplitude units do not affect beat timing).
+    fs_hz : float
+        Sampling rate in Hz.
+    kind : SignalKind
+        ``ECG`` or ``PPG``.
+    unit : str or None
+        Amplitude unit as declared by the source (``"mV"``, ``"uV"``, ...), informative only.
+    """
+
+    samples: FloatArray
+    fs_hz: float
+    kind: SignalKind
+    unit: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.fs_hz
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Intervals:
+    """A beat-to-beat interval series with explicit gaps.
+
+    Attributes
+    ----------
+    rr_ms : ndarray, shape (n,)
+        Interval lengths in milliseconds; every entry is a real interval between two
+        beats (an interval that spans a gap in the recording is not stored).
+    t_s : ndarray, shape (n,)
+        Time in seconds of the beat that ends each interval.
+    gap_before : ndarray of bool, shape (n,)
+        ``True`` where the interval does not directly follow the previous one (a gap or
+        a dropped interval lies between them). Successive differences are never taken
+        across such a boundary. ``gap_before[0]`` is ``True`` by convention.
+    """
+
+    rr_ms: FloatArray
+    t_s: FloatArray
+    gap_before: BoolArray
+
+    def __post_init__(self) -> None:
+        n = len(self.rr_ms)
+        if len(self.t_s) != n or len(self.gap_before) != n:
+            raise ValueError("rr_ms, t_s and gap_before must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.rr_ms)
+
+    @property
+    def successive_diffs_ms(self) -> FloatArray:
+        """Differences between adjacent intervals, excluding pairs split by a gap."""
+        if len(self.rr_ms) < 2:
+            return np.empty(0)
+        d = np.diff(self.rr_ms)
+        return d[~self.gap_before[1:]]
+
+    @property
+    def n_gaps(self) -> int:
+        return int(np.count_nonzero(self.gap_before[1:])) if len(self.gap_before) else 0
+
+    @classmethod
+    def contiguous(cls, rr_ms: npt.ArrayLike, t0_s: float = 0.0) -> Intervals:
+        """Intervals with no gaps; beat times are the cumulative sum from ``t0_s``."""
+        rr = np.asarray(rr_ms, dtype=np.float64)
+        gap = np.zeros(len(rr), dtype=bool)
+        if len(gap):
+            gap[0] = True
+        return cls(rr, t0_s + np.cumsum(rr) / 1000.0, gap)
+
+
+@dataclasses.dataclass(frozen=True)
+class QualityWarning:
+    """A finding about the data, with a stable ``code`` and a human ``message``."""
+
+    code: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ExcludedWindow:
+    """A stretch of a recording excluded from analysis, in seconds from its start."""
+
+    start_s: float
+    end_s: float
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Metrics:
+    """HRV markers. ``None`` means not computable for this recording (see the warnings)."""
+
+    mean_nn_ms: float | None = None
+    mean_hr_bpm: float | None = None
+    sdnn_ms: float | None = None
+    rmssd_ms: float | None = None
+    ln_rmssd: float | None = None
+    sdsd_ms: float | None = None
+    pnn50_pct: float | None = None
+    vlf_power_ms2: float | None = None
+    lf_power_ms2: float | None = None
+    hf_power_ms2: float | None = None
+    total_power_ms2: float | None = None
+    ln_vlf: float | None = None
+    ln_lf: float | None = None
+    ln_hf: float | None = None
+    vlf_pct: float | None = None
+    lf_pct: float | None = None
+    hf_pct: float | None = None
+    lf_hf_ratio: float | None = None
+    lf_nu: float | None = None
+    hf_nu: float | None = None
+    vlf_peak_hz: float | None = None
+    lf_peak_hz: float | None = None
+    hf_peak_hz: float | None = None
+    sd1_ms: float | None = None
+    sd2_ms: float | None = None
+    sd1_sd2_ratio: float | None = None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {f.name: _num(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Respiration:
+    """Breathing-rate estimate and whether HF power is interpretable.
+
+    Attributes
+    ----------
+    rate_bpm : float or None
+        Fused breathing-rate estimate in breaths per minute.
+    hf_band_valid : bool or None
+        ``False`` when the rate lies outside the HF band (9–24 breaths/min by default):
+        HF power and LF/HF then do not reflect respiratory sinus arrhythmia.
+    source : str
+        Which estimate(s) the rate came from (``"rsa"``, ``"edr"``, ``"fused"``, ...).
+    estimates_bpm : mapping
+        Each individual estimate, for audit.
+    """
+
+    rate_bpm: float | None = None
+    hf_band_valid: bool | None = None
+    source: str = "none"
+    estimates_bpm: Mapping[str, float | None] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rate_bpm": _num(self.rate_bpm),
+            "hf_band_valid": self.hf_band_valid,
+            "source": self.source,
+            "estimates_bpm": {k: _num(v) for k, v in self.estimates_bpm.items()},
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Quality:
+    """Data quality of a recording and what was done about it."""
+
+    grade: Grade
+    beats: int
+    corrected_beats: int = 0
+    corrected_pct: float = 0.0
+    artifacts: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    warnings: tuple[QualityWarning, ...] = ()
+    excluded_windows: tuple[ExcludedWindow, ...] = ()
+    usable_duration_s: float | None = None
+    excluded_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "grade": self.grade.value,
+            "beats": int(self.beats),
+            "corrected_beats": int(self.corrected_beats),
+            "corrected_pct": float(self.corrected_pct),
+            "artifacts": {k: int(v) for k, v in self.artifacts.items()},
+            "usable_duration_s": _num(self.usable_duration_s),
+            "excluded_s": float(self.excluded_s),
+            "excluded_windows": [dataclasses.asdict(w) for w in self.excluded_windows],
+            "warnings": [dataclasses.asdict(w) for w in self.warnings],
+        }
+
+    def has_warning(self, code: str) -> bool:
+        return any(w.code == code for w in self.warnings)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Beats:
+    """Beat times of a recording.
+
+    Attributes
+    ----------
+    times_s : ndarray, shape (n,)
+        Beat times in seconds from the start of the recording (detected or given).
+    normal : ndarray of bool, shape (n,) or None
+        Per-beat classification where known (``True`` = normal-looking beat).
+    """
+
+    times_s: FloatArray
+    normal: BoolArray | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"times_s": [round(float(t), 6) for t in self.times_s]}
+        if self.normal is not None:
+            out["normal"] = [bool(b) for b in self.normal]
+        return out
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BeatDetection:
+    """Beats found in a raw ECG or PPG waveform.
+
+    Attributes
+    ----------
+    times_s : ndarray, shape (n,)
+        Beat times in seconds from the first sample, refined to sub-sample precision.
+    normal : ndarray of bool, shape (n,)
+        ``True`` for a normal-looking beat; ``False`` for ectopic/abnormal beats, whose
+        adjacent intervals are excluded from the NN series.
+    excluded_windows : tuple of ExcludedWindow
+        Stretches judged unusable (noise, motion, flat line, clipping, disconnection);
+        no beat inside them is used and no interval spans them.
+    warnings : tuple of QualityWarning
+    info : mapping
+        Detector name, fiducial point, filter settings and scores, for provenance.
+    """
+
+    times_s: FloatArray
+    normal: BoolArray
+    excluded_windows: tuple[ExcludedWindow, ...] = ()
+    warnings: tuple[QualityWarning, ...] = ()
+    info: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Analysis:
+    """The result of analysing one recording.
+
+    Attributes
+    ----------
+    kind : SignalKind
+    duration_s : float
+        Length of the recording in seconds.
+    metrics : Metrics
+    respiration : Respiration
+    quality : Quality
+    beats : Beats
+    nn : Intervals
+        The clean NN series the metrics were computed from.
+    provenance : mapping
+        ``hrv_version``, the full configuration and any data-dependent choice
+        (detected unit, detector, fiducial point).
+    """
+
+    kind: SignalKind
+    duration_s: float
+    metrics: Metrics
+    respiration: Respiration
+    quality: Quality
+    beats: Beats
+    nn: Intervals
+    provenance: Mapping[str, Any]
+
+    @property
+    def label(self) -> str:
+        """``"HRV"`` for ECG and intervals, ``"PRV"`` (pulse-rate variability) for PPG."""
+        return "PRV" if self.kind is SignalKind.PPG else "HRV"
+
+    def to_dict(self, *, include_beats: bool = True) -> dict[str, Any]:
+        """JSON-ready dictionary (the result contract of the service)."""
+        out: dict[str, Any] = {
+            "kind": self.kind.value,
+            "variability": self.label,
+            "duration_s": float(self.duration_s),
+            "metrics": self.metrics.to_dict(),
+            "respiration": self.respiration.to_dict(),
+            "quality": self.quality.to_dict(),
+            "provenance": dict(self.provenance),
+        }
+        if include_beats:
+            out["beats"] = self.beats.to_dict()
+        return out
+
+
+def _num(x: float | None) -> float | None:
+    """A finite float or ``None`` (JSON has no NaN)."""
+    if x is None:
+        return None
+    f = float(x)
+    return f if math.isfinite(f) else None

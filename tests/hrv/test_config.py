@@ -1,0 +1,29 @@
+import pytest
+
+from hrv import AnalysisConfig, ConfigError
+from hrv.config import SpectrumMethod
+
+
+class TestAnalysisConfig:
+    def test_round_trip(self) -> None:
+        cfg = AnalysisConfig.from_dict({"spectrum": {"method": "lomb", "resample_hz": 8}})
+        assert cfg.spectrum.method is SpectrumMethod.LOMB
+        again = AnalysisConfig.from_dict(cfg.to_dict())
+        assert again == cfg
+
+    def test_unknown_choice_lists_valid_ones(self) -> None:
+        with pytest.raises(ConfigError, match="'welch', 'lomb'"):
+            AnalysisConfig.from_dict({"spectrum": {"method": "fft"}})
+
+    def test_unknown_key(self) -> None:
+        with pytest.raises(ConfigError, match="valid keys"):
+            AnalysisConfig.from_dict({"spectrum": {"methd": "lomb"}})
+
+    def test_unknown_section(self) -> None:
+        with pytest.raises(ConfigError, match="valid sections"):
+            AnalysisConfig.from_dict({"spectra": {}})
+
+    @pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf")])
+    def test_bad_rate(self, value: float) -> None:
+        with pytest.raises(ConfigError):
+            AnalysisConfig.from_dict({"spectrum": {"resample_hz": value}})
