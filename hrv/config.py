@@ -213,6 +213,10 @@ class SpectrumConfig:
         Taper applied to each segment (a name accepted by ``scipy.signal.get_window``).
     hf_min_s, lf_min_s, vlf_min_s : float
         Minimum durations for reporting HF, LF and VLF power.
+    max_bridged_gap_s : float
+        Holes in the NN series (dropped intervals) up to this long are bridged by the
+        interpolation (Welch) or simply left uneven (Lomb); a longer gap splits the series
+        into stretches that are analysed separately and never interpolated across.
     """
 
     method: SpectrumMethod = SpectrumMethod.WELCH
@@ -225,6 +229,7 @@ class SpectrumConfig:
     hf_min_s: float = 60.0
     lf_min_s: float = 120.0
     vlf_min_s: float = 300.0
+    max_bridged_gap_s: float = 5.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "method", SpectrumMethod.parse(self.method))
@@ -234,22 +239,36 @@ class SpectrumConfig:
         _check(self.resample_hz <= 100, "resample_hz above 100 Hz is not useful")
         _finite_positive("segment_s", self.segment_s)
         _check(0 <= self.overlap < 1, "overlap must be in [0, 1)")
-        for name in ("hf_min_s", "lf_min_s", "vlf_min_s"):
+        for name in ("hf_min_s", "lf_min_s", "vlf_min_s", "max_bridged_gap_s"):
             _finite_positive(name, getattr(self, name))
 
 
 @dataclasses.dataclass(frozen=True)
 class RespirationConfig:
-    """Breathing-rate limits within which HF power reflects respiratory sinus arrhythmia."""
+    """Breathing-rate limits within which HF power reflects respiratory sinus arrhythmia.
+
+    The remaining fields tune the RSA-peak rule of :func:`hrv.respiration.rsa_rate_bpm`
+    and the fusion rule of :func:`hrv.respiration.fuse_respiration` (see there).
+    """
 
     hf_valid_min_bpm: float = 9.0
     hf_valid_max_bpm: float = 24.0
+    rsa_search_hz: tuple[float, float] = (0.12, 0.5)
+    slow_search_hz: tuple[float, float] = (0.05, 0.12)
+    slow_dominance_ratio: float = 4.0
+    max_disagreement_bpm: float = 3.0
 
     def __post_init__(self) -> None:
         _check(
             0 < self.hf_valid_min_bpm < self.hf_valid_max_bpm,
             "need 0 < hf_valid_min_bpm < hf_valid_max_bpm",
         )
+        for name in ("rsa_search_hz", "slow_search_hz"):
+            lo, hi = getattr(self, name)
+            object.__setattr__(self, name, (float(lo), float(hi)))
+            _check(0 < lo < hi, f"{name} must satisfy 0 < low < high, got {(lo, hi)}")
+        _finite_positive("slow_dominance_ratio", self.slow_dominance_ratio)
+        _finite_positive("max_disagreement_bpm", self.max_disagreement_bpm)
 
 
 @dataclasses.dataclass(frozen=True)
