@@ -120,9 +120,19 @@ def load_wfdb_ecg(path: Path, *, channel: int = 0, name: str | None = None) -> E
     )
 
 
-def load_mitdb(record: str, *, channel: int = 0) -> EcgRecord:
-    """An MIT-BIH Arrhythmia Database record (360 Hz); channel 0 is MLII in most."""
-    return load_wfdb_ecg(DATA_DIR / "mitdb" / record, channel=channel, name=f"mitdb/{record}")
+def load_mitdb(record: str, *, channel: int | None = None) -> EcgRecord:
+    """An MIT-BIH Arrhythmia Database record (360 Hz).
+
+    By default the MLII lead is read (channel 0 in all records but 114, where it is
+    channel 1; records 102 and 104 have no MLII and give channel 0).
+    """
+    import wfdb
+
+    path = DATA_DIR / "mitdb" / record
+    if channel is None:
+        names = wfdb.rdheader(str(path)).sig_name
+        channel = names.index("MLII") if "MLII" in names else 0
+    return load_wfdb_ecg(path, channel=channel, name=f"mitdb/{record}")
 
 
 def load_svdb(record: str = "800", *, channel: int = 0) -> EcgRecord:
@@ -143,7 +153,7 @@ def load_bidmc(record: int) -> BidmcRecord:
         data = np.array([[float(v) if v.strip() else np.nan for v in row] for row in reader])
     col = {h: i for i, h in enumerate(header)}
     t = data[:, col["Time [s]"]]
-    fs = float(round(1.0 / float(np.median(np.diff(t)))))
+    fs = float(round((len(t) - 1) / float(t[-1] - t[0])))
     with open(base / f"{tag}_Breaths.csv", newline="") as fh:
         reader = csv.reader(fh)
         next(reader)
