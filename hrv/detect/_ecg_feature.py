@@ -1,0 +1,194 @@
+"""QRS feature and candidate peaks of the ECG detector, computed chunk by chunk.
+
+The recording is block-averaged to a working rate of 100-200 Hz, band-passed
+(Butterworth, zero phase), differentiated, squared and smoothed by a moving average
+(the energy/slope feature of Pan & Tompkins, 1985). Local maxima of that feature are the
+beat candidates; their selection happens in :mod:`hrv.detect._ecg_select`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage, signal
+
+__all__ = ["Candidates", "Runs", "compute_candidates", "working_factor"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+BAND_HZ = (5.0, 20.0)
+FEATURE_WINDOW_S = 0.10
+REFRACTORY_S = 0.20
+LEVEL_WINDOW_S = 2.0
+CHUNK_WORK_SAMPLES = 1 << 19  # ~70-90 min at the working rate: bounds memory
+PAD_S = 4.0
+FLAT_MIN_S = 0.3
+
+
+def working_factor(fs_hz: float) -> int:
+    """Integer decimation factor giving a working rate in [100, 200) Hz (1 below)."""
+    return max(1, math.floor(fs_hz / 100.0))
+
+
+@lru_cache(maxsize=16)
+def _bandpass(fs_work: float) -> npt.NDArray[np.float64]:
+    hi = min(BAND_HZ[1], 0.45 * fs_work)
+    return np.asarray(
+        signal.butter(2, [BAND_HZ[0], hi], btype="bandpass", fs=fs_work, output="sos")
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Runs:
+    """Half-open sample ranges ``[start, end)`` at the working rate, with a reason each."""
+
+    start: IntArray
+    end: IntArray
+    reason: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidates:
+    """Local maxima of the QRS feature over the whole recording.
+
+    ``index`` is at the working rate; ``height`` the feature value there; ``level`` the
+    largest feature value within +-1 s (a local beat-amplitude estimate).
+    """
+
+    index: IntArray
+    height: FloatArray
+    level: FloatArray
+    runs: Runs
+    fs_work: float
+    factor: int
+    n_work: int
+
+
+def _runs(mask: npt.NDArray[np.bool_], min_len: int) -> tuple[IntArray, IntArray]:
+    """Start/end of the ``True`` runs of ``mask`` that are at least ``min_len`` long."""
+    if not mask.any():
+        e = np.empty(0, dtype=np.int64)
+        return e, e
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
+    starts, ends = edges[0::2], edges[1::2]
+    keep = (ends - starts) >= min_len
+    return starts[keep].astype(np.int64), ends[keep].astype(np.int64)
+
+
+def _decimate(x: npt.NDArray[np.generic], k: int) -> FloatArray:
+    """Block average by ``k`` (a crude anti-alias filter; the band-pass does the rest)."""
+    n = (len(x) // k) * k
+    if k == 1:
+        return np.array(x[:n], dtype=np.float64)
+    return np.asarray(x[:n], dtype=np.float64).reshape(-1, k).mean(axis=1)
+
+
+def _fill_missing(w: FloatArray) -> npt.NDArray[np.bool_] | None:
+    """Linearly bridge NaN samples in place; return the NaN mask (None if none)."""
+    nan = np.isnan(w)
+    if not nan.any():
+        return None
+    good = np.flatnonzero(~nan)
+    if good.size == 0:
+        w[:] = 0.0
+    else:
+        bad = np.flatnonzero(nan)
+        w[bad] = np.interp(bad, good, w[good])
+    return nan
+
+
+def _chunk(
+    x: npt.NDArray[np.generic], k: int, fs_work: float, lo: int, hi: int, pad: int, n_work: int
+) -> tuple[IntArray, FloatArray, FloatArray, list[tuple[int, int, str]]]:
+    """Candidates whose working index lies in ``[lo, hi)``, from a padded chunk."""
+    a = max(0, lo - pad)
+    b = min(n_work, hi + pad)
+    w = _decimate(x[a * k : b * k], k)
+    runs: list[tuple[int, int, str]] = []
+    nan = _fill_missing(w)
+    if nan is not None:
+        s, e = _runs(nan, 1)
+        runs += [(int(i) + a, int(j) + a, "missing_data") for i, j in zip(s, e, strict=True)]
+    flat = np.diff(w) == 0
+    if nan is not None:
+        flat &= ~nan[1:]
+    s, e = _runs(flat, max(2, round(FLAT_MIN_S * fs_work)))
+    if s.size:
+        top, bottom = float(np.max(w)), float(np.min(w))
+        for i, j in zip(s, e, strict=True):
+            v = w[i]
+            reason = "clipping" if v in (top, bottom) and (j - i) < 2 * fs_work else "flat_line"
+            runs.append((int(i) + a, int(j) + 1 + a, reason))
+    y = signal.sosfiltfilt(_bandpass(fs_work), w)
+    del w
+    d = np.empty_like(y)
+    d[1:-1] = y[2:] - y[:-2]
+    d[0] = d[-1] = 0.0
+    del y
+    np.square(d, out=d)
+    f = ndimage.uniform_filter1d(d, max(1, round(FEATURE_WINDOW_S * fs_work)), output=d)
+    pk, _ = signal.find_peaks(f, distance=max(1, round(REFRACTORY_S * fs_work)))
+    core = (pk + a >= lo) & (pk + a < hi)
+    pk = pk[core]
+    heights = f[pk]
+    env = ndimage.maximum_filter1d(f, max(1, round(LEVEL_WINDOW_S * fs_work)))
+    level = env[pk]
+    return (pk + a).astype(np.int64), heights, level, runs
+
+
+def compute_candidates(x: npt.NDArray[np.generic], fs_hz: float) -> Candidates:
+    """Beat candidates of the whole recording, processed in overlapping chunks.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        The raw ECG (any numeric dtype; NaN marks missing samples).
+    fs_hz : float
+        Sampling rate in Hz.
+    """
+    k = working_factor(fs_hz)
+    fs_work = fs_hz / k
+    n_work = len(x) // k
+    pad = round(PAD_S * fs_work)
+    idx: list[IntArray] = []
+    hts: list[FloatArray] = []
+    lvl: list[FloatArray] = []
+    runs: list[tuple[int, int, str]] = []
+    for lo in range(0, n_work, CHUNK_WORK_SAMPLES):
+        hi = min(n_work, lo + CHUNK_WORK_SAMPLES)
+        i, h, lv, r = _chunk(x, k, fs_work, lo, hi, pad, n_work)
+        idx.append(i)
+        hts.append(h)
+        lvl.append(lv)
+        runs += r
+    merged = _merge_runs(runs)
+    return Candidates(
+        index=np.concatenate(idx),
+        height=np.concatenate(hts),
+        level=np.concatenate(lvl),
+        runs=merged,
+        fs_work=fs_work,
+        factor=k,
+        n_work=n_work,
+    )
+
+
+def _merge_runs(runs: list[tuple[int, int, str]]) -> Runs:
+    """Sort runs and merge overlapping ones of the same reason (chunk overlaps)."""
+    runs = sorted(set(runs))
+    out: list[list[int | str]] = []
+    for s, e, r in runs:
+        if out and out[-1][2] == r and s <= int(out[-1][1]):
+            out[-1][1] = max(int(out[-1][1]), e)
+        else:
+            out.append([s, e, r])
+    return Runs(
+        start=np.array([int(o[0]) for o in out], dtype=np.int64),
+        end=np.array([int(o[1]) for o in out], dtype=np.int64),
+        reason=tuple(str(o[2]) for o in out),
+    )
