@@ -1,0 +1,160 @@
+"""The single entry point :func:`read_recording`: resolve the input, pick the reader."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from hrv.errors import FormatError, HRVError, InvalidInputError
+from hrv.io._sniff import sniff_format
+from hrv.io._types import FileFormat, ReadOptions, Recording, parse_kind
+from hrv.io.apple import read_apple_health_ecg
+from hrv.io.csv import read_csv
+from hrv.io.edf import read_edf
+from hrv.io.empatica import read_empatica_bvp, read_empatica_ibi
+from hrv.io.oura import read_oura_ibi
+from hrv.io.phone import read_phone_ppg_csv
+from hrv.io.polar import read_polar_h10_rr, read_polar_hrm
+from hrv.io.polar_sensor_logger import read_sensor_logger_ecg, read_sensor_logger_rr
+from hrv.io.text import read_rr_text
+from hrv.io.wfdb import WFDB_SUFFIXES, read_wfdb, read_wfdb_path
+from hrv.types import SignalKind
+
+__all__ = ["read_recording"]
+
+Reader = Callable[[bytes, ReadOptions], Recording]
+
+READERS: dict[FileFormat, Reader] = {
+    FileFormat.CSV: read_csv,
+    FileFormat.EDF: read_edf,
+    FileFormat.WFDB: read_wfdb,
+    FileFormat.POLAR_HRM: read_polar_hrm,
+    FileFormat.POLAR_H10_RR: read_polar_h10_rr,
+    FileFormat.POLAR_SENSOR_LOGGER_RR: read_sensor_logger_rr,
+    FileFormat.POLAR_SENSOR_LOGGER_ECG: read_sensor_logger_ecg,
+    FileFormat.APPLE_HEALTH_ECG: read_apple_health_ecg,
+    FileFormat.EMPATICA_IBI: read_empatica_ibi,
+    FileFormat.EMPATICA_BVP: read_empatica_bvp,
+    FileFormat.OURA_IBI: read_oura_ibi,
+    FileFormat.RR_TEXT: read_rr_text,
+    FileFormat.PHONE_PPG_CSV: read_phone_ppg_csv,
+}
+
+# Failures of the parsing code itself on hostile bytes; turned into FormatError so a
+# caller only ever sees HRVError for bad input.
+_PARSE_ERRORS = (
+    ValueError, IndexError, KeyError, TypeError, OverflowError, UnicodeError,
+    struct.error, zipfile.BadZipFile, EOFError, RecursionError,
+)  # fmt: skip
+_MAX_PATH_TEXT = 4096
+
+
+def read_recording(
+    data: bytes | str | os.PathLike[str],
+    format: FileFormat | str | None = None,
+    *,
+    filename: str | None = None,
+    kind: SignalKind | str | None = None,
+    channel: str | None = None,
+    fs_hz: float | None = None,
+) -> Recording:
+    """Read a recording in any supported file format.
+
+    Parameters
+    ----------
+    data : bytes, str or path
+        The file content as bytes; or a path (``os.PathLike``, or a ``str`` naming an
+        existing file or WFDB record). Any other ``str`` is taken as the text content.
+        A WFDB record is a path to the record (``.../mitdb/101``) or a zip in bytes.
+    format : FileFormat or str, optional
+        The format name (see :class:`FileFormat`); ``None`` sniffs it from the content
+        and the file name.
+    filename : str, optional
+        The original file name, a hint for sniffing (``IBI.csv``, ``x.hrm``).
+    kind : SignalKind or str, optional
+        ``"ecg"``, ``"ppg"`` or ``"rr"``, where the format leaves it open (generic CSV,
+        multi-channel EDF/WFDB; ``"rr"`` on a WFDB record returns its annotated beats).
+    channel : str, optional
+        Channel label or 1-based number for multi-channel formats.
+    fs_hz : float, optional
+        Sampling rate in Hz of a generic CSV waveform without a time column.
+
+    Returns
+    -------
+    Recording
+        Waveform or intervals, with non-personal metadata.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        For an unknown format name or unrecognised content (the valid formats are
+        listed).
+    FormatError
+        For malformed content, naming the line and column where known.
+    InvalidInputError
+        For a missing file, an unknown channel or kind, or missing ``kind``/``fs_hz``.
+    """
+    fmt = None if format is None else FileFormat.parse(format)
+    opts = ReadOptions(
+        kind=parse_kind(kind),
+        channel=channel,
+        fs_hz=None if fs_hz is None else float(fs_hz),
+        filename=filename,
+    )
+    path = _as_path(data)
+    if path is not None:
+        opts = ReadOptions(opts.kind, opts.channel, opts.fs_hz, filename or path.name)
+        if _is_wfdb_path(path, fmt):
+            return _guard(FileFormat.WFDB, lambda: read_wfdb_path(path, opts))
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    elif isinstance(data, str):
+        content = data.encode("utf-8")
+    elif isinstance(data, bytes | bytearray | memoryview):
+        content = bytes(data)
+    else:
+        raise InvalidInputError(f"expected bytes, text or a path, got {type(data).__name__}")
+    fmt = fmt or sniff_format(content, opts.filename)
+    reader = READERS[fmt]
+    return _guard(fmt, lambda: reader(content, opts))
+
+
+def _guard(fmt: FileFormat, read: Callable[[], Recording]) -> Recording:
+    try:
+        return read()
+    except HRVError:
+        raise
+    except _PARSE_ERRORS as exc:
+        raise FormatError(f"malformed {fmt.value} file: {exc}") from None
+    except MemoryError:
+        raise FormatError(f"{fmt.value} file declares more data than can be held") from None
+
+
+def _as_path(data: bytes | str | os.PathLike[str]) -> Path | None:
+    if isinstance(data, os.PathLike):
+        return Path(data)
+    if isinstance(data, str) and len(data) < _MAX_PATH_TEXT and "\n" not in data:
+        p = Path(data)
+        try:
+            if p.is_file() or p.with_suffix(".hea").is_file():
+                return p
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def _is_wfdb_path(path: Path, fmt: FileFormat | None) -> bool:
+    if path.suffix.lower() == ".zip":
+        return False
+    if path.suffix.lower() in WFDB_SUFFIXES:
+        return fmt in (None, FileFormat.WFDB)
+    return (
+        (fmt in (None, FileFormat.WFDB))
+        and path.with_suffix(".hea").is_file()
+        and (fmt is FileFormat.WFDB or not path.is_file())
+    )
