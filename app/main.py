@@ -1,17 +1,87 @@
-"""Application factory."""
+"""Application factory: ``create_app(settings)`` builds everything; nothing at import."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from app.config import Settings
+from app.db.database import Database, migrate
+from app.errors import install_error_handlers
+from app.jobs import make_runner
+from app.observability import Metrics, RequestContextMiddleware, configure_logging
+from app.services.ingest import Limits
 from hrv import __version__
 
+__all__ = ["create_app"]
 
-def create_app() -> FastAPI:
-    app = FastAPI(title="HRV session service", version=__version__)
+DESCRIPTION = """\
+Heart-rate-variability analysis of recordings (ECG, PPG, RR intervals, wearable files)
+and before/after therapy-session reports. Every number comes from the `hrv` library.
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+Authenticate with `Authorization: Bearer <key>`. Errors are RFC 9457
+`application/problem+json`.
+"""
 
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service from ``settings`` (read from ``HRV_*`` variables if omitted)."""
+    cfg = settings or Settings()
+    configure_logging(cfg.log_level, cfg.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if cfg.migrate_on_startup:
+            await run_in_threadpool(migrate, app.state.db.engine)
+        yield
+        close = getattr(app.state.jobs, "close", None)
+        if close is not None:
+            close()
+        app.state.db.dispose()
+
+    app = FastAPI(
+        title="HRV session service", version=__version__, description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = cfg
+    app.state.db = Database.from_url(cfg.sqlalchemy_url)
+    app.state.limits = Limits(cfg.max_samples, cfg.max_intervals)
+    app.state.metrics = Metrics()
+    # The runner looks the database up at submit time, so tests can swap app.state.db.
+    app.state.jobs = make_runner(cfg, lambda: app.state.db, app.state.limits)
+
+    from app.api import analyses, clients, health, keys, sessions
+
+    for module in (health, analyses, sessions, clients, keys):
+        app.include_router(module.router)
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, router=app.router)
+    _extend_openapi(app)
     return app
+
+
+def _extend_openapi(app: FastAPI) -> None:
+    """Add the schemas of the raw-body routes to the generated OpenAPI document."""
+    from app.api._openapi import body_component_schemas
+    from app.schemas import SessionCreate
+
+    base = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = base()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(body_component_schemas())
+            components["SessionCreate"] = SessionCreate.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            for name, sub in components["SessionCreate"].pop("$defs", {}).items():
+                components.setdefault(name, sub)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,41 @@
+"""Background jobs: an in-process runner (default) or a procrastinate queue."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from starlette.background import BackgroundTasks
+
+from app.config import JobBackend, Settings
+from app.db.database import Database
+from app.services.ingest import Limits
+
+__all__ = ["InProcessRunner", "JobRunner", "make_runner"]
+
+
+class JobRunner(Protocol):
+    def submit(self, job_id: str, background: BackgroundTasks) -> None:
+        """Schedule job ``job_id`` (already committed as ``queued``)."""
+
+
+class InProcessRunner:
+    """Runs jobs in the web process after the response has been sent."""
+
+    def __init__(self, get_db: object, limits: Limits) -> None:
+        self._get_db = get_db
+        self.limits = limits
+
+    def submit(self, job_id: str, background: BackgroundTasks) -> None:
+        from app.jobs.tasks import run_job
+
+        db = self._get_db() if callable(self._get_db) else self._get_db
+        assert isinstance(db, Database)
+        background.add_task(run_job, db, job_id, self.limits)
+
+
+def make_runner(settings: Settings, get_db: object, limits: Limits) -> JobRunner:
+    if settings.job_backend is JobBackend.PROCRASTINATE:
+        from app.jobs.queue import ProcrastinateRunner
+
+        return ProcrastinateRunner(settings)
+    return InProcessRunner(get_db, limits)

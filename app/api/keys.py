@@ -1,0 +1,41 @@
+"""API key management (admin only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from app.auth import Principal, Role, get_db, require
+from app.errors import NotFound
+from app.schemas import KeyCreate, KeyCreated, KeyOut
+from app.services import keys as svc
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"])
+ADMIN = Depends(require(Role.ADMIN))
+
+
+@router.post("", status_code=201, response_model=KeyCreated, summary="Create a key (shown once)")
+def create_key(
+    body: KeyCreate, principal: Principal = ADMIN, db: Session = Depends(get_db)
+) -> KeyCreated:
+    created = svc.create_key(
+        db, principal.tenant_id, Role(body.role), name=body.name, therapist=body.therapist
+    )
+    db.commit()
+    return created
+
+
+@router.get("", response_model=list[KeyOut], summary="List the tenant's keys")
+def list_keys(principal: Principal = ADMIN, db: Session = Depends(get_db)) -> list[KeyOut]:
+    return svc.list_keys(db, principal.tenant_id)
+
+
+@router.delete("/{key_id}", status_code=204, summary="Revoke a key")
+def revoke_key(
+    key_id: str, principal: Principal = ADMIN, db: Session = Depends(get_db)
+) -> Response:
+    if not svc.revoke_key(db, principal.tenant_id, key_id):
+        raise NotFound(f"no key {key_id!r}")
+    db.commit()
+    return Response(status_code=204)

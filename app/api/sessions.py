@@ -1,0 +1,219 @@
+"""Sessions, their recordings, reports and re-analysis."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from app.api._openapi import RECORDING_BODY
+from app.api.deps import limits, read_body, read_recording_body, settings
+from app.auth import Principal, Role, get_db, require
+from app.db.models import Job
+from app.db.repositories import ClientRepository, JobRepository
+from app.errors import ValidationFailed
+from app.schemas import JobOut, Phase, RecordingOut, SessionCreate, SessionOut, SessionPage
+from app.services import exports
+from app.services import sessions as svc
+from app.services.idempotency import StoredResponse, fingerprint, run_idempotent
+from app.services.ingest import validation_problem
+from app.services.reports import session_report
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+
+WRITERS = (Role.INTEGRATION, Role.THERAPIST, Role.ADMIN)
+READERS = (Role.INTEGRATION, Role.THERAPIST, Role.RESEARCHER, Role.ADMIN)
+IDEMPOTENCY = Header(
+    default=None, alias="Idempotency-Key", description="Retries with the same key replay"
+)
+JSON = "application/json"
+
+
+def _replay(out: StoredResponse) -> Response:
+    headers = {"Location": out.location} if out.location else {}
+    if out.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(out.body, status_code=out.status_code, media_type=JSON, headers=headers)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SessionOut,
+    summary="Create a therapy session",
+    openapi_extra={"requestBody": {"required": True, "content": {JSON: {
+        "schema": {"$ref": "#/components/schemas/SessionCreate"}}}}},
+)
+async def create_session(
+    request: Request,
+    idempotency_key: str | None = IDEMPOTENCY,
+    principal: Principal = Depends(require(*WRITERS)),
+    db: Session = Depends(get_db),
+) -> Response:
+    raw = await read_body(request)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed(f"body is not valid JSON: {exc}") from None
+    try:
+        body = SessionCreate.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc) from None
+    request_hash = fingerprint("POST", request.url.path, "json", raw)
+
+    def action() -> StoredResponse:
+        s = svc.create_session(db, principal, body)
+        out = svc.session_out(db, s).model_dump_json().encode()
+        return StoredResponse(201, out, f"/v1/sessions/{s.id}")
+
+    def work() -> StoredResponse:
+        return run_idempotent(db, principal.tenant_id, idempotency_key, request_hash, action)
+
+    return _replay(await run_in_threadpool(work))
+
+
+@router.get("", response_model=SessionPage, summary="List sessions (cursor pagination)")
+def list_sessions(
+    request: Request,
+    cursor: str | None = Query(default=None),
+    limit: int | None = Query(default=None, ge=1, le=500),
+    client: str | None = Query(default=None, description="Client reference"),
+    therapist: str | None = Query(default=None, description="Therapist reference"),
+    modality: str | None = Query(default=None),
+    started_from: dt.datetime | None = Query(default=None),
+    started_to: dt.datetime | None = Query(default=None),
+    principal: Principal = Depends(require(*READERS)),
+    db: Session = Depends(get_db),
+) -> SessionPage:
+    cfg = settings(request)
+    n = min(limit or cfg.page_size_default, cfg.page_size_max)
+    query = svc.SessionQuery(client, therapist, modality, started_from, started_to)
+    return svc.list_sessions(db, principal, query, cursor, n)
+
+
+@router.get("/{session_id}", response_model=SessionOut, summary="One session")
+def get_session(
+    session_id: str,
+    principal: Principal = Depends(require(*READERS)),
+    db: Session = Depends(get_db),
+) -> SessionOut:
+    return svc.session_out(db, svc.get_session(db, principal, session_id))
+
+
+@router.put(
+    "/{session_id}/recordings/{phase}",
+    status_code=201,
+    response_model=RecordingOut,
+    summary="Store and analyse the pre or post recording",
+    responses={200: {"description": "An existing recording was replaced"}},
+    openapi_extra=RECORDING_BODY,
+)
+async def put_recording(
+    request: Request,
+    session_id: str,
+    phase: Phase,
+    background: BackgroundTasks,
+    idempotency_key: str | None = IDEMPOTENCY,
+    principal: Principal = Depends(require(*WRITERS)),
+    db: Session = Depends(get_db),
+) -> Response:
+    body, raw = await read_recording_body(request)
+    lim = limits(request)
+    level = settings(request).storage_compression_level
+    request_hash = fingerprint(
+        "PUT", request.url.path, request.headers.get("content-type", ""), raw,
+        str(request.query_params),
+    )
+
+    def action() -> StoredResponse:
+        rec, created = svc.put_recording(db, principal, session_id, phase, body, lim, level)
+        out = svc.recording_out(rec).model_dump_json().encode()
+        return StoredResponse(
+            201 if created else 200, out, f"/v1/sessions/{session_id}/recordings/{phase.value}"
+        )
+
+    def work() -> StoredResponse:
+        return run_idempotent(db, principal.tenant_id, idempotency_key, request_hash, action)
+
+    return _replay(await run_in_threadpool(work))
+
+
+@router.get(
+    "/{session_id}/recordings/{phase}",
+    response_model=RecordingOut,
+    summary="A stored recording's metadata and latest analysis",
+)
+def get_recording(
+    session_id: str,
+    phase: Phase,
+    principal: Principal = Depends(require(*READERS)),
+    db: Session = Depends(get_db),
+) -> RecordingOut:
+    return svc.recording_out(svc.get_recording(db, principal, session_id, phase))
+
+
+@router.get(
+    "/{session_id}/report",
+    summary="The before/after shift report (JSON, FHIR R4 Bundle or CSV by Accept)",
+    responses={200: {"content": {JSON: {}, "application/fhir+json": {}, "text/csv": {}}}},
+)
+def get_report(
+    request: Request,
+    session_id: str,
+    principal: Principal = Depends(require(*READERS)),
+    db: Session = Depends(get_db),
+) -> Response:
+    s, report = session_report(db, principal, session_id, limits(request))
+    accept = request.headers.get("accept", "").lower()
+    client = ClientRepository(db).client(s.client_id)
+    client_ref = client.reference if client else ""
+    if "application/fhir+json" in accept:
+        bundle = exports.fhir_bundle(s, client_ref, report)
+        return Response(orjson.dumps(bundle), media_type="application/fhir+json")
+    if "text/csv" in accept:
+        return Response(
+            exports.report_csv(s, client_ref, report), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="session-{s.id}.csv"'},
+        )
+    return Response(
+        orjson.dumps(report, option=orjson.OPT_SERIALIZE_NUMPY), media_type=JSON
+    )
+
+
+@router.post(
+    "/{session_id}/reanalyze",
+    status_code=202,
+    response_model=JobOut,
+    summary="Re-analyse the stored recordings with the current algorithm (a job)",
+)
+def reanalyze(
+    request: Request,
+    session_id: str,
+    background: BackgroundTasks,
+    principal: Principal = Depends(require(Role.RESEARCHER, Role.ADMIN)),
+    db: Session = Depends(get_db),
+) -> Response:
+    s = svc.get_session(db, principal, session_id)
+    job = JobRepository(db).add(
+        Job(tenant_id=principal.tenant_id, kind="reanalyze_session", session_id=s.id)
+    )
+    db.commit()
+    request.app.state.jobs.submit(job.id, background)
+    out = job_out(job)
+    return Response(
+        out.model_dump_json(), status_code=202, media_type=JSON,
+        headers={"Location": f"/v1/jobs/{job.id}"}, background=background,
+    )
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut(
+        id=job.id, kind=job.kind, status=job.status,  # type: ignore[arg-type]
+        session_id=job.session_id, result=job.result, error=job.error,
+        created_at=job.created_at, finished_at=job.finished_at,
+    )

@@ -1,0 +1,104 @@
+"""API keys and the caller's identity.
+
+A key looks like ``hrv_<8 hex prefix>_<43 url-safe chars>``. Only its SHA-256 is stored;
+the prefix is kept in clear so people can tell keys apart in listings.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.db.models import ApiKey
+from app.db.repositories import KeyRepository
+from app.errors import Forbidden, Unauthorized
+
+__all__ = [
+    "Principal",
+    "Role",
+    "generate_key",
+    "get_db",
+    "get_principal",
+    "hash_key",
+    "require",
+]
+
+
+class Role(enum.StrEnum):
+    INTEGRATION = "integration"
+    THERAPIST = "therapist"
+    RESEARCHER = "researcher"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a tenant, a role, and for therapists the therapist they are."""
+
+    key_id: str
+    tenant_id: str
+    role: Role
+    therapist_id: str | None = None
+
+    @property
+    def own_sessions_only(self) -> bool:
+        return self.role is Role.THERAPIST
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewKey:
+    secret: str
+    prefix: str
+    key_hash: str
+
+
+def generate_key() -> NewKey:
+    prefix = "hrv_" + secrets.token_hex(4)
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    return NewKey(secret=secret, prefix=prefix, key_hash=hash_key(secret))
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One database session per request, committed when the request succeeds."""
+    with request.app.state.db.session() as session:
+        yield session
+
+
+def get_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    key: ApiKey | None = KeyRepository(db).by_hash(hash_key(token.strip()))
+    if key is None:
+        raise Unauthorized("unknown API key")
+    if key.revoked_at is not None:
+        raise Unauthorized("this API key has been revoked")
+    request.state.tenant_id = key.tenant_id
+    return Principal(
+        key_id=key.id, tenant_id=key.tenant_id, role=Role(key.role),
+        therapist_id=key.therapist_id,
+    )
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that admits only callers with one of ``roles``."""
+    allowed = frozenset(roles)
+
+    def dependency(principal: Principal = Depends(get_principal)) -> Principal:
+        if principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"role '{principal.role.value}' cannot do this; needs one of: {names}")
+        return principal
+
+    return dependency

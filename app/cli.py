@@ -1,0 +1,160 @@
+"""``hrv-service``: serve, migrate, manage tenants and keys, run workers, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from app.config import JobBackend, Settings
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "database_url", None):
+        overrides["database_url"] = args.database_url
+    return Settings(**overrides)
+
+
+def _migrate(settings: Settings) -> None:
+    from app.db.database import Database, migrate
+
+    db = Database.from_url(settings.sqlalchemy_url)
+    migrate(db.engine)
+    db.dispose()
+    if settings.job_backend is JobBackend.PROCRASTINATE:
+        from app.jobs.queue import apply_schema
+
+        apply_schema(settings)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _migrate(_settings(args))
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+                log_level=settings.log_level.lower(), access_log=False)
+    return 0
+
+
+def cmd_create_tenant(args: argparse.Namespace) -> int:
+    from app.db.database import Database
+    from app.services.keys import create_tenant
+
+    settings = _settings(args)
+    _migrate(settings)
+    db = Database.from_url(settings.sqlalchemy_url)
+    with db.session() as session:
+        tenant, key = create_tenant(session, args.name)
+        tenant_id = tenant.id
+    print(f"tenant {tenant_id} ({args.name})")
+    print(f"admin key (shown once): {key.key}")
+    return 0
+
+
+def cmd_create_key(args: argparse.Namespace) -> int:
+    from app.auth import Role
+    from app.db.database import Database
+    from app.services.keys import create_key
+
+    settings = _settings(args)
+    db = Database.from_url(settings.sqlalchemy_url)
+    if args.role == "therapist" and not args.therapist:
+        print("--therapist REF is required for role therapist", file=sys.stderr)
+        return 2
+    with db.session() as session:
+        key = create_key(session, args.tenant, Role(args.role), name=args.name or "",
+                         therapist=args.therapist)
+    print(f"{args.role} key {key.prefix} (shown once): {key.key}")
+    return 0
+
+
+def cmd_revoke_key(args: argparse.Namespace) -> int:
+    from app.db.database import Database
+    from app.services.keys import revoke_key
+
+    db = Database.from_url(_settings(args).sqlalchemy_url)
+    with db.session() as session:
+        ok = revoke_key(session, args.tenant, args.key)
+    print("revoked" if ok else "no such key for this tenant")
+    return 0 if ok else 1
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.jobs.queue import apply_schema, run_worker
+    from app.observability import configure_logging
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_json)
+    apply_schema(settings)
+    run_worker(settings, concurrency=args.concurrency)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import load_demo
+
+    settings = _settings(args)
+    _migrate(settings)
+    load_demo(settings)
+    if args.no_serve:
+        return 0
+    args.host, args.port = "127.0.0.1", args.port or 8000
+    return cmd_serve(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hrv-service", description=__doc__)
+    parser.add_argument("--database-url", help="overrides HRV_DATABASE_URL")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the HTTP server")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("create-tenant", help="create a tenant and print an admin key once")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_create_tenant)
+
+    p = sub.add_parser("create-key", help="create an API key and print it once")
+    p.add_argument("--tenant", required=True, help="tenant id")
+    p.add_argument("--role", required=True,
+                   choices=["integration", "therapist", "researcher", "admin"])
+    p.add_argument("--name")
+    p.add_argument("--therapist", help="therapist reference (role therapist)")
+    p.set_defaults(func=cmd_create_key)
+
+    p = sub.add_parser("revoke-key", help="revoke an API key by id or prefix")
+    p.add_argument("--tenant", required=True)
+    p.add_argument("key", help="key id or prefix (hrv_xxxxxxxx)")
+    p.set_defaults(func=cmd_revoke_key)
+
+    p = sub.add_parser("worker", help="run a procrastinate worker (PostgreSQL)")
+    p.add_argument("--concurrency", type=int, default=1)
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("demo", help="SQLite demo: tenant, keys, sample sessions, serve")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-serve", action="store_true", help="load the demo data and exit")
+    p.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

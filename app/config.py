@@ -1,0 +1,68 @@
+"""Service settings, read from ``HRV_*`` environment variables.
+
+No instance is created at import time: :func:`app.main.create_app` builds one (or takes
+one from the caller), so tests and workers construct their own.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["JobBackend", "Settings"]
+
+# 24 h of 250 Hz ECG written as JSON text (about 10 bytes per sample, sign and
+# separators included) is about 216 MB; the default leaves headroom above that.
+_DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024
+_DEFAULT_MAX_SAMPLES = 24 * 3600 * 250
+# 24 h at 220 beats/min is about 317,000 beats.
+_DEFAULT_MAX_INTERVALS = 320_000
+
+
+class JobBackend(enum.StrEnum):
+    """Where background jobs (re-analysis) run."""
+
+    INPROCESS = "inprocess"
+    PROCRASTINATE = "procrastinate"
+
+
+class Settings(BaseSettings):
+    """Configuration of the HTTP service.
+
+    Every field can be set from the environment with the ``HRV_`` prefix, e.g.
+    ``HRV_DATABASE_URL=postgresql+psycopg://user@host/db``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HRV_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/hrv.db"
+    migrate_on_startup: bool = True
+    job_backend: JobBackend = JobBackend.INPROCESS
+    max_body_bytes: int = Field(default=_DEFAULT_MAX_BODY_BYTES, gt=0)
+    max_samples: int = Field(default=_DEFAULT_MAX_SAMPLES, gt=0)
+    max_intervals: int = Field(default=_DEFAULT_MAX_INTERVALS, gt=0)
+    # zlib level for stored raw recordings: 6 is zlib's default speed/size balance.
+    storage_compression_level: int = Field(default=6, ge=0, le=9)
+    idempotency_ttl_hours: int = Field(default=24, gt=0)
+    page_size_default: int = Field(default=50, gt=0)
+    page_size_max: int = Field(default=500, gt=0)
+    log_level: str = "INFO"
+    log_json: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sample_recordings_dir: str = "sample_recordings"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the psycopg 3 driver chosen for plain PostgreSQL URLs."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.sqlalchemy_url.startswith("postgresql")

@@ -1,0 +1,257 @@
+"""All SQL of the service. Every query is scoped by ``tenant_id``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.db.models import (
+    ApiKey,
+    Client,
+    IdempotencyRecord,
+    Job,
+    Recording,
+    Tenant,
+    Therapist,
+    TherapySession,
+    utcnow,
+)
+
+__all__ = [
+    "ClientRepository",
+    "IdempotencyRepository",
+    "JobRepository",
+    "KeyRepository",
+    "RecordingRepository",
+    "SessionFilters",
+    "SessionRepository",
+    "TenantRepository",
+]
+
+
+class TenantRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def create(self, name: str) -> Tenant:
+        tenant = Tenant(name=name)
+        self.db.add(tenant)
+        self.db.flush()
+        return tenant
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self.db.get(Tenant, tenant_id)
+
+    def by_name(self, name: str) -> Tenant | None:
+        return self.db.scalars(select(Tenant).where(Tenant.name == name)).first()
+
+
+class KeyRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, key: ApiKey) -> ApiKey:
+        self.db.add(key)
+        self.db.flush()
+        return key
+
+    def by_hash(self, key_hash: str) -> ApiKey | None:
+        return self.db.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+
+    def get(self, tenant_id: str, key_id: str) -> ApiKey | None:
+        return self.db.scalars(
+            select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id)
+        ).first()
+
+    def by_prefix(self, prefix: str) -> ApiKey | None:
+        return self.db.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+
+    def list(self, tenant_id: str) -> Sequence[ApiKey]:
+        return self.db.scalars(
+            select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.id)
+        ).all()
+
+    def revoke(self, key: ApiKey) -> None:
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            self.db.flush()
+
+
+class ClientRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get_or_create(self, tenant_id: str, reference: str) -> Client:
+        found = self.by_reference(tenant_id, reference)
+        if found is not None:
+            return found
+        client = Client(tenant_id=tenant_id, reference=reference)
+        self.db.add(client)
+        self.db.flush()
+        return client
+
+    def by_reference(self, tenant_id: str, reference: str) -> Client | None:
+        return self.db.scalars(
+            select(Client).where(Client.tenant_id == tenant_id, Client.reference == reference)
+        ).first()
+
+    def get(self, tenant_id: str, client_id: str) -> Client | None:
+        return self.db.scalars(
+            select(Client).where(Client.tenant_id == tenant_id, Client.id == client_id)
+        ).first()
+
+    def page(
+        self, tenant_id: str, *, after: str | None, limit: int, therapist_id: str | None = None
+    ) -> Sequence[Client]:
+        q = select(Client).where(Client.tenant_id == tenant_id)
+        if therapist_id is not None:
+            q = q.where(
+                Client.id.in_(
+                    select(TherapySession.client_id).where(
+                        TherapySession.tenant_id == tenant_id,
+                        TherapySession.therapist_id == therapist_id,
+                    )
+                )
+            )
+        if after:
+            q = q.where(Client.id > after)
+        return self.db.scalars(q.order_by(Client.id).limit(limit)).all()
+
+    def therapist_get_or_create(self, tenant_id: str, reference: str) -> Therapist:
+        found = self.therapist_by_reference(tenant_id, reference)
+        if found is not None:
+            return found
+        therapist = Therapist(tenant_id=tenant_id, reference=reference)
+        self.db.add(therapist)
+        self.db.flush()
+        return therapist
+
+    def therapist_by_reference(self, tenant_id: str, reference: str) -> Therapist | None:
+        return self.db.scalars(
+            select(Therapist).where(
+                Therapist.tenant_id == tenant_id, Therapist.reference == reference
+            )
+        ).first()
+
+    def therapist(self, therapist_id: str | None) -> Therapist | None:
+        return None if therapist_id is None else self.db.get(Therapist, therapist_id)
+
+    def client(self, client_id: str) -> Client | None:
+        return self.db.get(Client, client_id)
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    client_id: str | None = None
+    therapist_id: str | None = None
+    modality: str | None = None
+    started_from: dt.datetime | None = None
+    started_to: dt.datetime | None = None
+
+
+class SessionRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, session: TherapySession) -> TherapySession:
+        self.db.add(session)
+        self.db.flush()
+        return session
+
+    def get(
+        self, tenant_id: str, session_id: str, *, therapist_id: str | None = None
+    ) -> TherapySession | None:
+        q = select(TherapySession).where(
+            TherapySession.tenant_id == tenant_id, TherapySession.id == session_id
+        )
+        if therapist_id is not None:
+            q = q.where(TherapySession.therapist_id == therapist_id)
+        return self.db.scalars(q).first()
+
+    def page(
+        self, tenant_id: str, filters: SessionFilters, *, after: str | None, limit: int
+    ) -> Sequence[TherapySession]:
+        q = select(TherapySession).where(TherapySession.tenant_id == tenant_id)
+        if filters.client_id is not None:
+            q = q.where(TherapySession.client_id == filters.client_id)
+        if filters.therapist_id is not None:
+            q = q.where(TherapySession.therapist_id == filters.therapist_id)
+        if filters.modality is not None:
+            q = q.where(TherapySession.modality == filters.modality)
+        if filters.started_from is not None:
+            q = q.where(TherapySession.started_at >= filters.started_from)
+        if filters.started_to is not None:
+            q = q.where(TherapySession.started_at < filters.started_to)
+        if after:
+            q = q.where(TherapySession.id > after)
+        return self.db.scalars(q.order_by(TherapySession.id).limit(limit)).all()
+
+
+class RecordingRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, tenant_id: str, session_id: str, phase: str) -> Recording | None:
+        return self.db.scalars(
+            select(Recording).where(
+                Recording.tenant_id == tenant_id,
+                Recording.session_id == session_id,
+                Recording.phase == phase,
+            )
+        ).first()
+
+    def for_session(self, tenant_id: str, session_id: str) -> Sequence[Recording]:
+        return self.db.scalars(
+            select(Recording)
+            .where(Recording.tenant_id == tenant_id, Recording.session_id == session_id)
+            .order_by(Recording.id)
+        ).all()
+
+    def add(self, recording: Recording) -> Recording:
+        self.db.add(recording)
+        self.db.flush()
+        return recording
+
+    def delete(self, recording: Recording) -> None:
+        self.db.delete(recording)
+        self.db.flush()
+
+
+class IdempotencyRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None:
+        return self.db.get(IdempotencyRecord, (tenant_id, key))
+
+    def add(self, record: IdempotencyRecord) -> None:
+        self.db.add(record)
+        self.db.flush()
+
+    def purge_older_than(self, cutoff: dt.datetime) -> int:
+        result = self.db.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class JobRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, job: Job) -> Job:
+        self.db.add(job)
+        self.db.flush()
+        return job
+
+    def get(self, tenant_id: str, job_id: str) -> Job | None:
+        return self.db.scalars(
+            select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id)
+        ).first()
+
+    def by_id(self, job_id: str) -> Job | None:
+        return self.db.get(Job, job_id)

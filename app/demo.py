@@ -1,0 +1,119 @@
+"""Demo data for ``hrv-service demo``: a tenant, one key per role, example sessions.
+
+Sessions come from ``sample_recordings/`` (files named ``*pre*``/``*post*`` are paired;
+other files are paired in name order). When that folder is empty a synthetic pair from
+:mod:`hrv.simulate` is loaded so the demo always has a report to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import structlog
+
+from app.auth import Principal, Role
+from app.config import Settings
+from app.db.database import Database
+from app.db.repositories import TenantRepository
+from app.schemas import KeyCreated, Phase, SessionCreate
+from app.services import sessions as svc
+from app.services.ingest import FILE, JSON, Limits, StoredBody
+from app.services.keys import create_key, create_tenant
+
+__all__ = ["load_demo", "pair_files"]
+
+_log = structlog.get_logger("app.demo")
+DEMO_TENANT = "demo clinic"
+
+
+def pair_files(folder: Path) -> list[tuple[Path, Path]]:
+    """Pre/post pairs among the files of ``folder`` (README and hidden files skipped)."""
+    if not folder.is_dir():
+        return []
+    files = sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+        and p.suffix.lower() not in (".md", ".license", ".py")
+    )
+    pairs: list[tuple[Path, Path]] = []
+    used: set[Path] = set()
+    for f in files:
+        if "pre" in f.stem.lower() and f not in used:
+            post = f.with_name(f.name.replace("pre", "post").replace("PRE", "POST"))
+            if post.exists() and post != f:
+                pairs.append((f, post))
+                used.update((f, post))
+    rest = [f for f in files if f not in used]
+    pairs.extend(zip(rest[0::2], rest[1::2], strict=False))
+    return pairs
+
+
+def _synthetic_bodies() -> tuple[StoredBody, StoredBody]:
+    from hrv.simulate import rr_series
+
+    pre = rr_series(300, mean_hr_bpm=74, hf_amplitude_ms=18, lf_amplitude_ms=25,
+                    noise_ms=5, seed=1)
+    post = rr_series(300, mean_hr_bpm=66, hf_amplitude_ms=32, lf_amplitude_ms=25,
+                     noise_ms=5, seed=2)
+    return tuple(  # type: ignore[return-value]
+        StoredBody(JSON, {}, json.dumps({"kind": "rr", "rr_ms": [float(x) for x in rr]}).encode())
+        for rr in (pre, post)
+    )
+
+
+def load_demo(settings: Settings) -> None:
+    """Create the demo tenant and keys (printed once) and load example sessions."""
+    db = Database.from_url(settings.sqlalchemy_url)
+    limits = Limits(settings.max_samples, settings.max_intervals)
+    with db.session() as session:
+        tenant = TenantRepository(session).by_name(DEMO_TENANT)
+        if tenant is None:
+            tenant, admin = create_tenant(session, DEMO_TENANT)
+            fresh = True
+        else:
+            admin = create_key(session, tenant.id, Role.ADMIN, name="demo admin")
+            fresh = False
+        keys: dict[str, KeyCreated] = {"admin": admin}
+        for role in (Role.INTEGRATION, Role.RESEARCHER):
+            keys[role.value] = create_key(session, tenant.id, role, name=f"demo {role.value}")
+        keys["therapist"] = create_key(session, tenant.id, Role.THERAPIST,
+                                       name="demo therapist", therapist="T-demo")
+        tenant_id = tenant.id
+        admin_id = admin.id
+    print(f"demo tenant {tenant_id}; API keys (shown once):")
+    for role, key in keys.items():
+        print(f"  {role:12s} {key.key}")
+    if not fresh:
+        print("demo sessions were loaded on an earlier run")
+        return
+    principal = Principal(key_id=admin_id, tenant_id=tenant_id, role=Role.ADMIN)
+    folder = Path(settings.sample_recordings_dir)
+    pairs: list[tuple[StoredBody, StoredBody, str]] = []
+    for pre_path, post_path in pair_files(folder):
+        pairs.append((
+            StoredBody(FILE, {"filename": pre_path.name}, pre_path.read_bytes()),
+            StoredBody(FILE, {"filename": post_path.name}, post_path.read_bytes()),
+            pre_path.stem,
+        ))
+    if not pairs:
+        pre, post = _synthetic_bodies()
+        pairs.append((pre, post, "synthetic"))
+    loaded = 0
+    for i, (pre, post, label) in enumerate(pairs, start=1):
+        try:
+            with db.session() as session:
+                s = svc.create_session(session, principal, SessionCreate(
+                    client=f"demo-client-{i}", therapist="T-demo", modality="massage",
+                    started_at=dt.datetime(2025, 1, i % 28 + 1, 10, tzinfo=dt.UTC),
+                    duration_min=50, notes=f"demo session from {label}",
+                ))
+                for phase, body in ((Phase.PRE, pre), (Phase.POST, post)):
+                    svc.put_recording(session, principal, s.id, phase, body, limits,
+                                      settings.storage_compression_level)
+            loaded += 1
+        except Exception as exc:  # a sample the readers cannot handle is skipped
+            _log.warning("demo_sample_skipped", sample=label, error=str(exc)[:200])
+    print(f"loaded {loaded} demo session(s) from {folder if pairs else 'hrv.simulate'}")
+    db.dispose()
