@@ -1,0 +1,170 @@
+"""Per-marker changes with a data-driven confidence interval and a smallest worthwhile change."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+
+from scipy.stats import norm
+
+from hrv._shift_types import Baseline, MarkerChange, Scale, ShiftConfig
+from hrv._shift_windows import WindowSeries, standard_error
+from hrv.types import Analysis
+
+__all__ = ["MARKERS", "MarkerSpec", "compute_changes", "z_value"]
+
+
+@dataclasses.dataclass(frozen=True)
+class MarkerSpec:
+    """How one marker is read, judged and given its SWC.
+
+    ``window``: ``"short"`` (60 s sub-windows) or ``"long"`` (120 s, for LF).
+    ``swc_key``: which SWC applies (``"ln_rmssd"``, ``"ln_hf"``, ``"ln_lf"``,
+    ``"ln_lf_hf"``, ``"hr"``, ``"respiration"``).
+    ``hf_dependent``: HF-band marker, not interpretable when breathing is outside the band.
+    """
+
+    name: str
+    scale: Scale
+    window: str
+    swc_key: str
+    read: Callable[[Analysis], float | None]
+    hf_dependent: bool = False
+
+
+MARKERS: tuple[MarkerSpec, ...] = (
+    MarkerSpec("rmssd_ms", Scale.LOG, "short", "ln_rmssd", lambda a: a.metrics.rmssd_ms),
+    MarkerSpec("ln_rmssd", Scale.LINEAR, "short", "ln_rmssd", lambda a: a.metrics.ln_rmssd),
+    MarkerSpec("hf_power_ms2", Scale.LOG, "short", "ln_hf", lambda a: a.metrics.hf_power_ms2,
+               hf_dependent=True),
+    MarkerSpec("ln_hf", Scale.LINEAR, "short", "ln_hf", lambda a: a.metrics.ln_hf,
+               hf_dependent=True),
+    MarkerSpec("lf_power_ms2", Scale.LOG, "long", "ln_lf", lambda a: a.metrics.lf_power_ms2),
+    MarkerSpec("lf_hf_ratio", Scale.LOG, "long", "ln_lf_hf", lambda a: a.metrics.lf_hf_ratio,
+               hf_dependent=True),
+    MarkerSpec("mean_hr_bpm", Scale.LINEAR, "short", "hr", lambda a: a.metrics.mean_hr_bpm),
+    MarkerSpec("sd1_ms", Scale.LOG, "short", "ln_rmssd", lambda a: a.metrics.sd1_ms),
+    MarkerSpec("respiration_rate_bpm", Scale.LINEAR, "short", "respiration",
+               lambda a: a.respiration.rate_bpm),
+)
+
+
+def z_value(ci_level: float) -> float:
+    """Two-sided normal quantile of a confidence level (1.96 for 0.95)."""
+    return float(norm.ppf(0.5 + ci_level / 2.0))
+
+
+def _swc(
+    spec: MarkerSpec, pre_value: float, cfg: ShiftConfig, baseline: Baseline | None
+) -> tuple[float, str]:
+    """SWC on the marker's judging scale (log units or marker units) and its source."""
+    usable = baseline is not None and baseline.n_sessions >= cfg.min_baseline_sessions
+    f = cfg.baseline_swc_factor
+    if usable and baseline is not None:
+        if spec.swc_key == "ln_rmssd" and baseline.ln_rmssd_sd > 0:
+            return f * baseline.ln_rmssd_sd, "baseline"
+        if spec.swc_key == "hr" and baseline.mean_hr_bpm_sd:
+            return f * baseline.mean_hr_bpm_sd, "baseline"
+        if spec.swc_key == "ln_hf" and baseline.ln_hf_sd:
+            return f * baseline.ln_hf_sd, "baseline"
+    published = {
+        "ln_rmssd": cfg.swc_ln_rmssd,
+        "ln_hf": cfg.swc_ln_hf,
+        "ln_lf": cfg.swc_ln_lf,
+        "ln_lf_hf": cfg.swc_ln_lf_hf,
+        "hr": cfg.swc_hr_pct / 100.0 * abs(pre_value),
+        "respiration": cfg.swc_respiration_bpm,
+    }
+    return published[spec.swc_key], "published"
+
+
+def compute_changes(
+    pre: Analysis,
+    post: Analysis,
+    windows: Mapping[str, Mapping[str, WindowSeries]],
+    *,
+    cfg: ShiftConfig,
+    baseline: Baseline | None,
+    hf_invalid_reason: str | None,
+) -> dict[str, MarkerChange]:
+    """Change of every marker in :data:`MARKERS`.
+
+    ``windows[rec][kind]`` holds the sub-window series of recording ``rec`` (``"pre"`` or
+    ``"post"``) for window kind ``"short"`` or ``"long"``. A change is meaningful when
+    ``|d| > z·SE`` (its interval excludes zero) and ``|d| > SWC``, with ``d`` the log ratio
+    for ``LOG`` markers and the difference otherwise, and ``SE² = SE_pre² + SE_post²``
+    (the two recordings' errors are independent).
+    """
+    z = z_value(cfg.ci_level)
+    dur = {"pre": _nn_duration_s(pre), "post": _nn_duration_s(post)}
+    out: dict[str, MarkerChange] = {}
+    for spec in MARKERS:
+        a, b = spec.read(pre), spec.read(post)
+        log = spec.scale is Scale.LOG
+
+        if a is None or b is None or (log and (a <= 0 or b <= 0)):
+            out[spec.name] = _make(spec, a, b, cfg, "not computable in both recordings")
+            continue
+        ses = []
+        for rec in ("pre", "post"):
+            ws = windows[rec][spec.window]
+            ses.append(standard_error(ws.values[spec.name], ws.window_s, dur[rec], log=log))
+        swc_scale, source = _swc(spec, a, cfg, baseline)
+        swc_out = a * math.expm1(swc_scale) if log else swc_scale
+        d = math.log(b / a) if log else b - a
+        if ses[0] is None or ses[1] is None:
+            out[spec.name] = _make(
+                spec, a, b, cfg,
+                "too few usable sub-windows to estimate the measurement uncertainty",
+                swc=swc_out, source=source,
+            )
+            continue
+        se = math.hypot(ses[0], ses[1])
+        lo, hi = d - z * se, d + z * se
+        if log:
+            lo, hi = a * math.expm1(lo), a * math.expm1(hi)
+        meaningful: bool | None = abs(d) > z * se and abs(d) > swc_scale
+        note = None
+        if spec.hf_dependent and hf_invalid_reason is not None:
+            meaningful, note = None, f"not interpretable as vagal activity: {hf_invalid_reason}"
+        elif spec.name == "lf_hf_ratio":
+            note = "descriptive only; not a measure of autonomic balance"
+        out[spec.name] = _make(
+            spec, a, b, cfg, note, ci=(lo, hi), meaningful=meaningful, swc=swc_out, se=se,
+            source=source,
+        )
+    return out
+
+
+def _make(
+    spec: MarkerSpec,
+    a: float | None,
+    b: float | None,
+    cfg: ShiftConfig,
+    note: str | None,
+    *,
+    ci: tuple[float | None, float | None] = (None, None),
+    meaningful: bool | None = None,
+    swc: float | None = None,
+    se: float | None = None,
+    source: str = "published",
+) -> MarkerChange:
+    delta = None if a is None or b is None else b - a
+    pct = None if delta is None or a is None or a == 0 else 100.0 * delta / a
+    return MarkerChange(
+        pre=a, post=b, delta=delta, pct_change=pct, ci_low=ci[0], ci_high=ci[1],
+        meaningful=meaningful, swc=swc, swc_source=source, scale=spec.scale, se=se,
+        uncertainty_method=cfg.uncertainty, note=note,
+    )
+
+
+def judged(change: MarkerChange) -> tuple[float, float, float] | None:
+    """``(d, se, swc)`` of a ``LINEAR`` change on its own scale, or ``None``."""
+    if change.delta is None or change.se is None or change.swc is None:
+        return None
+    return change.delta, change.se, change.swc
+
+
+def _nn_duration_s(a: Analysis) -> float:
+    return float(a.nn.rr_ms.sum()) / 1000.0 if len(a.nn) else 0.0

@@ -1,0 +1,197 @@
+"""The verdict: direction, confidence and a plain-language summary naming the evidence."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from scipy.stats import norm
+
+from hrv._shift_changes import z_value
+from hrv._shift_checks import SERIOUS, Checks
+from hrv._shift_types import ConfidenceLabel, Direction, MarkerChange, ShiftConfig, Verdict
+
+__all__ = ["decide"]
+
+#: Evidence markers, their vagal sign (+1: rises with vagal activity) and weight in the
+#: confidence. RMSSD is primary (hrv-methods §3); SD1 duplicates it and is not counted.
+_EVIDENCE = {"ln_rmssd": (1, 2.0), "mean_hr_bpm": (-1, 1.0), "ln_hf": (1, 1.0)}
+
+
+def _p_beyond(d: float, se: float, swc: float, sign: int) -> float:
+    """Probability that the true change exceeds ``swc`` in direction ``sign`` (normal)."""
+    return float(norm.cdf((sign * d - swc) / se)) if se > 0 else float(sign * d > swc)
+
+
+def _p_within(d: float, se: float, swc: float) -> float:
+    """Probability that the true change lies within ``±swc``."""
+    if se <= 0:
+        return float(abs(d) < swc)
+    return float(norm.cdf((swc - d) / se) - norm.cdf((-swc - d) / se))
+
+
+def _label(p: float, cfg: ShiftConfig) -> ConfidenceLabel:
+    if p >= cfg.high_confidence:
+        return ConfidenceLabel.HIGH
+    if p >= cfg.moderate_confidence:
+        return ConfidenceLabel.MODERATE
+    return ConfidenceLabel.LOW
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.1f}"
+
+
+def _vagal_sign(c: MarkerChange, sign: int) -> int:
+    """+1 / −1 if ``c`` is a meaningful change towards more / less vagal activity, else 0."""
+    if c.meaningful is not True or c.delta is None:
+        return 0
+    return sign * (1 if c.delta > 0 else -1)
+
+
+def _describe(name: str, c: MarkerChange) -> str:
+    assert c.pre is not None and c.post is not None and c.delta is not None
+    if name == "rmssd_ms":
+        verb = "rose" if c.delta > 0 else "fell"
+        return f"RMSSD {verb} from {_fmt(c.pre)} to {_fmt(c.post)} ms ({c.pct_change:+.0f}%)"
+    if name == "mean_hr_bpm":
+        verb = "fell" if c.delta < 0 else "rose"
+        return (f"heart rate {verb} by {abs(c.delta):.0f} bpm ({_fmt(c.pre)} to "
+                f"{_fmt(c.post)} bpm)")
+    verb = "rose" if c.delta > 0 else "fell"
+    return f"HF power {verb} from {_fmt(c.pre)} to {_fmt(c.post)} ms² ({c.pct_change:+.0f}%)"
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _cap(p: float, caveats: set[str], cfg: ShiftConfig) -> float:
+    serious = len(caveats & SERIOUS)
+    if serious >= 2:
+        return min(p, cfg.moderate_confidence - 0.01)
+    if serious == 1:
+        return min(p, cfg.high_confidence - 0.01)
+    return p
+
+
+def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig) -> Verdict:
+    """Turn the changes and the checks into a :class:`Verdict`.
+
+    Rules, in order:
+
+    1. Any reason in ``checks.inconclusive`` -> ``inconclusive``, with the reasons and
+       ``next_time`` advice.
+    2. Evidence markers are ln RMSSD (required), mean HR (falling = more vagal) and ln HF
+       (only while breathing is inside the HF band in both recordings). LF and LF/HF are
+       never evidence.
+    3. ln RMSSD meaningful in direction s, no evidence marker meaningful against it, and
+       either another marker meaningful in direction s or the whole RMSSD interval beyond
+       the SWC -> that direction. Otherwise ``no_clear_change`` (changes that are small,
+       unconfirmed or mixed are said so in the summary).
+    """
+    caveats = checks.caveats
+    codes = {c.code for c in caveats}
+    advice = " ".join(checks.advice) or None
+    if checks.inconclusive:
+        reasons = " ".join(w.message for w in checks.inconclusive)
+        return Verdict(
+            Direction.INCONCLUSIVE, None, None,
+            f"No conclusion can be drawn from these recordings. {reasons}",
+            (), tuple(checks.inconclusive) + caveats,
+            advice or "Record at least 3 minutes sitting still before and after the session.",
+        )
+    evidence = {k: v for k, v in _EVIDENCE.items()
+                if not (k == "ln_hf" and checks.hf_invalid_reason is not None)}
+    primary = changes["ln_rmssd"]
+    if primary.se is None or primary.delta is None or primary.swc is None:
+        return Verdict(
+            Direction.INCONCLUSIVE, None, None,
+            "No conclusion can be drawn: the measurement uncertainty of RMSSD could not be "
+            "estimated (the recordings are too short or too broken up for sub-windows).",
+            (), caveats, advice or "Record at least 3 minutes sitting still.",
+        )
+    z = z_value(cfg.ci_level)
+    votes = {k: _vagal_sign(changes[k], s) for k, (s, _) in evidence.items()}
+    s = votes["ln_rmssd"]
+    support = [k for k, v in votes.items() if k != "ln_rmssd" and v == s and s != 0]
+    against = [k for k, v in votes.items() if k != "ln_rmssd" and v == -s and s != 0]
+    certain = abs(primary.delta) - z * primary.se > primary.swc
+    rmssd, hr = changes["rmssd_ms"], changes["mean_hr_bpm"]
+    swc_pct = 100 * math.expm1(primary.swc)
+    src = "the client's own baseline" if primary.swc_source == "baseline" else \
+        "published typical error"
+    tail = _tail(changes, checks)
+
+    if s != 0 and not against and (support or certain):
+        direction = (Direction.PARASYMPATHETIC_INCREASE if s > 0
+                     else Direction.PARASYMPATHETIC_DECREASE)
+        used = ["ln_rmssd", *support]
+        num = den = 0.0
+        for k in used:
+            c, (sign, w) = changes[k], evidence[k]
+            assert c.delta is not None and c.se is not None and c.swc is not None
+            num += w * _p_beyond(c.delta, c.se, c.swc, sign * s)
+            den += w
+        p = _cap(num / den, codes, cfg)
+        named = ["rmssd_ms" if k == "ln_rmssd" else ("hf_power_ms2" if k == "ln_hf" else k)
+                 for k in used]
+        facts = _join([_describe(k, changes[k]) for k in named])
+        word = "rose" if s > 0 else "fell"
+        both = "both changes exceed" if len(named) == 2 else (
+            "these changes exceed" if len(named) > 2 else "the change exceeds")
+        summary = (
+            f"Parasympathetic (vagal) activity {word}: {facts[0].upper() + facts[1:]}; "
+            f"{both} what we would expect from measurement noise and the smallest worthwhile "
+            f"change ({swc_pct:.0f}% for RMSSD, from {src}). Confidence is "
+            f"{_label(p, cfg).value} ({p:.2f}).{tail}"
+        )
+        return Verdict(direction, p, _label(p, cfg), summary, tuple(used), caveats,
+                       advice)
+
+    p = _cap(_p_within(primary.delta, primary.se, primary.swc), codes, cfg)
+    r = _describe("rmssd_ms", rmssd) if rmssd.delta is not None else "RMSSD was not compared"
+    h = (f"heart rate went from {_fmt(hr.pre)} to {_fmt(hr.post)} bpm"
+         if hr.pre is not None and hr.post is not None else "")
+    facts = r + (f" and {h}" if h else "")
+    if s != 0 and against:
+        why = (f"The evidence is mixed: RMSSD points one way but "
+               f"{_join([_name(k) for k in against])} changed meaningfully the other way, "
+               "so no direction is called.")
+    elif s != 0:
+        why = ("The RMSSD change exceeds the noise but no other marker confirms it and its "
+               "interval still reaches within the smallest worthwhile change; treat it as a "
+               "possible change to watch over further sessions.")
+    elif votes.get("mean_hr_bpm", 0) != 0:
+        why = ("Heart rate changed meaningfully, but RMSSD did not: a heart-rate change alone "
+               "is not specific to vagal activity (posture, digestion or movement also move it).")
+    else:
+        why = (f"Neither exceeds both the measurement noise and the smallest worthwhile "
+               f"change ({swc_pct:.0f}% for RMSSD, from {src}).")
+    summary = (f"No clear change in parasympathetic (vagal) activity: "
+               f"{facts[0].upper() + facts[1:]}. {why} Confidence is "
+               f"{_label(p, cfg).value} ({p:.2f}).{tail}")
+    return Verdict(Direction.NO_CLEAR_CHANGE, p, _label(p, cfg), summary, ("ln_rmssd",),
+                   caveats, advice)
+
+
+def _name(k: str) -> str:
+    return {"mean_hr_bpm": "heart rate", "ln_hf": "HF power"}.get(k, k)
+
+
+def _tail(changes: Mapping[str, MarkerChange], checks: Checks) -> str:
+    """Caveat sentences appended to the summary."""
+    out = []
+    if checks.hf_invalid_reason is not None:
+        out.append(f" HF power and LF/HF are not used as evidence: {checks.hf_invalid_reason}.")
+    lfhf = changes.get("lf_hf_ratio")
+    if lfhf is not None and lfhf.pre is not None and lfhf.post is not None:
+        out.append(f" LF/HF went from {lfhf.pre:.2f} to {lfhf.post:.2f}; it is reported "
+                   "descriptively only and is not evidence of a direction.")
+    others = [c.message for c in checks.caveats
+              if c.code not in ("breathing_outside_hf_band", "breathing_rate_unknown")]
+    if others:
+        out.append(" Caveats: " + " ".join(others))
+    return "".join(out)

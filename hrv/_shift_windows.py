@@ -1,0 +1,171 @@
+"""Markers over sliding sub-windows of one NN series: the shift's uncertainty and trend.
+
+The markers themselves come from :mod:`hrv.metrics` (the same functions as the whole
+recording); this module only cuts the series into windows and summarises the spread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from hrv.config import AnalysisConfig, Bands, SpectrumConfig
+from hrv.metrics.frequency import FrequencyDomain, frequency_domain
+from hrv.metrics.nonlinear import poincare
+from hrv.metrics.time import time_domain
+from hrv.types import Analysis, FloatArray, Intervals
+
+__all__ = ["WindowSeries", "analysis_config_of", "standard_error", "window_series"]
+
+#: A window whose clean NN intervals cover less than this share of it is skipped.
+_MIN_COVERAGE = 0.8
+
+#: Markers computed on the short windows (time domain, HF, breathing) and on the long ones.
+SHORT_MARKERS = ("rmssd_ms", "ln_rmssd", "mean_hr_bpm", "sd1_ms", "hf_power_ms2", "ln_hf",
+                 "respiration_rate_bpm")
+LONG_MARKERS = ("lf_power_ms2", "lf_hf_ratio")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class WindowSeries:
+    """Per-window marker values of one recording (NaN where not computable)."""
+
+    window_s: float
+    t_start_s: FloatArray
+    t_end_s: FloatArray
+    n_beats: np.ndarray
+    values: Mapping[str, FloatArray]
+
+
+def analysis_config_of(analysis: Analysis) -> AnalysisConfig:
+    """The configuration an analysis was made with (defaults if not recorded)."""
+    raw = analysis.provenance.get("config") if analysis.provenance else None
+    try:
+        return AnalysisConfig.from_dict(raw) if isinstance(raw, Mapping) else AnalysisConfig()
+    except Exception:  # a provenance from another version: fall back to the defaults
+        return AnalysisConfig()
+
+
+def window_starts(
+    start_s: float, end_s: float, window_s: float, step_s: float, *, fit: bool
+) -> FloatArray:
+    """Start times of windows of ``window_s`` stepping ``step_s`` inside ``[start, end]``.
+
+    With ``fit`` the step is shrunk so that the windows reach the end of the recording
+    (a 299.5 s recording gets four 120 s windows, not three).
+    """
+    span = end_s - start_s
+    if span + 1e-9 < window_s:
+        return np.empty(0)
+    if not fit:
+        n = math.floor((span - window_s) / step_s + 1e-9) + 1
+        return start_s + step_s * np.arange(n, dtype=np.float64)
+    n = math.ceil((span - window_s) / step_s - 1e-9) + 1
+    if n == 1:
+        return np.array([start_s])
+    return start_s + (span - window_s) / (n - 1) * np.arange(n, dtype=np.float64)
+
+
+def _cut(nn: Intervals, a: float, b: float) -> Intervals:
+    begin = nn.t_s - nn.rr_ms / 1000.0
+    i0 = int(np.searchsorted(begin, a - 1e-9, side="left"))
+    i1 = int(np.searchsorted(nn.t_s, b + 1e-9, side="right"))
+    gap = nn.gap_before[i0:i1].copy()
+    if len(gap):
+        gap[0] = True
+    return Intervals(nn.rr_ms[i0:i1], nn.t_s[i0:i1], gap)
+
+
+def window_series(
+    nn: Intervals,
+    *,
+    window_s: float,
+    step_s: float,
+    spectrum: SpectrumConfig,
+    bands: Bands,
+    markers: tuple[str, ...],
+    fit: bool,
+) -> WindowSeries:
+    """Compute ``markers`` on each sliding window of ``nn``.
+
+    The spectrum's minimum durations are relaxed to 75 % of the window, since a window is
+    by construction as long as the marker needs (60 s for HF, 120 s for LF).
+    """
+    if len(nn) == 0:
+        starts = np.empty(0)
+    else:
+        starts = window_starts(
+            float(nn.t_s[0] - nn.rr_ms[0] / 1000.0), float(nn.t_s[-1]), window_s, step_s,
+            fit=fit,
+        )
+    relaxed = dataclasses.replace(
+        spectrum,
+        hf_min_s=min(spectrum.hf_min_s, 0.75 * window_s),
+        lf_min_s=min(spectrum.lf_min_s, 0.75 * window_s),
+    )
+    want_freq = any(m in markers for m in ("hf_power_ms2", "ln_hf", "respiration_rate_bpm",
+                                           "lf_power_ms2", "lf_hf_ratio"))
+    values = {m: np.full(len(starts), np.nan) for m in markers}
+    n_beats = np.zeros(len(starts), dtype=np.int64)
+    for j, a in enumerate(starts):
+        w = _cut(nn, float(a), float(a) + window_s)
+        n_beats[j] = len(w)
+        if len(w) < 3 or float(np.sum(w.rr_ms)) / 1000.0 < _MIN_COVERAGE * window_s:
+            continue
+        row: dict[str, float | None] = {}
+        td = time_domain(w)
+        row.update(rmssd_ms=td.rmssd_ms, ln_rmssd=td.ln_rmssd, mean_hr_bpm=td.mean_hr_bpm)
+        if "sd1_ms" in markers:
+            row["sd1_ms"] = poincare(w).sd1_ms
+        if want_freq:
+            fd = frequency_domain(w, relaxed, bands)
+            row.update(
+                hf_power_ms2=fd.hf_power_ms2,
+                ln_hf=fd.ln_hf,
+                lf_power_ms2=fd.lf_power_ms2,
+                lf_hf_ratio=fd.lf_hf_ratio,
+            )
+            if "respiration_rate_bpm" in markers:
+                row["respiration_rate_bpm"] = _rsa_rate_bpm(fd)
+        for m in markers:
+            v = row.get(m)
+            if v is not None and math.isfinite(v):
+                values[m][j] = v
+    return WindowSeries(
+        window_s=window_s,
+        t_start_s=starts,
+        t_end_s=starts + window_s,
+        n_beats=n_beats,
+        values=values,
+    )
+
+
+def _rsa_rate_bpm(fd: FrequencyDomain) -> float | None:
+    """Breathing rate of a window from its RSA peak, by the pipeline's own rule."""
+    try:
+        from hrv.respiration import rsa_rate_bpm
+    except ImportError:  # respiration estimation not available in this build
+        return None
+    return rsa_rate_bpm(fd)
+
+
+def standard_error(
+    window_values: FloatArray, window_s: float, duration_s: float, *, log: bool
+) -> float | None:
+    """Standard error of a whole-recording marker from its spread over sub-windows.
+
+    ``SD(windows) × sqrt(window_s / duration_s)``: the variance of an average over a
+    stationary series falls in proportion to its length, so a value over the whole
+    recording varies ``duration / window`` times less than one over a window. On the log
+    scale when ``log`` (ratio markers). ``None`` with fewer than two usable windows.
+    """
+    v = window_values[np.isfinite(window_values)]
+    if log:
+        v = np.log(v[v > 0])
+    if len(v) < 2 or duration_s <= 0:
+        return None
+    factor = math.sqrt(min(1.0, window_s / duration_s))
+    return float(np.std(v, ddof=1)) * factor
