@@ -1,0 +1,159 @@
+"""Apply a :class:`~hrv._artifacts_classify.Detection` to an interval series.
+
+Extra beats are removed (the pair of intervals around them merged), missed beats are
+inserted (the interval split into equal parts), ectopic and long/short intervals are
+replaced by linear interpolation between the nearest trusted intervals of the same
+segment. Nothing is merged, split or interpolated across a gap; an interval that has no
+trusted neighbour in its segment is dropped (and becomes a gap) rather than guessed.
+Finally intervals outside the physiological limits are dropped (a sanity net, not a
+correction method).
+
+Beat times: every output interval ends at its original beat, except intervals ending
+at an ectopic beat (moved by the interpolation: placed at the interpolated distance from
+the previous beat) and the beats inserted for missed beats (equally spaced).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from hrv._artifacts_classify import Detection, IntArray
+from hrv.types import BoolArray, FloatArray, Intervals
+
+__all__ = ["Applied", "apply"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Applied:
+    """The corrected series and what the physiological limits dropped.
+
+    ``out_of_range_src``: sorted input intervals with an output dropped by the limits;
+    ``n_out_of_range``: number of output intervals dropped by them; ``orphans``: input
+    intervals dropped for want of a trusted neighbour in their segment.
+    """
+
+    nn: Intervals
+    out_of_range_src: IntArray
+    n_out_of_range: int
+    orphans: IntArray
+
+
+def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> Applied:
+    rr, t, gap = iv.rr_ms, iv.t_s, iv.gap_before
+    n = len(rr)
+    ef, mi, mk = det.extra_first, det.missed, det.missed_parts
+    val = rr.copy()
+    val[ef] = rr[ef] + rr[ef + 1]
+    val[mi] = rr[mi] / mk
+    t_end = t.copy()
+    t_end[ef] = t[ef + 1]
+    if len(ef) or len(mi):
+        rep = np.ones(n, np.int64)
+        rep[mi] = mk
+        rep[ef + 1] = 0
+        src = np.repeat(np.arange(n), rep)
+        pos = np.cumsum(rep) - rep  # output position of each input's first piece
+        out_val, out_t, out_gap = val[src], t_end[src], gap[src]
+        # Inserted beats: equally spaced before the original ending beat.
+        first = np.repeat(pos[mi], mk)
+        piece = np.arange(len(first)) - np.repeat(np.cumsum(mk) - mk, mk)
+        at = first + piece
+        left = np.repeat(mk, mk) - 1 - piece
+        out_t[at] = out_t[at] - left * out_val[at] / 1000.0
+        out_gap[at[piece > 0]] = False
+    else:
+        src, pos = None, np.arange(n)
+        out_val, out_t, out_gap = val, t_end, gap.copy()
+    m = len(out_val)
+    out_gap[0] = True
+
+    fix = pos[np.union1d(det.ectopic, np.union1d(det.long, det.short))]
+    orphan_out = _interpolate(out_val, fix, out_gap)
+    moved = pos[det.ectopic_center - 1]
+    _place_moved(out_t, out_val, moved, out_gap, rr, t, pos)
+
+    bad = (out_val < min_nn_ms) | (out_val > max_nn_ms)
+    bad[orphan_out] = False
+    oor_out = np.flatnonzero(bad)
+    drop_out = np.union1d(oor_out, orphan_out)
+    src_of = np.arange(m) if src is None else src
+    if len(drop_out) == 0:
+        nn = Intervals(out_val, out_t, out_gap)
+    else:
+        keep = np.ones(m, bool)
+        keep[drop_out] = False
+        kept = np.flatnonzero(keep)
+        # A dropped interval leaves a gap before the next kept one.
+        dropped_before = np.cumsum(~keep)
+        g = out_gap[kept]
+        if len(kept) > 1:
+            g[1:] |= np.diff(dropped_before[kept]) > 0
+        if len(kept):
+            g[0] = True
+        nn = Intervals(out_val[kept], out_t[kept], g)
+    return Applied(
+        nn, np.unique(src_of[oor_out]), len(oor_out), np.unique(src_of[orphan_out])
+    )
+
+
+def _interpolate(val: FloatArray, fix: IntArray, gap: BoolArray) -> IntArray:
+    """Replace ``val[fix]`` in place by linear interpolation (by beat index) between the
+    nearest trusted intervals of the same segment; return the positions that have none."""
+    if len(fix) == 0:
+        return fix
+    m = len(val)
+    # Runs of consecutive positions to fix, split where a segment starts.
+    new_run = np.ones(len(fix), bool)
+    new_run[1:] = (np.diff(fix) > 1) | gap[fix[1:]]
+    run = np.cumsum(new_run) - 1
+    run_first = fix[new_run]
+    run_last = fix[np.r_[np.flatnonzero(new_run)[1:] - 1, len(fix) - 1]]
+    left = run_first - 1
+    right = run_last + 1
+    has_l = ~gap[run_first]
+    has_r = right < m
+    has_r[has_r] = ~gap[right[has_r]]
+    lv = np.where(has_l, val[np.maximum(left, 0)], np.nan)
+    rv = np.where(has_r, val[np.minimum(right, m - 1)], np.nan)
+    lv = np.where(has_l, lv, rv)
+    rv = np.where(has_r, rv, lv)
+    r = run
+    w = (fix - left[r]) / (right[r] - left[r])
+    new = lv[r] * (1.0 - w) + rv[r] * w
+    orphan = ~(has_l | has_r)[r]
+    val[fix[~orphan]] = new[~orphan]
+    return fix[orphan]
+
+
+def _place_moved(
+    t_out: FloatArray,
+    val: FloatArray,
+    moved: IntArray,
+    gap: BoolArray,
+    rr_in: FloatArray,
+    t_in: FloatArray,
+    pos: IntArray,
+) -> None:
+    """Move each ectopic beat (in place): previous beat time plus its new interval.
+
+    Runs of moved beats are placed one after the other from the last fixed beat (at a
+    segment start, from the segment's original first beat).
+    """
+    if len(moved) == 0:
+        return
+    moved = np.unique(moved)
+    new_run = np.ones(len(moved), bool)
+    new_run[1:] = (np.diff(moved) > 1) | gap[moved[1:]]
+    run = np.cumsum(new_run) - 1
+    firsts = moved[new_run]
+    base = np.where(gap[firsts], 0.0, t_out[np.maximum(firsts - 1, 0)])
+    # A segment's first interval starts at its original starting beat.
+    seg_start = gap[firsts]
+    if np.any(seg_start):
+        src_first = np.searchsorted(pos, firsts[seg_start], side="right") - 1
+        base[seg_start] = t_in[src_first] - rr_in[src_first] / 1000.0
+    cs = np.cumsum(val[moved]) / 1000.0
+    cs_before_run = np.r_[0.0, cs][np.flatnonzero(new_run)]
+    t_out[moved] = base[run] + cs - cs_before_run[run]
