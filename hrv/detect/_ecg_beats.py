@@ -27,7 +27,9 @@ RR_MEDIAN_BEATS = 9
 
 def _gather(x: npt.NDArray[np.generic], centre: IntArray, offsets: IntArray) -> FloatArray:
     """Windows ``x[centre + offsets]`` (clipped at the ends), NaN replaced by the row mean."""
-    pos = np.clip(centre[:, None] + offsets[None, :], 0, len(x) - 1)
+    pos = centre[:, None] + offsets[None, :]
+    if centre.size and (centre[0] + offsets[0] < 0 or centre[-1] + offsets[-1] >= len(x)):
+        np.clip(pos, 0, len(x) - 1, out=pos)
     w = np.asarray(x[pos], dtype=np.float64)
     bad = np.isnan(w)
     if bad.any():

@@ -1,0 +1,141 @@
+"""Beat-detection accuracy of :func:`hrv.detect.ecg.detect_ecg` on MIT-BIH, with NeuroKit2.
+
+EC57 scoring (150 ms, one-to-one) against the cardiologists' annotations of
+``shared/data/mitdb`` (22 non-paced DS1 records and the 4 paced ones, reported
+separately; MLII lead) and ``shared/data/svdb/800`` (128 Hz). NeuroKit2's default
+``ecg_peaks`` (after ``ecg_clean``) runs on the same arrays in the same run. Ventricular
+classification: beats flagged ``abnormal_shape`` against annotated V/E beats.
+
+Data: MIT-BIH Arrhythmia Database (Moody & Mark 2001), MIT-BIH Supraventricular
+Arrhythmia Database (Greenwald 1990), PhysioNet (Goldberger et al. 2000).
+
+Run: ``.venv/bin/python -m benchmarks.ecg_accuracy`` (writes
+``benchmarks/results/ecg_accuracy.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks._data import (
+    MITDB_NONPACED,
+    MITDB_PACED,
+    VENTRICULAR_CODES,
+    EcgRecord,
+    load_mitdb,
+    load_svdb,
+)
+from hrv.detect.ecg import detect_ecg
+from hrv.evaluation import MatchResult, match_beats
+
+RESULTS = Path(__file__).resolve().parent / "results" / "ecg_accuracy.md"
+
+
+def nk_detect(rec: EcgRecord) -> np.ndarray:
+    import neurokit2 as nk
+
+    fs = int(round(rec.fs_hz))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clean = nk.ecg_clean(rec.samples, sampling_rate=fs)
+        _, info = nk.ecg_peaks(clean, sampling_rate=fs)
+    return np.asarray(info["ECG_R_Peaks"], dtype=np.float64) / rec.fs_hz
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.2f}"
+
+
+class Totals:
+    def __init__(self) -> None:
+        self.tp = self.fp = self.fn = 0
+        self.errors: list[np.ndarray] = []
+        self.nk = [0, 0, 0]
+
+    def add(self, m: MatchResult, nk: MatchResult | None) -> None:
+        self.tp += m.tp
+        self.fp += m.fp
+        self.fn += m.fn
+        self.errors.append(m.timing_errors_s)
+        if nk is not None:
+            self.nk[0] += nk.tp
+            self.nk[1] += nk.fp
+            self.nk[2] += nk.fn
+
+    def row(self, label: str) -> str:
+        f1 = 2 * self.tp / max(1, 2 * self.tp + self.fp + self.fn)
+        med = float(np.median(np.abs(np.concatenate(self.errors)))) * 1000
+        tp, fp, fn = self.nk
+        nkf1 = 2 * tp / (2 * tp + fp + fn) if tp else float("nan")
+        se = self.tp / max(1, self.tp + self.fn)
+        ppv = self.tp / max(1, self.tp + self.fp)
+        return (
+            f"| **{label}** | {self.tp + self.fn} | {self.fp} | {self.fn} | {_pct(se)} | "
+            f"{_pct(ppv)} | **{_pct(f1)}** | {med:.1f} | | | {_pct(nkf1)} |"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--no-neurokit", action="store_true")
+    args = ap.parse_args()
+    groups = {
+        "mitdb non-paced (22)": [load_mitdb(r) for r in MITDB_NONPACED],
+        "mitdb paced (4)": [load_mitdb(r) for r in MITDB_PACED],
+        "svdb 800 (128 Hz)": [load_svdb("800")],
+    }
+    head = (
+        "| record | beats | FP | FN | Se % | PPV % | F1 % | median abs err ms | "
+        "V Se % | V PPV % | NeuroKit2 F1 % |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    )
+    out = [
+        "# ECG beat detection accuracy (EC57, 150 ms)",
+        "",
+        "`detect_ecg` vs the reference annotations; NeuroKit2 default `ecg_clean` + "
+        "`ecg_peaks` on the same arrays in the same run. V Se/PPV: beats flagged "
+        "`abnormal_shape` vs annotated V/E beats (matched beats only). Lead: MLII "
+        "(102 and 104 have none: V5).",
+        "",
+    ]
+    overall = Totals()
+    for gname, recs in groups.items():
+        out += [f"## {gname}", "", head]
+        tot = Totals()
+        for rec in recs:
+            det = detect_ecg(rec.samples, rec.fs_hz)
+            m = match_beats(rec.beat_times_s, det.times_s)
+            nk = None if args.no_neurokit else match_beats(rec.beat_times_s, nk_detect(rec))
+            is_v = np.isin(rec.beat_symbols[m.matched_reference], list(VENTRICULAR_CODES))
+            flag = np.asarray(det.info["abnormal_shape"])[m.matched_detected]
+            v_se = (is_v & flag).sum() / is_v.sum() if is_v.sum() else float("nan")
+            v_ppv = (is_v & flag).sum() / flag.sum() if flag.sum() else float("nan")
+            out.append(
+                f"| {rec.name} | {rec.beat_times_s.size} | {m.fp} | {m.fn} | "
+                f"{_pct(m.sensitivity)} | {_pct(m.ppv)} | {_pct(m.f1)} | "
+                f"{m.median_abs_error_ms:.1f} | {_pct(v_se)} | {_pct(v_ppv)} | "
+                f"{_pct(nk.f1) if nk else 'n/a'} |"
+            )
+            tot.add(m, nk)
+            if "paced" not in gname or "non-paced" in gname:
+                overall.add(m, nk)
+            print(out[-1], flush=True)
+        out += [tot.row("aggregate"), ""]
+    out += [
+        "## Aggregate: non-paced mitdb + svdb 800",
+        "",
+        head,
+        overall.row("aggregate"),
+        "",
+        "Rerun: `.venv/bin/python -m benchmarks.ecg_accuracy`.",
+        "",
+    ]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
