@@ -1,0 +1,293 @@
+"""Private spectral helpers: gap-aware stretches, Welch and Lomb PSDs, band integration."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import numpy.typing as npt
+from scipy import interpolate, signal
+
+from hrv.config import Detrend, Interpolation, SpectrumConfig
+from hrv.errors import InvalidInputError
+from hrv.types import FloatArray, Intervals
+
+#: Lomb–Scargle frequency grid spacing is ``1 / (LOMB_OVERSAMPLING * segment length)``.
+LOMB_OVERSAMPLING = 4
+#: Highest frequency of the Lomb–Scargle grid in Hz (above every HRV band and the RSA search).
+LOMB_MAX_HZ = 0.5
+
+IntArray = npt.NDArray[np.intp]
+
+
+@dataclasses.dataclass(frozen=True)
+class Stretches:
+    """Contiguous stretches of an NN series, split at gaps longer than the bridge limit.
+
+    ``start[k]:stop[k]`` indexes the intervals of stretch ``k``; ``duration_s[k]`` is the
+    time it covers (from the beat that starts its first interval to its last beat).
+    """
+
+    start: IntArray
+    stop: IntArray
+    duration_s: FloatArray
+    n_bridged: int
+    n_split: int
+
+    @property
+    def longest_s(self) -> float:
+        return float(self.duration_s.max()) if self.duration_s.size else 0.0
+
+
+def split_stretches(nn: Intervals, max_bridged_gap_s: float) -> Stretches:
+    """Split ``nn`` wherever a gap is longer than ``max_bridged_gap_s`` seconds.
+
+    A flagged gap before interval ``i`` leaves a hole from the previous beat
+    ``t_s[i-1]`` to the beat that starts interval ``i`` (``t_s[i] - rr_ms[i] / 1000``).
+    Short holes (typically one or two dropped ectopic intervals) are bridged; longer
+    ones split the series, and nothing is ever interpolated across them.
+    """
+    rr = np.asarray(nn.rr_ms, dtype=np.float64)
+    t = np.asarray(nn.t_s, dtype=np.float64)
+    n = rr.size
+    if n == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return Stretches(empty, empty, np.zeros(0), 0, 0)
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(rr))):
+        raise InvalidInputError("NN intervals and beat times must be finite numbers")
+    if n > 1 and np.any(np.diff(t) <= 0):
+        raise InvalidInputError("beat times of the NN series must be strictly increasing")
+    flagged = np.flatnonzero(np.asarray(nn.gap_before[1:], dtype=bool)) + 1
+    hole_s = (t[flagged] - rr[flagged] / 1000.0) - t[flagged - 1]
+    split = flagged[hole_s > max_bridged_gap_s]
+    start = np.concatenate(([0], split)).astype(np.intp)
+    stop = np.concatenate((split, [n])).astype(np.intp)
+    duration = t[stop - 1] - (t[start] - rr[start] / 1000.0)
+    return Stretches(start, stop, duration, int(flagged.size - split.size), int(split.size))
+
+
+@dataclasses.dataclass(frozen=True)
+class Psd:
+    """A one-sided PSD in ms²/Hz with what went into it."""
+
+    freq_hz: FloatArray
+    psd_ms2_per_hz: FloatArray
+    segment_s: float
+    n_segments: int
+    analysed_s: float
+    excluded_s: float
+
+
+def _welch_sum(
+    x: FloatArray, nperseg: int, step: int, taper: FloatArray, detrend: Detrend
+) -> tuple[FloatArray, int]:
+    """Sum over segments of ``|FFT(taper * detrended segment)|²`` and the segment count.
+
+    Vectorised over all segments at once (a strided view, no per-segment loop).
+    """
+    segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
+    n_seg = int(segs.shape[0])
+    if detrend is Detrend.NONE:
+        y = segs * taper
+    else:
+        y = segs - segs.mean(axis=1, keepdims=True)
+        if detrend is Detrend.LINEAR:
+            tc = np.arange(nperseg, dtype=np.float64) - (nperseg - 1) / 2.0
+            slope = (y @ tc) / float(np.dot(tc, tc))
+            y -= slope[:, None] * tc
+        y *= taper
+    spec = np.fft.rfft(y, axis=1)
+    power = spec.real**2 + spec.imag**2
+    return power.sum(axis=0), n_seg
+
+
+def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | None:
+    """Welch PSD of the NN series resampled evenly, pooled over the stretches.
+
+    Each stretch is resampled at ``cfg.resample_hz`` (cubic spline or linear), cut into
+    segments of ``min(cfg.segment_s, longest stretch)`` with ``cfg.overlap``, each segment
+    detrended and tapered; the PSD is the mean over all segments of all stretches, i.e. a
+    length-weighted average. Stretches shorter than one segment are left out.
+    """
+    fs = float(cfg.resample_hz)
+    rr = np.asarray(nn.rr_ms, dtype=np.float64)
+    t = np.asarray(nn.t_s, dtype=np.float64)
+    n_samples = np.floor((t[parts.stop - 1] - t[parts.start]) * fs).astype(np.int64) + 1
+    if n_samples.size == 0:
+        return None
+    nperseg = int(min(round(cfg.segment_s * fs), int(n_samples.max())))
+    if nperseg < 8:
+        return None
+    noverlap = min(round(cfg.overlap * nperseg), nperseg - 1)
+    step = nperseg - noverlap
+    taper = np.asarray(signal.get_window(cfg.window, nperseg), dtype=np.float64)
+    acc: FloatArray | None = None
+    total_segments = 0
+    analysed = 0.0
+    for k in range(parts.start.size):
+        ns = int(n_samples[k])
+        if ns < nperseg:
+            continue
+        a, b = int(parts.start[k]), int(parts.stop[k])
+        grid = t[a] + np.arange(ns) / fs
+        if cfg.interpolation is Interpolation.CUBIC and b - a >= 4:
+            x = interpolate.CubicSpline(t[a:b], rr[a:b])(grid)
+        else:
+            x = np.interp(grid, t[a:b], rr[a:b])
+        p_sum, n_seg = _welch_sum(x, nperseg, step, taper, cfg.detrend)
+        acc = p_sum if acc is None else acc + p_sum
+        total_segments += n_seg
+        analysed += float(parts.duration_s[k])
+    if acc is None:
+        return None
+    # one-sided density scaling, as scipy.signal.welch(scaling="density")
+    scale = np.full(acc.size, 2.0 / (fs * float(np.dot(taper, taper))))
+    scale[0] /= 2.0
+    if nperseg % 2 == 0:
+        scale[-1] /= 2.0
+    return Psd(
+        freq_hz=np.asarray(np.fft.rfftfreq(nperseg, d=1.0 / fs), dtype=np.float64),
+        psd_ms2_per_hz=acc * scale / total_segments,
+        segment_s=nperseg / fs,
+        n_segments=total_segments,
+        analysed_s=analysed,
+        excluded_s=float(parts.duration_s.sum()) - analysed,
+    )
+
+
+def _detrend_uneven(t: FloatArray, y: FloatArray, detrend: Detrend) -> FloatArray:
+    if detrend is Detrend.NONE:
+        return y - 0.0
+    if detrend is Detrend.CONSTANT or t.size < 3:
+        return y - y.mean()
+    tc = t - t.mean()
+    slope = float(np.dot(tc, y - y.mean()) / np.dot(tc, tc))
+    return y - y.mean() - slope * tc
+
+
+def lomb_periodogram(t: FloatArray, y: FloatArray, df: float, n_freq: int) -> FloatArray:
+    """Classic Lomb–Scargle periodogram at ``f_k = k · df``, ``k = 1..n_freq``.
+
+    Same value as ``scipy.signal.lombscargle(t, y, 2π f, normalize=False)`` for centred
+    ``y`` (``A² N / 4`` at the peak of a sinusoid of amplitude A), computed from the powers
+    of ``exp(2πi · df · t)`` by repeated doubling instead of ``2 · n_freq · N``
+    trigonometric calls. Shape (n_freq,).
+    """
+    first = np.empty((n_freq, t.size), dtype=np.complex128)
+    first[0] = np.exp(2j * np.pi * df * t)
+    done = 1
+    while done < n_freq:  # doubling: rows done..2*done-1 from rows 0..done-1
+        m = min(done, n_freq - done)
+        np.multiply(first[:m], first[done - 1], out=first[done : done + m])
+        done += m
+    yc = first @ y.astype(np.complex128)  # C + iS: sums of y cos(ωt), y sin(ωt)
+    first *= first
+    w2 = first.sum(axis=1)  # sums of cos(2ωt) + i sin(2ωt)
+    two_tau = np.angle(w2)  # 2ωτ with tan(2ωτ) = S2 / C2
+    rot = np.exp(-0.5j * two_tau)
+    yr = yc * rot  # sums of y cos(ω(t-τ)) + i y sin(ω(t-τ))
+    n = float(t.size)
+    cc = 0.5 * n + 0.5 * np.abs(w2)
+    ss = n - cc
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = 0.5 * (yr.real**2 / cc + np.where(ss > 1e-12 * n, yr.imag**2 / ss, 0.0))
+    return np.asarray(p, dtype=np.float64)
+
+
+def lomb_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | None:
+    """Averaged Lomb–Scargle PSD of the uneven NN series, scaled to ms²/Hz.
+
+    Windows of ``T = min(cfg.segment_s, longest stretch)`` seconds with ``cfg.overlap``
+    are taken inside each stretch (no interpolation, no taper; small bridged holes simply
+    leave the sampling uneven). For a window with ``N`` beats scipy's unnormalised
+    periodogram of a sinusoid of amplitude ``A`` peaks at ``A² N / 4``; multiplying by
+    ``2 T / N`` gives a one-sided density whose integral over the peak is ``A² / 2`` ms²,
+    the same scale as Welch.
+    """
+    rr = np.asarray(nn.rr_ms, dtype=np.float64)
+    t = np.asarray(nn.t_s, dtype=np.float64)
+    if parts.start.size == 0:
+        return None
+    seg = min(float(cfg.segment_s), parts.longest_s)
+    if seg <= 0:
+        return None
+    df = 1.0 / (LOMB_OVERSAMPLING * seg)
+    freq = np.asarray(df * np.arange(1, math.floor(LOMB_MAX_HZ / df) + 1), dtype=np.float64)
+    step = seg * (1.0 - cfg.overlap)
+    acc = np.zeros_like(freq)
+    n_windows = 0
+    analysed = 0.0
+    for k in range(parts.start.size):
+        dur = float(parts.duration_s[k])
+        # a tolerance of 1 ms lets a stretch exactly one window long be used
+        if dur + 1e-3 < seg:
+            continue
+        a, b = int(parts.start[k]), int(parts.stop[k])
+        tk, yk = t[a:b], rr[a:b]
+        t0 = tk[0] - yk[0] / 1000.0
+        n_win = 1 + math.floor((dur - seg) / step + 1e-9)
+        lo = np.searchsorted(tk, t0 + step * np.arange(n_win), side="left")
+        hi = np.searchsorted(tk, t0 + step * np.arange(n_win) + seg + 1e-9, side="right")
+        for i0, i1 in zip(lo, hi, strict=True):
+            if i1 - i0 < 4:
+                continue
+            tw, yw = tk[i0:i1], _detrend_uneven(tk[i0:i1], yk[i0:i1], cfg.detrend)
+            p = lomb_periodogram(tw - tw[0], yw, df, freq.size)
+            acc += p * (2.0 * seg / (i1 - i0))
+            n_windows += 1
+        analysed += dur
+    if n_windows == 0:
+        return None
+    return Psd(
+        freq_hz=freq,
+        psd_ms2_per_hz=acc / n_windows,
+        segment_s=seg,
+        n_segments=n_windows,
+        analysed_s=analysed,
+        excluded_s=float(parts.duration_s.sum()) - analysed,
+    )
+
+
+def _cumulative_at(freq: FloatArray, psd: FloatArray, x: float) -> float:
+    """Integral of the piecewise-linear PSD from ``freq[0]`` to ``x`` (clipped to the grid)."""
+    x = min(max(x, float(freq[0])), float(freq[-1]))
+    i = int(np.searchsorted(freq, x, side="right")) - 1
+    i = min(max(i, 0), freq.size - 2)
+    widths = np.diff(freq[: i + 1])
+    full = float(np.dot(0.5 * (psd[:i] + psd[1 : i + 1]), widths))
+    frac = x - float(freq[i])
+    p_x = psd[i] + (psd[i + 1] - psd[i]) * frac / (freq[i + 1] - freq[i])
+    return full + 0.5 * float(psd[i] + p_x) * frac
+
+
+def band_power(freq: FloatArray, psd: FloatArray, lo_hz: float, hi_hz: float) -> float:
+    """Power in ms² between ``lo_hz`` and ``hi_hz``.
+
+    Trapezoid rule on the PSD grid with the band edges inserted as linearly interpolated
+    points, so the band power varies continuously with the edges and adjacent bands add
+    up exactly (no whole-bin assignment, cf. Vest et al. 2018).
+    """
+    if freq.size < 2 or hi_hz <= lo_hz:
+        return 0.0
+    return _cumulative_at(freq, psd, hi_hz) - _cumulative_at(freq, psd, lo_hz)
+
+
+def peak_frequency(freq: FloatArray, psd: FloatArray, lo_hz: float, hi_hz: float) -> float | None:
+    """Frequency of the PSD maximum within ``[lo_hz, hi_hz]``, refined by a parabola.
+
+    The parabola through the maximum bin and its two neighbours gives sub-bin precision;
+    the result is clipped to the band.
+    """
+    idx = np.flatnonzero((freq >= lo_hz) & (freq <= hi_hz))
+    if idx.size == 0:
+        return None
+    i = int(idx[np.argmax(psd[idx])])
+    f = float(freq[i])
+    if 0 < i < freq.size - 1:
+        y0, y1, y2 = float(psd[i - 1]), float(psd[i]), float(psd[i + 1])
+        denom = y0 - 2.0 * y1 + y2
+        if denom < 0:
+            delta = 0.5 * (y0 - y2) / denom
+            f += delta * 0.5 * float(freq[i + 1] - freq[i - 1])
+    return min(max(f, lo_hz), hi_hz)
