@@ -38,7 +38,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "ecg_accuracy.md"
 def nk_detect(rec: EcgRecord) -> np.ndarray:
     import neurokit2 as nk
 
-    fs = int(round(rec.fs_hz))
+    fs = round(rec.fs_hz)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clean = nk.ecg_clean(rec.samples, sampling_rate=fs)

@@ -85,7 +85,7 @@ def _runs(mask: npt.NDArray[np.bool_], min_len: int) -> tuple[IntArray, IntArray
     return starts[keep].astype(np.int64), ends[keep].astype(np.int64)
 
 
-def _decimate(x: npt.NDArray[np.generic], k: int) -> FloatArray:
+def _decimate(x: npt.NDArray[np.generic], k: int) -> npt.NDArray[np.float32]:
     """Block average by ``k`` in float32 (a crude anti-alias filter; the band-pass does the
     rest). Strided sums avoid a reduction over a reshaped copy."""
     n = (len(x) // k) * k
@@ -93,12 +93,12 @@ def _decimate(x: npt.NDArray[np.generic], k: int) -> FloatArray:
         return np.array(x[:n], dtype=np.float32)
     out = np.array(x[0:n:k], dtype=np.float32)
     for j in range(1, k):
-        out += x[j:n:k]
+        out += np.asarray(x[j:n:k], dtype=np.float32)
     out *= np.float32(1.0 / k)
     return out
 
 
-def _fill_missing(w: FloatArray) -> npt.NDArray[np.bool_] | None:
+def _fill_missing(w: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_] | None:
     """Linearly bridge NaN samples in place; return the NaN mask (None if none)."""
     nan = np.isnan(w)
     if not nan.any():
