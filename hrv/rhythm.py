@@ -1,0 +1,126 @@
+"""Rhythm screening: is HRV interpretable for this recording at all?
+
+HRV markers assume sinus rhythm. In atrial fibrillation the RR series is irregularly
+irregular and RMSSD measures the arrhythmia, not vagal tone; with many ectopic beats the
+NN series is too fragmented. Both are flagged, never silently measured.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from hrv.types import BoolArray, FloatArray, QualityWarning
+
+__all__ = ["screen_rhythm"]
+
+WINDOW_BEATS = 64
+STEP_BEATS = 32
+NRMSSD_MIN = 0.10
+SHANNON_MIN = 0.70
+TPR_RANGE = (0.54, 0.77)
+AF_WINDOW_SHARE = 0.30
+ECTOPIC_MAX_SHARE = 0.10
+
+
+def _clean_intervals(rr: FloatArray, normal: BoolArray | None) -> FloatArray:
+    """Intervals between two normal beats (``normal`` per beat or per interval)."""
+    if normal is None:
+        return rr
+    if len(normal) == len(rr) + 1:
+        keep = normal[1:] & normal[:-1]
+    elif len(normal) == len(rr):
+        keep = normal
+    else:
+        return rr
+    return rr[keep]
+
+
+def _af_windows(rr: FloatArray) -> BoolArray:
+    """AF-like flag per window of ``WINDOW_BEATS`` intervals (Dash et al. 2009)."""
+    n = len(rr)
+    if n < WINDOW_BEATS // 2:
+        return np.zeros(0, dtype=bool)
+    win = min(WINDOW_BEATS, n)
+    starts = np.arange(0, n - win + 1, STEP_BEATS)
+    seg = np.lib.stride_tricks.sliding_window_view(rr, win)[starts]
+    mean = seg.mean(axis=1)
+    nrmssd = np.sqrt(np.mean(np.diff(seg, axis=1) ** 2, axis=1)) / mean
+    # Turning point ratio: share of interior points that are a local extremum.
+    a, b, c = seg[:, :-2], seg[:, 1:-1], seg[:, 2:]
+    turning = ((b > a) & (b > c)) | ((b < a) & (b < c))
+    tpr = turning.mean(axis=1)  # ~2/3 for a random series
+    # Shannon entropy of the RR histogram (16 bins) after dropping the 8 extremes.
+    trimmed = np.sort(seg, axis=1)[:, 4:-4] if win > 16 else np.sort(seg, axis=1)
+    lo = trimmed[:, :1]
+    span = np.maximum(trimmed[:, -1:] - lo, 1e-9)
+    bins = np.minimum((16 * (trimmed - lo) / span).astype(np.intp), 15)
+    counts = np.zeros((len(starts), 16))
+    np.add.at(counts, (np.repeat(np.arange(len(starts)), bins.shape[1]), bins.ravel()), 1.0)
+    p = counts / counts.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.nansum(np.where(p > 0, p * np.log(p), 0.0), axis=1) / np.log(16.0)
+    tpr_ok = (tpr >= TPR_RANGE[0]) & (tpr <= TPR_RANGE[1])
+    return np.asarray((nrmssd > NRMSSD_MIN) & (ent > SHANNON_MIN) & tpr_ok, dtype=bool)
+
+
+def screen_rhythm(
+    rr_ms: npt.ArrayLike, normal: npt.ArrayLike | None = None
+) -> tuple[QualityWarning, ...]:
+    """Flag atrial-fibrillation-like irregularity and a high ectopic burden.
+
+    Parameters
+    ----------
+    rr_ms : array_like, shape (n,)
+        Beat-to-beat intervals in milliseconds (non-finite and non-positive values are
+        ignored).
+    normal : array_like of bool, shape (n + 1,) or (n,), optional
+        Per-beat (or per-interval) classification, ``True`` = normal-looking beat.
+        Intervals touching a non-normal beat are left out of the AF test, so ectopic
+        beats with compensatory pauses do not mimic AF.
+
+    Returns
+    -------
+    tuple of QualityWarning
+        ``"possible_atrial_fibrillation"`` and/or ``"high_ectopic_burden"``; empty
+        when neither applies.
+
+    Notes
+    -----
+    AF test after Dash et al. (2009) Ann Biomed Eng 37:1701: in windows of 64
+    intervals (step 32), an AF-like window has normalised RMSSD (RMSSD / mean RR)
+    > 0.10, normalised Shannon entropy of the 16-bin RR histogram (8 extreme values
+    dropped) > 0.70, and a turning-point ratio within 0.54–0.77 (that of a random
+    series; respiratory sinus arrhythmia is periodic and falls below). The recording is
+    flagged when at least 30 % of its windows are AF-like. It needs at least 32
+    intervals. High ectopic burden: more than 10 % non-normal beats.
+    """
+    rr = np.asarray(rr_ms, dtype=np.float64).ravel()
+    good = np.isfinite(rr) & (rr > 0)
+    norm: BoolArray | None = None
+    if normal is not None:
+        norm = np.asarray(normal, dtype=bool).ravel()
+        if len(norm) in (len(rr), len(rr) + 1) and not good.all():
+            # keep the classification aligned with the intervals that are kept
+            norm = norm[good] if len(norm) == len(rr) else None
+    rr = rr[good]
+    out: list[QualityWarning] = []
+    windows = _af_windows(_clean_intervals(rr, norm))
+    if len(windows) and windows.mean() >= AF_WINDOW_SHARE:
+        out.append(QualityWarning(
+            "possible_atrial_fibrillation",
+            f"the rhythm is irregularly irregular in {100 * windows.mean():.0f}% of the "
+            "recording, as in atrial fibrillation; HRV is not interpretable here "
+            "(this is a screening flag, not a diagnosis: see a physician)",
+        ))
+    if normal is not None:
+        flags = np.asarray(normal, dtype=bool).ravel()
+        if len(flags):
+            share = 1.0 - float(flags.mean())
+            if share > ECTOPIC_MAX_SHARE:
+                out.append(QualityWarning(
+                    "high_ectopic_burden",
+                    f"{100 * share:.0f}% of beats are ectopic or abnormal (limit "
+                    f"{100 * ECTOPIC_MAX_SHARE:.0f}%); HRV is not interpretable here",
+                ))
+    return tuple(out)
