@@ -68,6 +68,9 @@ class EcgRecord:
         Reference beat times in seconds (annotation sample / fs).
     beat_symbols : ndarray of str, shape (n_beats,)
         Annotation code of each reference beat.
+    vf_episodes_s : tuple of (start_s, end_s)
+        Ventricular flutter/fibrillation episodes (``[`` to ``]`` annotations), which
+        ANSI/AAMI EC57 excludes from beat-detection scoring.
     """
 
     name: str
@@ -76,6 +79,7 @@ class EcgRecord:
     lead: str
     beat_times_s: FloatArray
     beat_symbols: npt.NDArray[np.str_]
+    vf_episodes_s: tuple[tuple[float, float], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -110,6 +114,12 @@ def load_wfdb_ecg(path: Path, *, channel: int = 0, name: str | None = None) -> E
     is_beat = np.isin(symbols, list(BEAT_CODES))
     fs = float(rec.fs)
     signal = np.asarray(rec.p_signal[:, 0], dtype=np.float64)
+    starts = samples[symbols == "["] / fs
+    ends = samples[symbols == "]"] / fs
+    episodes = []
+    for a in starts:
+        later = ends[ends > a]
+        episodes.append((float(a), float(later[0]) if later.size else len(signal) / fs))
     return EcgRecord(
         name=name or path.name,
         samples=signal,
@@ -117,6 +127,7 @@ def load_wfdb_ecg(path: Path, *, channel: int = 0, name: str | None = None) -> E
         lead=str(rec.sig_name[0]),
         beat_times_s=samples[is_beat] / fs,
         beat_symbols=symbols[is_beat],
+        vf_episodes_s=tuple(episodes),
     )
 
 

@@ -46,6 +46,13 @@ def nk_detect(rec: EcgRecord) -> np.ndarray:
     return np.asarray(info["ECG_R_Peaks"], dtype=np.float64) / rec.fs_hz
 
 
+def _outside(rec: EcgRecord, t: np.ndarray) -> np.ndarray:
+    keep = np.ones(t.size, dtype=bool)
+    for a, b in rec.vf_episodes_s:
+        keep &= ~((t >= a) & (t <= b))
+    return keep
+
+
 def _pct(x: float) -> str:
     return "n/a" if not np.isfinite(x) else f"{100 * x:.2f}"
 
@@ -98,7 +105,8 @@ def main() -> None:
         "`detect_ecg` vs the reference annotations; NeuroKit2 default `ecg_clean` + "
         "`ecg_peaks` on the same arrays in the same run. V Se/PPV: beats flagged "
         "`abnormal_shape` vs annotated V/E beats (matched beats only). Lead: MLII "
-        "(102 and 104 have none: V5).",
+        "(102 and 104 have none: V5). As in EC57, beats and detections inside annotated "
+        "ventricular flutter episodes (`[` to `]`, record 207 only) are not scored.",
         "",
     ]
     overall = Totals()
@@ -107,14 +115,21 @@ def main() -> None:
         tot = Totals()
         for rec in recs:
             det = detect_ecg(rec.samples, rec.fs_hz)
-            m = match_beats(rec.beat_times_s, det.times_s)
-            nk = None if args.no_neurokit else match_beats(rec.beat_times_s, nk_detect(rec))
-            is_v = np.isin(rec.beat_symbols[m.matched_reference], list(VENTRICULAR_CODES))
-            flag = np.asarray(det.info["abnormal_shape"])[m.matched_detected]
+            # EC57 excludes ventricular flutter/fibrillation episodes from beat scoring.
+            ref_keep = _outside(rec, rec.beat_times_s)
+            det_keep = _outside(rec, det.times_s)
+            ref, sym = rec.beat_times_s[ref_keep], rec.beat_symbols[ref_keep]
+            m = match_beats(ref, det.times_s[det_keep])
+            nk = None
+            if not args.no_neurokit:
+                nk_t = nk_detect(rec)
+                nk = match_beats(ref, nk_t[_outside(rec, nk_t)])
+            is_v = np.isin(sym[m.matched_reference], list(VENTRICULAR_CODES))
+            flag = np.asarray(det.info["abnormal_shape"])[det_keep][m.matched_detected]
             v_se = (is_v & flag).sum() / is_v.sum() if is_v.sum() else float("nan")
             v_ppv = (is_v & flag).sum() / flag.sum() if flag.sum() else float("nan")
             out.append(
-                f"| {rec.name} | {rec.beat_times_s.size} | {m.fp} | {m.fn} | "
+                f"| {rec.name} | {ref.size} | {m.fp} | {m.fn} | "
                 f"{_pct(m.sensitivity)} | {_pct(m.ppv)} | {_pct(m.f1)} | "
                 f"{m.median_abs_error_ms:.1f} | {_pct(v_se)} | {_pct(v_ppv)} | "
                 f"{_pct(nk.f1) if nk else 'n/a'} |"
