@@ -52,6 +52,17 @@ def _file_params(source: Any) -> dict[str, Any]:
         value = source.get(name)
         if isinstance(value, str) and value:
             params[name] = value[:200]
+    fs = source.get("sampling_rate_hz")
+    if isinstance(fs, str) and fs:
+        try:
+            params["sampling_rate_hz"] = float(fs)
+        except ValueError:
+            params["sampling_rate_hz"] = -1.0
+        if not 0 < params["sampling_rate_hz"] <= 100_000:
+            raise ValidationFailed(
+                "sampling_rate_hz must be a number in (0, 100000]",
+                errors=[{"field": "sampling_rate_hz", "message": "expected 0 < x <= 100000"}],
+            )
     return params
 
 

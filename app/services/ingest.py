@@ -194,6 +194,7 @@ def parse_file(raw: bytes, params: dict[str, Any], limits: Limits) -> ParsedReco
     rec = hrv_io.read_recording(
         raw, params.get("format"), filename=params.get("filename"),
         kind=params.get("kind"), channel=params.get("channel"),
+        fs_hz=params.get("sampling_rate_hz"),
     )
     rr = getattr(rec, "rr_ms", None)
     beats = getattr(rec, "beat_times_s", None)
