@@ -36,6 +36,22 @@ def _beat_indices(beat_times_s: npt.ArrayLike, fs: float, n: int, margin: int
     return t[ok], idx[ok]
 
 
+def _drop_close_smaller(t: FloatArray, amp: FloatArray) -> npt.NDArray[np.bool_]:
+    """Of two beats closer than half the median interval, keep the larger one.
+
+    A T wave or pacing spike detected as an extra beat would otherwise alternate with
+    the R waves in the amplitude series and swamp the respiratory modulation.
+    """
+    keep = np.ones(len(t), dtype=bool)
+    if len(t) < 3:
+        return keep
+    d = np.diff(t)
+    close = np.flatnonzero(d < 0.5 * np.median(d))
+    smaller = np.where(amp[close] < amp[close + 1], close, close + 1)
+    keep[smaller] = False
+    return keep
+
+
 def _spectrum(t: FloatArray, values: FloatArray) -> tuple[FloatArray, FloatArray] | None:
     """Normalised Welch spectrum (unit area in the band) of a beat-sampled series."""
     good = np.isfinite(values)
@@ -111,6 +127,8 @@ def ecg_derived_respiration_bpm(
     g = sign * f
     win = g[idx[:, None] + np.arange(-pre, 1)[None, :]]
     r_amp = g[idx] - win.min(axis=1)
+    keep = _drop_close_smaller(t, r_amp)
+    t, idx, r_amp = t[keep], idx[keep], r_amp[keep]
     area = np.abs(g[idx[:, None] + np.arange(-half, half + 1)[None, :]]).sum(axis=1) / fs
     return _fused_rate([_spectrum(t, r_amp), _spectrum(t, area)])
 
