@@ -24,6 +24,7 @@ and never returned.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -49,6 +50,14 @@ _KEEP = {
 }
 _RATE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:hertz|hz)\b", re.IGNORECASE)
 _SAMPLE = re.compile(r'^\s*"?\s*-?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?\s*"?\s*$')
+
+
+def _iso(value: str) -> str:
+    """``2024-03-01 09:30:00 +0100`` as ISO 8601; other spellings are kept as written."""
+    try:
+        return dt.datetime.strptime(value, "%Y-%m-%d %H:%M:%S %z").isoformat()
+    except ValueError:
+        return value
 
 
 def read_apple_health_ecg(data: bytes, options: ReadOptions | None = None) -> Recording:
@@ -94,7 +103,7 @@ def read_apple_health_ecg(data: bytes, options: ReadOptions | None = None) -> Re
         elif key == "unit":
             unit = "uV" if value in ("µV", "μV", "uV", "") else value
         elif key in _KEEP and value:
-            meta[_KEEP[key]] = value
+            meta[_KEEP[key]] = _iso(value) if _KEEP[key] == "start_time" else value
     samples_lines = lines[first_sample:]
     if not samples_lines:
         raise FormatError("Apple Health ECG file holds a header but no sample")

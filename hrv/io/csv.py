@@ -36,10 +36,15 @@ from hrv.types import FloatArray, Signal, SignalKind
 
 __all__ = ["read_csv"]
 
-_TIME_NAME = re.compile(r"^(time|timestamp|t|sec|secs|seconds|ms|datetime|date ?time)\b|\btime\b")
-_RR_NAME = re.compile(r"^(rr|ibi|nn|rri|interval|r-r|rr[-_ ]?interval)s?\b|\b(rr|ibi|nn)\b")
+_W = r"(?![a-z])"  # end of a word; unlike \b, "_" ends it too ("time_s", "rr_ms")
+_TIME_NAME = re.compile(
+    rf"^(time|timestamp|t|sec|secs|seconds|ms|datetime|date ?time|zeit){_W}|(?<![a-z])time{_W}"
+)
+_RR_NAME = re.compile(
+    rf"^(rr|ibi|nn|rri|interval|r-r|rr[-_ ]?interval)s?{_W}|(?<![a-z])(rr|ibi|nn){_W}"
+)
 _PPG_EXTRA = re.compile(r"^(red|r|ir|green|g)$")
-_UNIT_S = re.compile(r"\[s\]|\(s\)|_s$|\bsec|\bs$")
+_UNIT_S = re.compile(r"\[s\]|\(s\)|_s$|(?<![a-z])sec|(?<![a-z])s$")
 _RR_GAP_TOL_S = 0.2  # generic time columns may be rounded; 0.2 s is well below a beat
 
 

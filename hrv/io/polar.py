@@ -108,7 +108,7 @@ def _hrm_start(date: str, time: str) -> str | None:
 # --- Polar H10: RR in 1/1024 s ------------------------------------------------------------
 
 _HEX_LINE = re.compile(r"^(?:0x)?[0-9A-Fa-f]{2}(?:[-: ]?[0-9A-Fa-f]{2})*$")
-_NOTIFICATION_PREFIX = re.compile(r"^.*?(?:\(0x\)|value:|0x)\s*", re.IGNORECASE)
+_LOG_MARKER = re.compile(r"\(0x\)|value:", re.IGNORECASE)
 
 
 def parse_heart_rate_measurement(payload: bytes) -> list[int]:
@@ -171,8 +171,7 @@ def read_polar_h10_rr(data: bytes, options: ReadOptions | None = None) -> Record
         if s.isdigit():
             ticks.append(float(s))
             continue
-        body = _NOTIFICATION_PREFIX.sub("", s) if ("value:" in s.lower() or "0x" in s) else s
-        body = body.strip()
+        body = _LOG_MARKER.split(s)[-1].strip()  # drop a log prefix ("... value: (0x) ")
         if _HEX_LINE.match(body) and not body.isdigit():
             hexstr = re.sub(r"[-: ]", "", body[2:] if body.lower().startswith("0x") else body)
             try:
