@@ -79,7 +79,10 @@ def sniff_format(data: bytes, filename: str | None = None) -> FileFormat:
         lines = lines[:-1]  # the last line may be cut
     if not lines:
         raise UnsupportedFormatError("empty file: nothing to read")
-    found = _sniff_text(text, [s for _, s in lines[:200]], name)
+    try:
+        found = _sniff_text(text, [s for _, s in lines[:200]], name)
+    except (ValueError, IndexError, OverflowError) as exc:  # content too broken to tell
+        raise UnsupportedFormatError(f"file format not recognised ({exc})") from None
     if found is None:
         raise UnsupportedFormatError(f"file format not recognised; supported formats: {_valid()}")
     return found
