@@ -25,8 +25,12 @@ __all__ = ["fuse_respiration", "rsa_rate_bpm"]
 #: whole search range (slow-search low edge to RSA-search high edge) ...
 CLEAR_PEAK_FACTOR = 5.0
 #: ... and the power within ``± PEAK_HALF_WIDTH_BINS`` bins of it is at least this share of
-#: the power over the whole search range.
-CLEAR_PEAK_SHARE = 0.10
+#: the power over its own search range (so a strong LF peak does not hide a clear RSA peak).
+CLEAR_PEAK_SHARE = 0.15
+#: A slow-breathing peak must stand out more: its main lobe must hold at least this share
+#: of the power over the whole search range (so a random bump among few slow bins is not
+#: taken for slow breathing).
+SLOW_PEAK_SHARE = 0.30
 #: Half-width, in frequency bins, of the window whose power makes the share (the main lobe
 #: of a Hann-tapered sinusoid is two bins either side of its peak); at least ``1 / T`` for
 #: segments of ``T`` seconds (the main lobe of the untapered, oversampled Lomb periodogram).
@@ -57,8 +61,9 @@ def rsa_rate_bpm(
        (0.05–0.12 Hz, 3–7.2 breaths/min).
     2. A peak is *clear* when its PSD is at least ``CLEAR_PEAK_FACTOR`` (5) times the
        median PSD over 0.05–0.5 Hz and the power within its main lobe (± 2 bins,
-       at least ± 1/T for segments of T s) is at least ``CLEAR_PEAK_SHARE`` (10 %) of
-       the power over 0.05–0.5 Hz.
+       at least ± 1/T for segments of T s) holds at least ``CLEAR_PEAK_SHARE`` (15 %) of
+       the power over ``rsa_search_hz`` (for ``P_rsa``), or ``SLOW_PEAK_SHARE`` (30 %) of
+       the power over 0.05–0.5 Hz (for ``P_slow``, which must dominate).
        Peaks that are not clear are ignored (a flat, noise-like spectrum gives ``None``).
     3. A clear ``P_rsa`` is the breathing rate unless a clear ``P_slow`` is at least
        ``slow_dominance_ratio`` (4) times higher (PSD at the peak): then breathing is slow
@@ -100,25 +105,23 @@ def rsa_rate_bpm(
     if not np.any(in_range):
         return None
     floor = float(np.median(p[in_range]))
-    f_lo, f_hi = float(f[in_range][0]), float(f[in_range][-1])
-    total = band_power(f, p, f_lo, f_hi)
     # main lobe: ±2 bins for Hann-tapered Welch, ±1/T for the untapered Lomb periodogram
     segment_s = fd.info.get("segment_s")
     half = PEAK_HALF_WIDTH_BINS * float(f[1] - f[0])
     if isinstance(segment_s, int | float) and segment_s > 0:
         half = max(half, 1.0 / float(segment_s))
 
-    def clear(i: int) -> bool:
-        share = band_power(f, p, float(f[i]) - half, float(f[i]) + half) / total
-        return float(p[i]) >= CLEAR_PEAK_FACTOR * floor and share >= CLEAR_PEAK_SHARE
+    def clear(i: int, lo: float, hi: float, share: float) -> bool:
+        ref = band_power(f, p, lo, hi)
+        peak = band_power(f, p, float(f[i]) - half, float(f[i]) + half)
+        return ref > 0 and float(p[i]) >= CLEAR_PEAK_FACTOR * floor and peak >= share * ref
 
-    if not total > 0:
-        return None
+    whole = (min(slow_lo, rsa_lo), max(slow_hi, rsa_hi))
     i_rsa = _highest_local_max(f, p, rsa_lo, rsa_hi)
     i_slow = _highest_local_max(f, p, slow_lo, slow_hi)
-    if i_rsa is not None and not clear(i_rsa):
+    if i_rsa is not None and not clear(i_rsa, rsa_lo, rsa_hi, CLEAR_PEAK_SHARE):
         i_rsa = None
-    if i_slow is not None and not clear(i_slow):
+    if i_slow is not None and not clear(i_slow, *whole, SLOW_PEAK_SHARE):
         i_slow = None
     chosen = i_rsa if i_rsa is not None else i_slow
     if (
