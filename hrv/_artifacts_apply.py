@@ -49,10 +49,11 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
     val[mi] = rr[mi] / mk
     t_end = t.copy()
     t_end[ef] = t[ef + 1]
-    if len(ef) or len(mi):
+    if len(ef) or len(mi) or len(det.dropped):
         rep = np.ones(n, np.int64)
         rep[mi] = mk
         rep[ef + 1] = 0
+        rep[det.dropped] = 0
         src = np.repeat(np.arange(n), rep)
         pos = np.cumsum(rep) - rep  # output position of each input's first piece
         out_val, out_t, out_gap = val[src], t_end[src], gap[src]
@@ -63,10 +64,18 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
         left = np.repeat(mk, mk) - 1 - piece
         out_t[at] = out_t[at] - left * out_val[at] / 1000.0
         out_gap[at[piece > 0]] = False
+        # A dropped run leaves a gap before the next interval.
+        after = det.dropped + 1
+        after = after[after < n]
+        after = after[rep[after] > 0]
+        out_gap[pos[after]] = True
     else:
         src, pos = None, np.arange(n)
         out_val, out_t, out_gap = val, t_end, gap.copy()
     m = len(out_val)
+    if m == 0:
+        empty = np.zeros(0, np.int64)
+        return Applied(Intervals(out_val, out_t, out_gap), empty, 0, empty)
     out_gap[0] = True
 
     fix = pos[np.union1d(det.ectopic, np.union1d(det.long, det.short))]

@@ -121,8 +121,8 @@ def classify(
 
     Notes
     -----
-    ``dRR`` is scaled by ``Th1 = alpha * QD(|dRR|)`` and ``mRR`` (deviation from the
-    11-beat median, negative values doubled) by ``Th2 = alpha * QD(|mRR|)``, quartile
+    ``dRR`` is scaled by ``Th1 = alpha * QD(dRR)`` and ``mRR`` (deviation from the
+    11-beat median, negative values doubled) by ``Th2 = alpha * QD(mRR)``, quartile
     deviations taken over 91 beats. Ectopic: ``dRR > 1 and S12 < -c1 dRR - c2`` or
     ``dRR < -1 and S12 > -c1 dRR + c2``. Long/short: ``|dRR| > 1`` with ``S22`` on the
     other side of ``-/+1``, or ``|mRR| > 3``. Missed: a long interval whose half (or

@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import math
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from hrv.errors import ConfigError
 
@@ -38,7 +38,7 @@ class _Choice(enum.StrEnum):
     """String enum whose lookup failure lists the valid choices."""
 
     @classmethod
-    def parse(cls, value: object) -> _Choice:
+    def parse(cls, value: object) -> Self:
         if isinstance(value, cls):
             return value
         try:
@@ -155,6 +155,9 @@ class ArtifactConfig:
     max_corrected_pct : float
         Above this share of corrected beats, frequency-domain values are not reported
         (the PhysioNet HRV toolbox uses 15 %).
+    max_run_beats : int
+        Longest run of consecutive flagged intervals that is corrected; a longer run
+        (tachycardia burst, bigeminy, noise) is dropped and leaves a gap.
     """
 
     enabled: bool = True
@@ -166,6 +169,7 @@ class ArtifactConfig:
     min_nn_ms: float = 300.0
     max_nn_ms: float = 2000.0
     max_corrected_pct: float = 15.0
+    max_run_beats: int = 3
 
     def __post_init__(self) -> None:
         _finite_positive("alpha", self.alpha)
@@ -173,6 +177,10 @@ class ArtifactConfig:
         _check(self.median_window >= 3, "median_window must be at least 3")
         _check(0 < self.min_nn_ms < self.max_nn_ms, "need 0 < min_nn_ms < max_nn_ms")
         _check(0 <= self.max_corrected_pct <= 100, "max_corrected_pct must be in [0, 100]")
+        _check(
+            isinstance(self.max_run_beats, int) and self.max_run_beats >= 2,
+            "max_run_beats must be an integer of at least 2",
+        )
 
 
 @dataclasses.dataclass(frozen=True)
