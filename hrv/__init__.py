@@ -13,6 +13,7 @@ from hrv.errors import (
     InvalidInputError,
     UnsupportedFormatError,
 )
+from hrv.pipeline import analyze, analyze_beat_times, analyze_intervals
 from hrv.types import (
     Analysis,
     BeatDetection,
@@ -47,4 +48,7 @@ __all__ = [
     "SignalKind",
     "UnsupportedFormatError",
     "__version__",
+    "analyze",
+    "analyze_beat_times",
+    "analyze_intervals",
 ]

@@ -1,0 +1,100 @@
+"""The overall quality grade of a recording, from usable duration and corrections."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hrv.config import QualityConfig
+from hrv.types import Grade, QualityWarning
+
+# Recordings shorter than this cannot support any short-term HRV marker: ln RMSSD from
+# 60 s agrees with 5 min (Esco & Flatt 2014), 10 s does not; 30 s is a floor, not a target.
+_MIN_ANY_S = 30.0
+_MIN_BEATS = 20
+# Rhythm findings under which HRV is not interpretable.
+_RHYTHM_CODES = frozenset({"possible_atrial_fibrillation", "high_ectopic_burden"})
+
+_ORDER = [Grade.GOOD, Grade.FAIR, Grade.POOR, Grade.UNUSABLE]
+
+
+def grade_quality(
+    *,
+    n_beats: int,
+    nn_duration_s: float,
+    duration_s: float,
+    corrected_pct: float,
+    excluded_s: float,
+    warnings: Sequence[QualityWarning],
+    config: QualityConfig,
+) -> tuple[Grade, list[QualityWarning]]:
+    """Grade a recording; the grade is the worst that any single rule gives.
+
+    Rules (each adds a warning saying why):
+
+    - usable NN duration below 30 s or fewer than 20 beats: ``unusable``;
+      below ``config.min_usable_s``: ``poor``;
+    - corrected beats above ``poor_max_corrected_pct``: ``unusable``; above
+      ``fair_max_corrected_pct``: ``poor``; above ``good_max_corrected_pct``: ``fair``;
+    - more than half of the recording excluded: ``poor``; more than 10 %: ``fair``;
+    - a rhythm finding (atrial-fibrillation-like irregularity, high ectopic burden): ``poor``.
+    """
+    grade = Grade.GOOD
+    out: list[QualityWarning] = []
+
+    def worsen(to: Grade, code: str, message: str) -> None:
+        nonlocal grade
+        if _ORDER.index(to) > _ORDER.index(grade):
+            grade = to
+        out.append(QualityWarning(code, message))
+
+    if n_beats < _MIN_BEATS or nn_duration_s < _MIN_ANY_S:
+        worsen(
+            Grade.UNUSABLE,
+            "too_short",
+            f"Only {nn_duration_s:.0f} s of clean beat intervals ({n_beats} beats); at least "
+            f"{config.min_usable_s:.0f} s are needed (record at least 3 minutes sitting still).",
+        )
+    elif nn_duration_s < config.min_usable_s:
+        worsen(
+            Grade.POOR,
+            "short_recording",
+            f"Only {nn_duration_s:.0f} s of clean beat intervals; {config.min_usable_s:.0f} s "
+            "or more give reliable values (5 minutes is the short-term standard).",
+        )
+
+    if corrected_pct > config.poor_max_corrected_pct:
+        worsen(
+            Grade.UNUSABLE,
+            "excessive_artifacts",
+            f"{corrected_pct:.1f}% of beats needed correction; above "
+            f"{config.poor_max_corrected_pct:g}% the values are not trustworthy.",
+        )
+    elif corrected_pct > config.fair_max_corrected_pct:
+        worsen(
+            Grade.POOR,
+            "many_artifacts",
+            f"{corrected_pct:.1f}% of beats needed correction.",
+        )
+    elif corrected_pct > config.good_max_corrected_pct:
+        worsen(Grade.FAIR, "some_artifacts", f"{corrected_pct:.1f}% of beats needed correction.")
+
+    if duration_s > 0:
+        share = excluded_s / duration_s
+        if share > 0.5:
+            worsen(
+                Grade.POOR,
+                "mostly_excluded",
+                f"{100 * share:.0f}% of the recording was excluded as unusable signal.",
+            )
+        elif share > 0.1:
+            worsen(
+                Grade.FAIR,
+                "partly_excluded",
+                f"{100 * share:.0f}% of the recording was excluded as unusable signal.",
+            )
+
+    for w in warnings:
+        if w.code in _RHYTHM_CODES:
+            worsen(Grade.POOR, "rhythm_not_interpretable", "HRV is not interpretable: " + w.message)
+            break
+    return grade, out

@@ -1,0 +1,164 @@
+"""Raw ECG/PPG analysis: validation, resampling, detection, quality, then the shared tail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hrv.config import AnalysisConfig
+from hrv.errors import InsufficientDataError, InvalidInputError
+from hrv.types import Analysis, ExcludedWindow, SignalKind
+
+# Beyond these rates the input is almost certainly mislabelled (Hz given as kHz, ...).
+MIN_FS_HZ = 10.0
+MAX_FS_HZ = 20_000.0
+
+
+def analyze_waveform(
+    samples: npt.ArrayLike,
+    fs_hz: float | None,
+    kind: SignalKind | str,
+    *,
+    config: AnalysisConfig,
+    times_s: npt.ArrayLike | None = None,
+) -> Analysis:
+    from hrv.detect.ecg import detect_ecg
+    from hrv.detect.ppg import detect_ppg
+    from hrv.edr import ecg_derived_respiration_bpm, ppg_derived_respiration_bpm
+    from hrv.pipeline import finish_waveform
+    from hrv.quality import assess_waveform
+
+    sk = _parse_kind(kind)
+    x = _as_samples(samples)
+    info: dict[str, Any] = {"input": "waveform"}
+    if times_s is not None:
+        x, fs = _resample_uneven(x, times_s)
+        info["resampled_from_uneven_hz"] = fs
+    else:
+        if fs_hz is None:
+            raise InvalidInputError("a sampling rate (fs_hz) or sample times are required")
+        fs = _check_fs(fs_hz)
+    duration_s = len(x) / fs
+    if duration_s < 5.0:
+        raise InsufficientDataError(
+            f"the {sk.value.upper()} is {duration_s:.1f} s long; at least 5 s are needed to "
+            "find beats, 60 s for HF power and 5 minutes for the short-term standard"
+        )
+
+    if sk is SignalKind.ECG:
+        det = detect_ecg(x, fs, config.detection)
+    else:
+        det = detect_ppg(x, fs, config.detection)
+    wq = assess_waveform(x, fs, sk, config.quality, beat_times_s=det.times_s)
+    excluded = _merge_windows((*wq.excluded_windows, *det.excluded_windows))
+
+    keep = _outside(det.times_s, excluded)
+    estimates: dict[str, float | None] = {}
+    if np.count_nonzero(keep) >= 10:
+        derive = ecg_derived_respiration_bpm if sk is SignalKind.ECG else (
+            ppg_derived_respiration_bpm
+        )
+        key = "edr" if sk is SignalKind.ECG else "pdr"
+        estimates[key] = derive(x, fs, det.times_s[keep])
+    info.update({"fs_hz": fs, "detection": dict(det.info)})
+    return finish_waveform(
+        sk, duration_s, det, excluded, wq.warnings, estimates, config, info
+    )
+
+
+def _parse_kind(kind: SignalKind | str) -> SignalKind:
+    try:
+        sk = SignalKind(str(kind).lower())
+    except ValueError:
+        raise InvalidInputError(
+            f"unknown signal kind {kind!r}; valid kinds are 'ecg' and 'ppg' "
+            "(use analyze_intervals for RR intervals)"
+        ) from None
+    if sk is SignalKind.RR:
+        raise InvalidInputError("kind 'rr' is not a waveform; use analyze_intervals")
+    return sk
+
+
+def _as_samples(samples: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    try:
+        x = np.asarray(samples, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidInputError("samples must be numbers") from None
+    if x.ndim == 2 and 1 in x.shape:
+        x = x.ravel()
+    if x.ndim != 1:
+        raise InvalidInputError(
+            f"samples must be a 1-D array (one channel); got shape {x.shape}. "
+            "Pick one channel, e.g. samples[:, 0]."
+        )
+    if len(x) == 0:
+        raise InvalidInputError("samples are empty")
+    if not np.isfinite(x).any():
+        raise InvalidInputError("samples contain no finite values (all NaN or infinite)")
+    return x
+
+
+def _check_fs(fs_hz: float) -> float:
+    try:
+        fs = float(fs_hz)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"sampling rate must be a number, got {fs_hz!r}") from None
+    if not np.isfinite(fs) or not (MIN_FS_HZ <= fs <= MAX_FS_HZ):
+        raise InvalidInputError(
+            f"sampling rate {fs_hz!r} Hz is outside the supported range "
+            f"{MIN_FS_HZ:g}–{MAX_FS_HZ:g} Hz; check the unit (Hz, not kHz)"
+        )
+    return fs
+
+
+def _resample_uneven(
+    x: npt.NDArray[np.float64], times_s: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], float]:
+    t = np.asarray(times_s, dtype=np.float64).ravel()
+    if len(t) != len(x):
+        raise InvalidInputError(
+            f"times_s has {len(t)} values but samples has {len(x)}; they must match"
+        )
+    if not np.isfinite(t).all():
+        raise InvalidInputError("times_s contains NaN or infinite values")
+    dt = np.diff(t)
+    if len(dt) == 0 or (dt <= 0).any():
+        bad = int(np.flatnonzero(dt <= 0)[0]) + 1 if len(dt) else 0
+        raise InvalidInputError(f"sample times must be strictly increasing (index {bad})")
+    fs = _check_fs(round(1.0 / float(np.median(dt)), 3))
+    grid = np.arange(t[0], t[-1], 1.0 / fs)
+    finite = np.isfinite(x)
+    y = np.interp(grid, t[finite], x[finite])
+    # Keep missing stretches missing: no invented signal across a long hole in the frames.
+    idx = np.clip(np.searchsorted(t, grid, side="right"), 1, len(t) - 1)
+    hole = (t[idx] - t[idx - 1]) > max(0.5, 5.0 / fs)
+    y[hole] = np.nan
+    return y, fs
+
+
+def _merge_windows(windows: tuple[ExcludedWindow, ...]) -> tuple[ExcludedWindow, ...]:
+    if not windows:
+        return ()
+    ws = sorted(windows, key=lambda w: (w.start_s, w.end_s))
+    out = [ws[0]]
+    for w in ws[1:]:
+        last = out[-1]
+        if w.start_s <= last.end_s:
+            reason = last.reason if w.reason in last.reason.split("+") else (
+                f"{last.reason}+{w.reason}"
+            )
+            out[-1] = ExcludedWindow(last.start_s, max(last.end_s, w.end_s), reason)
+        else:
+            out.append(w)
+    return tuple(out)
+
+
+def _outside(
+    times_s: npt.NDArray[np.float64], windows: tuple[ExcludedWindow, ...]
+) -> npt.NDArray[np.bool_]:
+    keep = np.ones(len(times_s), dtype=bool)
+    for w in windows:
+        keep &= ~((times_s >= w.start_s) & (times_s <= w.end_s))
+    return keep

@@ -1,0 +1,348 @@
+"""The analysis pipeline: intervals or raw waveforms in, one :class:`~hrv.Analysis` out.
+
+Data flows one way: input -> beats -> intervals (gaps kept) -> artefact correction ->
+metrics and respiration -> quality grade. Every number the service returns comes from
+here, and every parameter that changed a number goes into ``provenance``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from hrv._grading import grade_quality
+from hrv._version import __version__
+from hrv.artifacts import correct
+from hrv.config import AnalysisConfig, IntervalConfig, IntervalUnit
+from hrv.errors import InvalidInputError
+from hrv.intervals import PreparedIntervals, prepare_beat_times, prepare_rr
+from hrv.metrics.frequency import frequency_domain
+from hrv.metrics.nonlinear import poincare
+from hrv.metrics.time import time_domain
+from hrv.respiration import fuse_respiration, rsa_rate_bpm
+from hrv.types import (
+    Analysis,
+    BeatDetection,
+    Beats,
+    ExcludedWindow,
+    Metrics,
+    Quality,
+    QualityWarning,
+    SignalKind,
+)
+
+__all__ = ["analyze", "analyze_beat_times", "analyze_intervals"]
+
+
+def analyze_intervals(
+    rr: npt.ArrayLike,
+    *,
+    config: AnalysisConfig | None = None,
+    unit: IntervalUnit | str | None = None,
+    gap_flags: npt.ArrayLike | None = None,
+) -> Analysis:
+    """Analyse a series of beat-to-beat intervals.
+
+    Parameters
+    ----------
+    rr : array_like, shape (n,)
+        Successive intervals between beats, in ``unit``.
+    config : AnalysisConfig, optional
+        Analysis parameters; defaults follow ``hrv-methods``: Lipponen–Tarvainen
+        correction, Welch on a 4 Hz cubic-spline resampling, Task Force bands.
+    unit : {"auto", "ms", "s", "1/1024s"}, optional
+        Overrides ``config.intervals.unit``. ``"auto"`` applies the rule documented in
+        :func:`hrv.intervals.detect_unit` and says in a warning what it chose.
+    gap_flags : array_like of bool, shape (n,), optional
+        ``True`` for an interval the device marked invalid or that follows a gap in the
+        recording: it is dropped and no successive difference is taken across it.
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    InvalidInputError
+        Empty input, NaN or infinite values, zero or negative intervals, 2-D input.
+    InsufficientDataError
+        Too few intervals for any metric.
+
+    References
+    ----------
+    Task Force of ESC/NASPE (1996) Circulation 93:1043.
+    Lipponen & Tarvainen (2019) J Med Eng Technol 43:173.
+
+    Examples
+    --------
+    >>> import hrv
+    >>> from hrv.simulate import rr_series
+    >>> a = hrv.analyze_intervals(rr_series(300, hf_amplitude_ms=30, seed=1), unit="ms")
+    >>> round(a.metrics.rmssd_ms) > 0
+    True
+    """
+    cfg = config or AnalysisConfig()
+    icfg = _interval_config(cfg, unit)
+    prepared = prepare_rr(rr, config=icfg, gap_flags=gap_flags)
+    rr_ms = _as_ms(np.asarray(rr, dtype=np.float64).ravel(), prepared)
+    duration_s = float(np.sum(rr_ms)) / 1000.0
+    beats = Beats(times_s=prepared.beat_times_s)
+    return _finish(
+        SignalKind.RR,
+        duration_s,
+        prepared,
+        beats,
+        cfg,
+        extra={"input": "intervals", "unit": prepared.unit.value},
+    )
+
+
+def analyze_beat_times(
+    times_s: npt.ArrayLike,
+    *,
+    config: AnalysisConfig | None = None,
+    normal: npt.ArrayLike | None = None,
+    gap_flags: npt.ArrayLike | None = None,
+) -> Analysis:
+    """Analyse beat (R-peak or pulse) times given in seconds.
+
+    Parameters
+    ----------
+    times_s : array_like, shape (n,)
+        Strictly increasing beat times in seconds.
+    config : AnalysisConfig, optional
+    normal : array_like of bool, shape (n,), optional
+        Per-beat classification; intervals touching a non-normal beat are excluded.
+    gap_flags : array_like of bool, shape (n - 1,), optional
+        ``True`` for an interval that spans a gap (as HealthKit's "preceded by gap").
+
+    Returns
+    -------
+    Analysis
+    """
+    cfg = config or AnalysisConfig()
+    prepared = prepare_beat_times(
+        times_s, config=cfg.intervals, normal=normal, gap_flags=gap_flags
+    )
+    t = prepared.beat_times_s
+    duration_s = float(t[-1] - t[0]) if len(t) > 1 else 0.0
+    normal_arr = None if normal is None else np.asarray(normal, dtype=bool)
+    beats = Beats(times_s=np.asarray(times_s, dtype=np.float64), normal=normal_arr)
+    return _finish(
+        SignalKind.RR, duration_s, prepared, beats, cfg, extra={"input": "beat_times"}
+    )
+
+
+def analyze(
+    samples: npt.ArrayLike,
+    fs_hz: float | None,
+    kind: SignalKind | str,
+    *,
+    config: AnalysisConfig | None = None,
+    times_s: npt.ArrayLike | None = None,
+) -> Analysis:
+    """Analyse a raw ECG or PPG waveform: filter, detect beats, grade, measure.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n,)
+        The waveform (any amplitude unit; ADC integers are accepted).
+    fs_hz : float or None
+        Sampling rate in Hz; may be ``None`` when ``times_s`` is given.
+    kind : {"ecg", "ppg"}
+        The signal type. PPG results are pulse-rate variability (``variability: "PRV"``).
+    config : AnalysisConfig, optional
+    times_s : array_like, shape (n,), optional
+        Uneven sample times in seconds (phone cameras); the signal is resampled to an
+        even grid before detection.
+
+    Returns
+    -------
+    Analysis
+        ``beats.times_s`` holds every detected beat in seconds from the first sample;
+        excluded stretches are listed in ``quality.excluded_windows``.
+    """
+    from hrv._waveform import analyze_waveform
+
+    return analyze_waveform(samples, fs_hz, kind, config=config or AnalysisConfig(),
+                            times_s=times_s)
+
+
+def finish_waveform(
+    kind: SignalKind,
+    duration_s: float,
+    detection: BeatDetection,
+    excluded: Sequence[ExcludedWindow],
+    waveform_warnings: Sequence[QualityWarning],
+    respiration_estimates: Mapping[str, float | None],
+    cfg: AnalysisConfig,
+    info: Mapping[str, Any],
+) -> Analysis:
+    """Shared tail of :func:`analyze` once beats are detected (used by ``_waveform``)."""
+    prepared = prepare_beat_times(
+        detection.times_s, config=cfg.intervals, normal=detection.normal, excluded=excluded
+    )
+    beats = Beats(times_s=detection.times_s, normal=detection.normal)
+    return _finish(
+        kind,
+        duration_s,
+        prepared,
+        beats,
+        cfg,
+        extra=dict(info),
+        excluded=tuple(excluded),
+        more_warnings=tuple(detection.warnings) + tuple(waveform_warnings),
+        respiration_estimates=respiration_estimates,
+        normal=detection.normal,
+    )
+
+
+def _finish(
+    kind: SignalKind,
+    duration_s: float,
+    prepared: PreparedIntervals,
+    beats: Beats,
+    cfg: AnalysisConfig,
+    *,
+    extra: Mapping[str, Any],
+    excluded: tuple[ExcludedWindow, ...] = (),
+    more_warnings: tuple[QualityWarning, ...] = (),
+    respiration_estimates: Mapping[str, float | None] | None = None,
+    normal: npt.NDArray[np.bool_] | None = None,
+) -> Analysis:
+    from hrv.rhythm import screen_rhythm
+
+    warnings: list[QualityWarning] = list(prepared.warnings) + list(more_warnings)
+    if cfg.artifacts.enabled:
+        correction = correct(prepared.intervals, cfg.artifacts)
+        nn = correction.nn
+        counts = dict(correction.counts)
+        corrected_beats = correction.corrected_beats
+        corrected_pct = correction.corrected_pct
+    else:
+        nn = prepared.intervals
+        counts, corrected_beats, corrected_pct = {}, 0, 0.0
+
+    td = time_domain(nn)
+    too_many = corrected_pct > cfg.artifacts.max_corrected_pct
+    fd = frequency_domain(nn, cfg.spectrum, cfg.bands)
+    warnings.extend(fd.warnings)
+    nl = poincare(nn)
+
+    fields: dict[str, float | None] = {}
+    for part in (td, nl):
+        fields.update(_fields_of(part))
+    freq_fields = _fields_of(fd)
+    if too_many:
+        freq_fields = dict.fromkeys(freq_fields)
+        warnings.append(
+            QualityWarning(
+                "too_many_corrections",
+                f"{corrected_pct:.1f}% of beats were corrected (limit "
+                f"{cfg.artifacts.max_corrected_pct:g}%); frequency-domain values are not "
+                "reported. Record again with a better sensor contact or less movement.",
+            )
+        )
+    fields.update(freq_fields)
+    metrics = Metrics(**{k: v for k, v in fields.items() if k in _METRIC_FIELDS})
+
+    estimates: dict[str, float | None] = {
+        "rsa": None if too_many else rsa_rate_bpm(fd, cfg.respiration)
+    }
+    if respiration_estimates:
+        estimates.update(respiration_estimates)
+    respiration = fuse_respiration(estimates, cfg.respiration)
+    if respiration.hf_band_valid is False and respiration.rate_bpm is not None:
+        warnings.append(
+            QualityWarning(
+                "breathing_outside_hf_band",
+                f"Breathing rate is about {respiration.rate_bpm:.1f} breaths/min, outside "
+                f"the HF band ({cfg.respiration.hf_valid_min_bpm:g}–"
+                f"{cfg.respiration.hf_valid_max_bpm:g}/min): HF power and LF/HF do not "
+                "reflect vagal activity in this recording.",
+            )
+        )
+
+    rr_all = prepared.intervals.rr_ms
+    warnings.extend(screen_rhythm(rr_all, normal))
+
+    nn_duration_s = float(np.sum(nn.rr_ms)) / 1000.0 if len(nn) else 0.0
+    excluded_s = float(sum(w.end_s - w.start_s for w in excluded))
+    grade, grade_warnings = grade_quality(
+        n_beats=len(beats.times_s),
+        nn_duration_s=nn_duration_s,
+        duration_s=duration_s,
+        corrected_pct=corrected_pct,
+        excluded_s=excluded_s,
+        warnings=warnings,
+        config=cfg.quality,
+    )
+    warnings.extend(grade_warnings)
+    quality = Quality(
+        grade=grade,
+        beats=len(beats.times_s),
+        corrected_beats=corrected_beats,
+        corrected_pct=corrected_pct,
+        artifacts=counts,
+        warnings=tuple(_dedupe(warnings)),
+        excluded_windows=excluded,
+        usable_duration_s=nn_duration_s,
+        excluded_s=excluded_s,
+    )
+    provenance: dict[str, Any] = {
+        "hrv_version": __version__,
+        "config": cfg.to_dict(),
+        **extra,
+        "spectrum": dict(fd.info),
+        "gaps": prepared.n_gaps,
+    }
+    return Analysis(
+        kind=kind,
+        duration_s=duration_s,
+        metrics=metrics,
+        respiration=respiration,
+        quality=quality,
+        beats=beats,
+        nn=nn,
+        provenance=provenance,
+    )
+
+
+_METRIC_FIELDS = frozenset(f.name for f in dataclasses.fields(Metrics))
+
+
+def _fields_of(part: object) -> dict[str, float | None]:
+    return {
+        f.name: getattr(part, f.name)
+        for f in dataclasses.fields(part)  # type: ignore[arg-type]
+        if f.name in _METRIC_FIELDS
+    }
+
+
+def _interval_config(cfg: AnalysisConfig, unit: IntervalUnit | str | None) -> IntervalConfig:
+    if unit is None:
+        return cfg.intervals
+    return dataclasses.replace(cfg.intervals, unit=IntervalUnit.parse(unit))
+
+
+def _as_ms(raw: npt.NDArray[np.float64], prepared: PreparedIntervals) -> npt.NDArray[np.float64]:
+    scale = {IntervalUnit.MS: 1.0, IntervalUnit.S: 1000.0, IntervalUnit.POLAR_1024: 1000.0 / 1024}
+    try:
+        return raw * scale[prepared.unit]
+    except KeyError:  # pragma: no cover - prepare_rr always resolves the unit
+        raise InvalidInputError(f"unresolved interval unit {prepared.unit}") from None
+
+
+def _dedupe(warnings: Sequence[QualityWarning]) -> list[QualityWarning]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for w in warnings:
+        key = (w.code, w.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(w)
+    return out
