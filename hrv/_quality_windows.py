@@ -133,7 +133,16 @@ def window_stats(x: FloatArray, filtered: FloatArray, nan: BoolArray, fs_hz: flo
     const_at_rail = np.add.reduceat(const_rail.astype(np.float64), starts) > 0
 
     # Clipping: short repeated runs at the rail (>= 3 samples), not the long flat runs.
-    at_rail = ((x == hi) | (x == lo)) & ~nan & (hi > lo)
+    # A rail counts only if samples pile up on it: many more samples exactly at the
+    # extreme than within the next 1 % of the range (a natural extreme is passed
+    # through, a saturated one is sat on).
+    at_rail = np.zeros(n, dtype=bool)
+    span = hi - lo
+    for rail, sign in ((hi, -1.0), (lo, 1.0)):
+        on = (x == rail) & ~nan
+        near = (sign * (x - rail) > 0) & (sign * (x - rail) <= 0.01 * span)
+        if span > 0 and on.sum() >= 3 and on.sum() >= 4 * near.sum():
+            at_rail |= on
     cs, ce = _runs(at_rail)
     keep = ((ce - cs) >= 3) & ((ce - cs) < long_min)
     clip = np.zeros(n + 1, dtype=np.int64)

@@ -13,7 +13,7 @@ below 0.5 are excluded, with the first matching reason of, in order of precedenc
     electrode or finger came off and the front end sits at a rail.
 ``"clipping"``
     the waveform repeatedly saturates at the ADC rail: at least three runs of >= 3
-    samples at the recording's extreme value, or 5 % of the window.
+    samples at the recording's extreme value, or 20 % of the window.
 ``"motion"`` (PPG) / ``"noise"`` (ECG)
     the band-passed amplitude is far from the recording's typical amplitude, the
     spectrum is not that of a periodic pulse (PPG), the waveform has no peaky QRS
@@ -192,7 +192,7 @@ def assess_waveform(
     flat = (st.std <= 1e-12 * max(1.0, float(np.nanmax(np.abs(xf))) if n else 1.0)) | (
         st.const_frac > 0.9
     )
-    clip = (st.rail_runs >= 3) | (st.rail_frac >= 0.05)
+    clip = (st.rail_runs >= 3) | (st.rail_frac >= 0.2)
     artefact = "motion" if k is SignalKind.PPG else "noise"
     rules: list[tuple[npt.NDArray[np.bool_], str]] = [
         (st.nan_frac > 0.2, "missing_data"),

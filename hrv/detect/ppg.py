@@ -22,7 +22,7 @@ from hrv.types import BeatDetection, ExcludedWindow, FloatArray, QualityWarning,
 __all__ = ["detect_ppg"]
 
 DETECTOR = "elgendi2013-tem"
-BAND_HZ = (0.5, 8.0)
+BAND_HZ = (0.5, 5.0)
 _UPSAMPLE_BELOW_HZ = 60.0
 _QUALITY = QualityConfig(window_s=8.0, min_usable_s=60.0)
 
