@@ -15,7 +15,13 @@ _AF_CODES = frozenset({"possible_atrial_fibrillation"})
 _ECTOPY_CODES = frozenset({"high_ectopic_burden", "rhythm_not_interpretable"})
 #: Caveats that cap the confidence (one: below "high"; two or more: "low").
 SERIOUS = frozenset({"poor_quality", "arrhythmia", "many_corrections", "different_kind",
-                     "short_recording"})
+                     "short_recording", "sparse_intervals"})
+
+#: Quality-grade findings that explain an "unusable" grade (see ``hrv._grading``).
+_GRADE_CODES = frozenset({"too_short", "excessive_artifacts", "too_many_corrections",
+                          "mostly_excluded", "rhythm_not_interpretable", "short_recording"})
+#: Below this share of the recording covered by NN intervals, a caveat is given.
+_MIN_NN_SHARE = 0.8
 
 _ADVICE_STILL = (
     "Record at least 3 minutes (5 minutes is the standard) sitting or lying still, "
@@ -56,13 +62,27 @@ def check_pair(
     recs = (("pre", pre), ("post", post))
 
     for name, a in recs:
-        if a.quality.grade is Grade.UNUSABLE:
-            why = "; ".join(w.message for w in a.quality.warnings) or "no reason recorded"
+        unusable = a.quality.grade is Grade.UNUSABLE
+        if unusable:
+            why = [w.message.rstrip(".") for w in a.quality.warnings if w.code in _GRADE_CODES]
+            if not why and a.quality.warnings:
+                why = [a.quality.warnings[-1].message.rstrip(".")]
             bad.append(QualityWarning(
-                "unusable_recording", f"The {name} recording was graded unusable: {why}"))
+                "unusable_recording",
+                f"The {name} recording was graded unusable: "
+                f"{'; '.join(why) or 'no reason recorded'}.",
+            ))
             advice.append(_ADVICE_STILL)
         nn_s = _nn_s(a)
-        if nn_s < cfg.min_duration_s:
+        if a.duration_s > 0 and nn_s < _MIN_NN_SHARE * a.duration_s and not unusable:
+            cav.append(QualityWarning(
+                "sparse_intervals",
+                f"Only {100 * nn_s / a.duration_s:.0f}% of the {name} recording is covered "
+                "by clean normal-to-normal intervals (the rest touches ectopic beats or gaps).",
+            ))
+        if unusable:
+            pass  # the grade's own reason (usually the same shortness) is already given
+        elif nn_s < cfg.min_duration_s:
             bad.append(QualityWarning(
                 "too_short",
                 f"The {name} recording has only {nn_s:.0f} s of clean beat intervals; at "
@@ -123,7 +143,7 @@ def check_pair(
             "HRV from ECG, so part of the change may be the sensor.",
         ))
         advice.append("Use the same sensor before and after the session.")
-    d_pre, d_post = _nn_s(pre), _nn_s(post)
+    d_pre, d_post = pre.duration_s, post.duration_s
     if min(d_pre, d_post) > 0 and max(d_pre, d_post) / min(d_pre, d_post) > cfg.max_duration_ratio:
         cav.append(QualityWarning(
             "different_duration",
@@ -142,7 +162,7 @@ def check_pair(
     for name, a in recs:
         r = a.respiration
         if r.hf_band_valid is False:
-            rate = f"about {r.rate_bpm:.0f} breaths/min" if r.rate_bpm is not None else "slow"
+            rate = f"about {r.rate_bpm:.1f} breaths/min" if r.rate_bpm is not None else "slow"
             hf_reasons.append(f"breathing was {rate} in the {name} recording, outside the "
                               "HF band (9–24 breaths/min)")
         elif r.hf_band_valid is None:

@@ -110,7 +110,8 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
         return Verdict(
             Direction.INCONCLUSIVE, None, None,
             "No conclusion can be drawn: the measurement uncertainty of RMSSD could not be "
-            "estimated (the recordings are too short or too broken up for sub-windows).",
+            "estimated, because the recordings are too short or too broken up by ectopic "
+            "beats or gaps to give two usable sub-windows each.",
             (), caveats, advice or "Record at least 3 minutes sitting still.",
         )
     z = z_value(cfg.ci_level)

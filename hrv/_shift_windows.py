@@ -12,16 +12,17 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from hrv.config import AnalysisConfig, Bands, SpectrumConfig
-from hrv.metrics.frequency import FrequencyDomain, frequency_domain
+from hrv.config import AnalysisConfig, Bands, RespirationConfig, SpectrumConfig
+from hrv.metrics.frequency import frequency_domain
 from hrv.metrics.nonlinear import poincare
 from hrv.metrics.time import time_domain
+from hrv.respiration import rsa_rate_bpm
 from hrv.types import Analysis, FloatArray, Intervals
 
 __all__ = ["WindowSeries", "analysis_config_of", "standard_error", "window_series"]
 
 #: A window whose clean NN intervals cover less than this share of it is skipped.
-_MIN_COVERAGE = 0.8
+_MIN_COVERAGE = 0.5
 
 #: Markers computed on the short windows (time domain, HF, breathing) and on the long ones.
 SHORT_MARKERS = ("rmssd_ms", "ln_rmssd", "mean_hr_bpm", "sd1_ms", "hf_power_ms2", "ln_hf",
@@ -88,6 +89,7 @@ def window_series(
     bands: Bands,
     markers: tuple[str, ...],
     fit: bool,
+    respiration: RespirationConfig | None = None,
 ) -> WindowSeries:
     """Compute ``markers`` on each sliding window of ``nn``.
 
@@ -106,6 +108,7 @@ def window_series(
         hf_min_s=min(spectrum.hf_min_s, 0.75 * window_s),
         lf_min_s=min(spectrum.lf_min_s, 0.75 * window_s),
     )
+    respiration = respiration or RespirationConfig()
     want_freq = any(m in markers for m in ("hf_power_ms2", "ln_hf", "respiration_rate_bpm",
                                            "lf_power_ms2", "lf_hf_ratio"))
     values = {m: np.full(len(starts), np.nan) for m in markers}
@@ -129,7 +132,7 @@ def window_series(
                 lf_hf_ratio=fd.lf_hf_ratio,
             )
             if "respiration_rate_bpm" in markers:
-                row["respiration_rate_bpm"] = _rsa_rate_bpm(fd)
+                row["respiration_rate_bpm"] = rsa_rate_bpm(fd, respiration)
         for m in markers:
             v = row.get(m)
             if v is not None and math.isfinite(v):
@@ -141,15 +144,6 @@ def window_series(
         n_beats=n_beats,
         values=values,
     )
-
-
-def _rsa_rate_bpm(fd: FrequencyDomain) -> float | None:
-    """Breathing rate of a window from its RSA peak, by the pipeline's own rule."""
-    try:
-        from hrv.respiration import rsa_rate_bpm
-    except ImportError:  # respiration estimation not available in this build
-        return None
-    return rsa_rate_bpm(fd)
 
 
 def standard_error(

@@ -143,7 +143,7 @@ def windowed_trend(analysis: Analysis, *, window_s: float = 60.0, step_s: float 
     -------
     Trend
         Arrays of shape (k,) with one entry per window; NaN where a window holds less than
-        80 % clean data or a marker is not computable.
+        50 % clean data or a marker is not computable.
 
     References
     ----------
@@ -224,21 +224,25 @@ def compare(
     short_w = max(_MIN_WINDOW_S, min(cfg.window_s, shortest / 2.0))
     short_step = short_w * cfg.step_s / cfg.window_s
     series: dict[str, dict[str, WindowSeries]] = {}
+    trend: dict[str, Trend] = {}
     for name, a in (("pre", pre), ("post", post)):
         acfg = analysis_config_of(a)
+        short = window_series(a.nn, window_s=short_w, step_s=short_step,
+                              spectrum=acfg.spectrum, bands=acfg.bands,
+                              markers=SHORT_MARKERS, fit=False, respiration=acfg.respiration)
         series[name] = {
-            "short": window_series(a.nn, window_s=short_w, step_s=short_step,
-                                   spectrum=acfg.spectrum, bands=acfg.bands,
-                                   markers=SHORT_MARKERS, fit=True),
+            "short": short,
+            # LF needs 120 s: fit the few long windows to the whole recording.
             "long": window_series(a.nn, window_s=cfg.long_window_s, step_s=cfg.long_step_s,
                                   spectrum=acfg.spectrum, bands=acfg.bands,
                                   markers=LONG_MARKERS, fit=True),
         }
+        same = short_w == cfg.window_s and short_step == cfg.step_s
+        trend[name] = (_trend_of(short, cfg.step_s) if same
+                       else windowed_trend(a, window_s=cfg.window_s, step_s=cfg.step_s))
     changes = compute_changes(pre, post, series, cfg=cfg, baseline=base,
                               hf_invalid_reason=checks.hf_invalid_reason)
     verdict = decide(changes, checks, cfg)
-    trend = {name: windowed_trend(a, window_s=cfg.window_s, step_s=cfg.step_s)
-             for name, a in (("pre", pre), ("post", post))}
     provenance = {
         "hrv_version": __version__,
         "shift_config": cfg.to_dict(),

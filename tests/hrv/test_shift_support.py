@@ -18,10 +18,22 @@ import math
 
 import numpy as np
 
+from hrv.pipeline import analyze_intervals
 from hrv.simulate import rr_series
 from hrv.types import Analysis
 
-__all__ = ["REST", "SLOW_BREATH", "VAGAL", "State", "analyse", "expected_rmssd_ms", "pair"]
+__all__ = [
+    "REST",
+    "SLOW_BREATH",
+    "VAGAL",
+    "State",
+    "analyse",
+    "expected_rmssd_ms",
+    "pair",
+    "simulate",
+    "slow_breathing",
+    "vagal_from",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +61,7 @@ def expected_rmssd_ms(s: State, breathing_bpm: float) -> float:
 REST = State(mean_hr_bpm=70.0, hf_amplitude_ms=25.0, lf_amplitude_ms=20.0, noise_ms=10.0)
 
 
-def _vagal_from(rest: State, ratio: float = 1.5, hr_drop_bpm: float = 8.0) -> State:
+def vagal_from(rest: State, ratio: float = 1.5, hr_drop_bpm: float = 8.0) -> State:
     """The state with ``ratio`` × RMSSD at ``hr_drop_bpm`` lower HR (at 15 breaths/min)."""
     hr = rest.mean_hr_bpm - hr_drop_bpm
     t = 60.0 / hr
@@ -62,9 +74,26 @@ def _vagal_from(rest: State, ratio: float = 1.5, hr_drop_bpm: float = 8.0) -> St
                                noise_ms=k * rest.noise_ms)
 
 
-VAGAL = _vagal_from(REST)
-#: Rest state breathing slowly at 6 breaths/min (0.1 Hz, in the LF band), deep breaths.
-SLOW_BREATH = dataclasses.replace(REST, hf_amplitude_ms=45.0, breathing_bpm=(6.0, 6.0))
+VAGAL = vagal_from(REST)
+
+
+def slow_breathing(s: State, breathing_bpm: float = 6.0) -> State:
+    """``s`` breathing at ``breathing_bpm`` with the same expected RMSSD as at 15/min.
+
+    Deeper, slower breaths: the RSA amplitude grows so that the successive differences
+    (and so the vagal marker RMSSD) are unchanged, while the RSA peak leaves the HF band.
+    The separate Mayer wave is dropped (slow breathing entrains it) and its share of the
+    successive differences is given to the RSA, so the expectation stays exact.
+    """
+    t = 60.0 / s.mean_hr_bpm
+    target = expected_rmssd_ms(s, 15.0) ** 2 - 2 * s.noise_ms**2
+    amp = math.sqrt(target / 2) / math.sin(math.pi * breathing_bpm / 60.0 * t)
+    return dataclasses.replace(s, hf_amplitude_ms=amp, lf_amplitude_ms=0.0,
+                               breathing_bpm=(breathing_bpm, breathing_bpm))
+
+
+#: Rest state breathing slowly at 6 breaths/min (0.1 Hz, in the LF band), same RMSSD.
+SLOW_BREATH = slow_breathing(REST)
 
 
 def simulate(s: State, seed: int, duration_s: float = 300.0) -> tuple[np.ndarray, float]:
@@ -85,37 +114,13 @@ def simulate(s: State, seed: int, duration_s: float = 300.0) -> tuple[np.ndarray
 
 
 def analyse(rr: np.ndarray, breathing_bpm: float | None = None) -> Analysis:
-    """The pipeline's analysis of an interval series in ms."""
-    try:
-        from hrv.pipeline import analyze_intervals
+    """The pipeline's analysis of an interval series in ms.
 
-        return analyze_intervals(rr, unit="ms")
-    except ImportError:  # the pipeline's modules are still landing
-        return _manual(rr, breathing_bpm)
-
-
-def _manual(rr: np.ndarray, breathing_bpm: float | None) -> Analysis:
-    from hrv.config import AnalysisConfig
-    from hrv.metrics.frequency import frequency_domain
-    from hrv.metrics.nonlinear import poincare
-    from hrv.metrics.time import time_domain
-    from hrv.types import Beats, Grade, Intervals, Metrics, Quality, Respiration, SignalKind
-
-    nn = Intervals.contiguous(rr)
-    fields: dict[str, float | None] = {}
-    names = {f.name for f in dataclasses.fields(Metrics)}
-    for part in (time_domain(nn), frequency_domain(nn), poincare(nn)):
-        fields.update({f.name: getattr(part, f.name) for f in dataclasses.fields(part)
-                       if f.name in names})
-    dur = float(rr.sum()) / 1000
-    valid = None if breathing_bpm is None else 9 <= breathing_bpm <= 24
-    return Analysis(
-        kind=SignalKind.RR, duration_s=dur, metrics=Metrics(**fields),
-        respiration=Respiration(breathing_bpm, valid, "truth"),
-        quality=Quality(Grade.GOOD if dur >= 60 else Grade.UNUSABLE, beats=len(rr) + 1,
-                        usable_duration_s=dur),
-        beats=Beats(nn.t_s), nn=nn, provenance={"config": AnalysisConfig().to_dict()},
-    )
+    ``breathing_bpm`` (the generator's truth) is not given to the pipeline: it estimates
+    the breathing rate itself; the argument only keeps call sites uniform.
+    """
+    del breathing_bpm
+    return analyze_intervals(rr, unit="ms")
 
 
 def pair(pre: State, post: State, seed: int, duration_s: float = 300.0) -> tuple[Analysis,
