@@ -145,10 +145,13 @@ def _place_moved(
     t_in: FloatArray,
     pos: IntArray,
 ) -> None:
-    """Move each ectopic beat (in place): previous beat time plus its new interval.
+    """Move each ectopic beat (in place) between its fixed neighbouring beats.
 
-    Runs of moved beats are placed one after the other from the last fixed beat (at a
-    segment start, from the segment's original first beat).
+    A run of moved beats lies between the fixed beat before it (at a segment start, the
+    segment's original first beat) and the fixed beat that ends the next interval; the
+    moved beats divide that span in proportion to the corrected intervals, so beat
+    times stay increasing and the fixed beats keep their times. At the end of a segment
+    the beats are placed at the corrected intervals after the fixed beat before them.
     """
     if len(moved) == 0:
         return
@@ -165,4 +168,14 @@ def _place_moved(
         base[seg_start] = t_in[src_first] - rr_in[src_first] / 1000.0
     cs = np.cumsum(val[moved]) / 1000.0
     cs_before_run = np.r_[0.0, cs][np.flatnonzero(new_run)]
-    t_out[moved] = base[run] + cs - cs_before_run[run]
+    within = cs - cs_before_run[run]
+    lasts = moved[np.r_[np.flatnonzero(new_run)[1:] - 1, len(moved) - 1]]
+    after = lasts + 1
+    m = len(val)
+    closed = after < m
+    closed[closed] = ~gap[after[closed]]
+    end = t_out[np.minimum(after, m - 1)]
+    run_total = within[np.r_[np.flatnonzero(new_run)[1:] - 1, len(moved) - 1]]
+    span_new = run_total + val[np.minimum(after, m - 1)] / 1000.0
+    scale = np.where(closed, (end - base) / span_new, 1.0)
+    t_out[moved] = base[run] + within * scale[run]
