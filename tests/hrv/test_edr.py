@@ -1,0 +1,108 @@
+"""ECG- and PPG-derived breathing rate on synthetic signals with a known breathing rate,
+and on BIDMC records against the annotated breaths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from hrv.edr import ecg_derived_respiration_bpm, ppg_derived_respiration_bpm
+from hrv.errors import InvalidInputError
+
+FloatArray = npt.NDArray[np.float64]
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT.parent / "shared" / "data"
+
+
+def beats(duration_s: float, hr_bpm: float, seed: int) -> FloatArray:
+    rng = np.random.default_rng(seed)
+    rr = 60.0 / hr_bpm + rng.normal(0, 0.01, int(duration_s * hr_bpm / 60) + 5)
+    t = 0.5 + np.cumsum(rr)
+    return t[t < duration_s - 1.0]
+
+
+def ecg_with_breathing(br_bpm: float, fs: float = 250.0, duration_s: float = 120.0,
+                       seed: int = 0) -> tuple[FloatArray, FloatArray]:
+    """R amplitude modulated ±20 % at the breathing rate, plus baseline wander at it."""
+    t = np.arange(int(duration_s * fs)) / fs
+    b = beats(duration_s, 72, seed)
+    f = br_bpm / 60.0
+    x = 0.3 * np.sin(2 * np.pi * f * t) + np.random.default_rng(seed).normal(0, 0.02, len(t))
+    for tb in b:  # loop per beat, test data only
+        m = (t > tb - 0.05) & (t < tb + 0.05)
+        x[m] += (1 + 0.2 * np.sin(2 * np.pi * f * tb)) * np.exp(-(((t[m] - tb) / 0.01) ** 2))
+    return x, b
+
+
+def ppg_with_breathing(br_bpm: float, fs: float = 100.0, duration_s: float = 120.0,
+                       seed: int = 0) -> tuple[FloatArray, FloatArray]:
+    """Pulse amplitude ±15 % and baseline ±0.2 modulated at the breathing rate."""
+    t = np.arange(int(duration_s * fs)) / fs
+    b = beats(duration_s, 66, seed)
+    f = br_bpm / 60.0
+    x = 0.2 * np.sin(2 * np.pi * f * t) + np.random.default_rng(seed).normal(0, 0.01, len(t))
+    for tb in b:
+        m = (t >= tb) & (t < tb + 0.9)
+        tau = t[m] - tb
+        amp = 1 + 0.15 * np.sin(2 * np.pi * f * tb)
+        x[m] += amp * np.exp(-(((tau - 0.18) / 0.07) ** 2))
+    return x, b + 0.12  # pulse time: on the upstroke
+
+
+class TestSynthetic:
+    @pytest.mark.parametrize("br", [8.0, 15.0, 24.0])
+    def test_ecg_rate(self, br: float) -> None:
+        x, b = ecg_with_breathing(br)
+        est = ecg_derived_respiration_bpm(x, 250.0, b)
+        # Welch resolution at 4 Hz with 64-s segments is ~0.9 breaths/min; 1 is the bound
+        assert est is not None and abs(est - br) <= 1.0
+
+    @pytest.mark.parametrize("br", [8.0, 15.0, 24.0])
+    def test_ppg_rate(self, br: float) -> None:
+        x, b = ppg_with_breathing(br)
+        est = ppg_derived_respiration_bpm(x, 100.0, b)
+        assert est is not None and abs(est - br) <= 1.0
+
+    def test_inverted_ecg(self) -> None:
+        x, b = ecg_with_breathing(12.0)
+        est = ecg_derived_respiration_bpm(-x, 250.0, b)
+        assert est is not None and abs(est - 12.0) <= 1.0
+
+    def test_too_few_beats_gives_none(self) -> None:
+        x, b = ppg_with_breathing(12.0, duration_s=20.0)
+        assert ppg_derived_respiration_bpm(x, 100.0, b) is None
+        assert ecg_derived_respiration_bpm(x, 100.0, b[:5]) is None
+
+    def test_bad_input(self) -> None:
+        with pytest.raises(InvalidInputError):
+            ecg_derived_respiration_bpm(np.zeros((10, 2)), 250.0, [1.0, 2.0])
+        with pytest.raises(InvalidInputError):
+            ppg_derived_respiration_bpm(np.zeros(100), 0.0, [1.0, 2.0])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DATA / "bidmc").exists(), reason="shared/data/bidmc not available")
+class TestBidmc:
+    @pytest.mark.parametrize("record", [1, 2, 4, 5])
+    def test_pdr_within_two_breaths(self, record: int) -> None:
+        import csv
+        import gzip
+
+        from hrv.detect.ppg import detect_ppg
+
+        tag = f"bidmc_{record:02d}"
+        with gzip.open(DATA / "bidmc" / f"{tag}_Signals.csv.gz", "rt") as fh:
+            rows = list(csv.reader(fh))
+        header = [h.strip() for h in rows[0]]
+        ppg = np.array([float(r[header.index("PLETH")]) for r in rows[1:]])
+        with open(DATA / "bidmc" / f"{tag}_Breaths.csv") as fh:
+            onsets = np.array([float(r[0]) for r in list(csv.reader(fh))[1:]
+                               if r and r[0].strip() not in ("", "NaN")]) / 125.0
+        ref = 60.0 * (len(onsets) - 1) / (onsets[-1] - onsets[0])
+        det = detect_ppg(ppg, 125.0)
+        est = ppg_derived_respiration_bpm(ppg, 125.0, det.times_s)
+        # the issue's target: within 2 breaths/min of the annotated rate
+        assert est is not None and abs(est - ref) <= 2.0
