@@ -50,7 +50,7 @@ def decode_text(data: bytes, what: str = "text file") -> str:
 def text_lines(text: str) -> list[Line]:
     """Non-blank lines with their 1-based numbers (``\\r\\n``, ``\\r`` and ``\\n`` ends)."""
     raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return [(i + 1, s) for i, s in enumerate(raw) if s.strip()]
+    return [(i, s) for i, s in enumerate(raw, 1) if s and not s.isspace()]
 
 
 def detect_separator(line: str) -> str | None:
@@ -114,7 +114,9 @@ def parse_table(
         return np.empty((0, ncols))
     if ncols == 0:
         raise FormatError("no columns found", line=lines[0][0])
-    body = "\n".join(s for _, s in lines).replace('"', " ")
+    body = "\n".join([s for _, s in lines])
+    if '"' in body:
+        body = body.replace('"', " ")
     if decimal_comma and sep != ",":
         body = body.replace(",", ".")
     if sep is not None:

@@ -72,9 +72,10 @@ def read_csv(data: bytes, options: ReadOptions | None = None) -> Recording:
         pass.
     """
     opts = options or ReadOptions()
-    lines = [
-        ln for ln in text_lines(decode_text(data, "CSV")) if not ln[1].lstrip().startswith("#")
-    ]
+    text = decode_text(data, "CSV")
+    lines = text_lines(text)
+    if "#" in text:  # comment lines are rare: skip the scan when there is none
+        lines = [ln for ln in lines if not ln[1].lstrip().startswith("#")]
     if not lines:
         raise FormatError("CSV file holds no data")
     sep = detect_separator(lines[0][1])
