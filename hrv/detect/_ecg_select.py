@@ -1,5 +1,9 @@
-"""Beat selection from QRS-feature candidates: adaptive threshold, T-wave rejection,
-search-back for missed beats (after Pan & Tompkins, 1985, vectorised over candidates)."""
+"""Beat selection from QRS-feature candidates (after Pan & Tompkins, 1985, vectorised over
+candidates): adaptive threshold, T- and P-wave rejection, search-back for missed beats.
+
+Each rule acts on whole arrays of candidates; the few loops run per gap or per pass,
+never per sample.
+"""
 
 from __future__ import annotations
 
@@ -12,38 +16,60 @@ from hrv.detect._ecg_feature import Candidates
 __all__ = ["select_beats"]
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 THRESHOLD_FRACTION = 0.18  # of the local beat level (median of +-1 s maxima)
 LEVEL_MEDIAN_CANDIDATES = 15
+# T wave: a small candidate soon after a beat, nearer to it than to the next beat.
 T_WAVE_WINDOW_S = 0.36
 T_WAVE_RATIO = 0.4
-SEARCHBACK_RR_FACTOR = 1.6
+T_WAVE_SPLIT = 0.8  # interval before / interval after below which it is a T wave
+# P wave: a small candidate just before a much larger beat (PR interval 120-250 ms).
+P_WAVE_WINDOW_S = 0.27
+P_WAVE_RATIO = 0.4
+# Search-back over long gaps, with a lower threshold (Pan & Tompkins).
+SEARCHBACK_RR_FACTOR = 1.5
 SEARCHBACK_FRACTION = 0.35  # of the normal threshold
+RR_MEDIAN_BEATS = 9
+# An isolated smaller beat (ectopic beats of another axis) far from both neighbours:
+# outside the T wave of the previous beat and the P wave of the next one.
+ISOLATED_FRACTION = 0.06  # of the local beat level
+ISOLATED_AFTER_S = 0.36
+ISOLATED_BEFORE_S = 0.30
 MIN_SEARCH_RR_S = 0.25
 FLOOR_FRACTION = 1e-3  # of the recording's typical beat level: below is no beat at all
 
 
-def _t_wave_reject(
-    sel: IntArray, t: npt.NDArray[np.float64], h: npt.NDArray[np.float64]
-) -> IntArray:
-    """Drop a beat that follows the previous one closely with a much smaller feature.
+def _wave_reject(sel: IntArray, t: FloatArray, h: FloatArray) -> IntArray:
+    """Drop T waves (small, soon after a beat) and P waves (small, just before a beat).
 
-    Two passes approximate the sequential rule of Pan & Tompkins cheaply.
+    A few passes approximate the sequential rules of Pan & Tompkins cheaply. The T-wave
+    rule needs the candidate to sit nearer to the previous beat than to the next one, so
+    that a regular fast rhythm (RR below the T window) is not thinned out.
     """
-    for _ in range(2):
+    for _ in range(3):
         if sel.size < 2:
             return sel
-        dt = np.diff(t[sel])
-        small = (dt < T_WAVE_WINDOW_S) & (h[sel[1:]] < T_WAVE_RATIO * h[sel[:-1]])
-        if not small.any():
+        ts, hs = t[sel], h[sel]
+        dt = np.diff(ts)
+        after = np.concatenate((dt[1:], [np.inf]))  # interval from beat j to beat j + 1
+        before = np.concatenate(([np.inf], dt[:-1]))  # interval into beat j - 1
+        t_wave = (
+            (dt < T_WAVE_WINDOW_S)
+            & (hs[1:] < T_WAVE_RATIO * hs[:-1])
+            & (dt < T_WAVE_SPLIT * after)
+        )
+        p_wave = (dt < P_WAVE_WINDOW_S) & (hs[:-1] < P_WAVE_RATIO * hs[1:]) & (dt < before)
+        drop = np.zeros(sel.size, dtype=bool)
+        drop[1:] |= t_wave
+        drop[:-1] |= p_wave
+        if not drop.any():
             return sel
-        keep = np.ones(sel.size, dtype=bool)
-        keep[1:][small] = False
-        sel = sel[keep]
+        sel = sel[~drop]
     return sel
 
 
-def select_beats(c: Candidates) -> tuple[IntArray, npt.NDArray[np.float64]]:
+def select_beats(c: Candidates) -> tuple[IntArray, FloatArray]:
     """Indices (into the candidate arrays) of accepted beats and the threshold used."""
     n = c.index.size
     if n == 0:
@@ -55,42 +81,69 @@ def select_beats(c: Candidates) -> tuple[IntArray, npt.NDArray[np.float64]]:
     thr = np.maximum(THRESHOLD_FRACTION * level, floor)
     thr = np.maximum(thr, np.finfo(np.float64).tiny)
     sel = np.flatnonzero(h > thr).astype(np.int64)
-    sel = _t_wave_reject(sel, t, h)
+    sel = _wave_reject(sel, t, h)
     sel = _search_back(sel, t, h, thr)
+    sel = _isolated(sel, t, h, np.maximum(ISOLATED_FRACTION * level, floor))
     return sel, thr
 
 
-def _search_back(
+def _best_in_gaps(
     sel: IntArray,
-    t: npt.NDArray[np.float64],
-    h: npt.NDArray[np.float64],
-    thr: npt.NDArray[np.float64],
+    gaps: IntArray,
+    t: FloatArray,
+    score: FloatArray,
+    after_s: float,
+    before_s: float,
 ) -> IntArray:
+    """Candidate of highest positive ``score`` in each gap, away from its two beats."""
+    added: list[int] = []
+    for g in gaps.tolist():  # loop per gap: gaps are few
+        lo = int(np.searchsorted(t, t[sel[g]] + after_s))
+        hi = int(np.searchsorted(t, t[sel[g + 1]] - before_s, side="right"))
+        if hi <= lo:
+            continue
+        j = lo + int(np.argmax(score[lo:hi]))
+        if score[j] > 0:
+            added.append(j)
+    return np.asarray(added, dtype=np.int64)
+
+
+def _search_back(sel: IntArray, t: FloatArray, h: FloatArray, thr: FloatArray) -> IntArray:
     """Add the largest sub-threshold candidate inside RR gaps much longer than usual."""
     for _ in range(3):
         if sel.size < 3:
             return sel
         rr = np.diff(t[sel])
-        med = ndimage.median_filter(rr, size=min(9, rr.size), mode="nearest")
+        med = ndimage.median_filter(rr, size=min(RR_MEDIAN_BEATS, rr.size), mode="nearest")
         gaps = np.flatnonzero(rr > np.maximum(SEARCHBACK_RR_FACTOR * med, 2 * MIN_SEARCH_RR_S))
         if gaps.size == 0:
             return sel
-        added: list[int] = []
-        low = SEARCHBACK_FRACTION * thr
-        for g in gaps.tolist():  # loop per gap: gaps are few
-            t0 = t[sel[g]] + MIN_SEARCH_RR_S
-            t1 = t[sel[g + 1]] - MIN_SEARCH_RR_S
-            lo = int(np.searchsorted(t, t0))
-            hi = int(np.searchsorted(t, t1, side="right"))
-            if hi <= lo:
-                continue
-            seg = h[lo:hi]
-            ok = seg > low[lo:hi]
-            if not ok.any():
-                continue
-            j = lo + int(np.argmax(np.where(ok, seg, -np.inf)))
-            added.append(j)
-        if not added:
+        score = np.where(h > SEARCHBACK_FRACTION * thr, h, 0.0)
+        added = _best_in_gaps(sel, gaps, t, score, MIN_SEARCH_RR_S, MIN_SEARCH_RR_S)
+        if added.size == 0:
             return sel
-        sel = np.union1d(sel, np.asarray(added, dtype=np.int64))
+        sel = _wave_reject(np.union1d(sel, added), t, h)
+    return sel
+
+
+def _isolated(sel: IntArray, t: FloatArray, h: FloatArray, low: FloatArray) -> IntArray:
+    """Add a smaller beat that stands alone between the T wave and the next P wave.
+
+    Aberrant and ectopic beats seen along another axis can be far smaller in this lead
+    than the dominant beats; when such a candidate is the largest one between two beats
+    and lies well clear of both, it is a beat, however long the surrounding intervals
+    (the running RR median is no guide when every other beat is missed).
+    """
+    for _ in range(2):
+        if sel.size < 2:
+            return sel
+        rr = np.diff(t[sel])
+        gaps = np.flatnonzero(rr > ISOLATED_AFTER_S + ISOLATED_BEFORE_S)
+        if gaps.size == 0:
+            return sel
+        score = np.where(h > low, h, 0.0)
+        added = _best_in_gaps(sel, gaps, t, score, ISOLATED_AFTER_S, ISOLATED_BEFORE_S)
+        if added.size == 0:
+            return sel
+        sel = _wave_reject(np.union1d(sel, added), t, h)
     return sel
