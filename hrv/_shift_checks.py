@@ -22,6 +22,8 @@ _GRADE_CODES = frozenset({"too_short", "excessive_artifacts", "too_many_correcti
                           "mostly_excluded", "rhythm_not_interpretable", "short_recording"})
 #: Below this share of the recording covered by NN intervals, a caveat is given.
 _MIN_NN_SHARE = 0.8
+#: Below this share, the NN series no longer represents the recording: inconclusive.
+_MIN_NN_SHARE_VERDICT = 0.5
 
 _ADVICE_STILL = (
     "Record at least 3 minutes (5 minutes is the standard) sitting or lying still, "
@@ -74,7 +76,17 @@ def check_pair(
             ))
             advice.append(_ADVICE_STILL)
         nn_s = _nn_s(a)
-        if a.duration_s > 0 and nn_s < _MIN_NN_SHARE * a.duration_s and not unusable:
+        share = nn_s / a.duration_s if a.duration_s > 0 else 1.0
+        if share < _MIN_NN_SHARE_VERDICT and not unusable:
+            bad.append(QualityWarning(
+                "too_few_normal_intervals",
+                f"Only {100 * share:.0f}% of the {name} recording is covered by clean "
+                "normal-to-normal intervals; the rest touches extra (ectopic) beats or gaps, "
+                "so the remaining pieces do not represent the recording.",
+            ))
+            advice.append("If extra heartbeats are frequent for this client, HRV cannot "
+                          "track relaxation reliably; otherwise check the sensor contact.")
+        elif share < _MIN_NN_SHARE and not unusable:
             cav.append(QualityWarning(
                 "sparse_intervals",
                 f"Only {100 * nn_s / a.duration_s:.0f}% of the {name} recording is covered "

@@ -118,15 +118,16 @@ class TestRealPairs:
         assert got["evidence"] == want["evidence"]
 
     def test_key_figures_match(self, record: str) -> None:
-        # 2 % on RMSSD and 0.5 bpm on HR: room for harmless numeric changes upstream
-        # (spline, correction thresholds), not for a different beat series.
+        # 10 % on RMSSD and 1 bpm on HR: room for numeric changes upstream (artefact
+        # correction thresholds, spline), not for a different beat series or a verdict
+        # resting on different numbers; a larger move means re-judging the fixture.
         want = _fixture()[record]
         got = key_figures(shift_of(record))
         for i in range(2):
             if want["rmssd_ms"][i] is not None:
-                assert got["rmssd_ms"][i] == pytest.approx(want["rmssd_ms"][i], rel=0.02)
+                assert got["rmssd_ms"][i] == pytest.approx(want["rmssd_ms"][i], rel=0.10)
             if want["mean_hr_bpm"][i] is not None:
-                assert got["mean_hr_bpm"][i] == pytest.approx(want["mean_hr_bpm"][i], abs=0.5)
+                assert got["mean_hr_bpm"][i] == pytest.approx(want["mean_hr_bpm"][i], abs=1.0)
 
     def test_result_is_explained_and_json_ready(self, record: str) -> None:
         s = shift_of(record)
