@@ -14,6 +14,7 @@ from hrv.errors import (
     UnsupportedFormatError,
 )
 from hrv.pipeline import analyze, analyze_beat_times, analyze_intervals
+from hrv.shift import Baseline, Direction, SessionShift, ShiftConfig, compare
 from hrv.types import (
     Analysis,
     BeatDetection,
@@ -31,9 +32,11 @@ from hrv.types import (
 __all__ = [
     "Analysis",
     "AnalysisConfig",
+    "Baseline",
     "BeatDetection",
     "Beats",
     "ConfigError",
+    "Direction",
     "FormatError",
     "Grade",
     "HRVError",
@@ -44,6 +47,8 @@ __all__ = [
     "Quality",
     "QualityWarning",
     "Respiration",
+    "SessionShift",
+    "ShiftConfig",
     "Signal",
     "SignalKind",
     "UnsupportedFormatError",
@@ -51,4 +56,5 @@ __all__ = [
     "analyze",
     "analyze_beat_times",
     "analyze_intervals",
+    "compare",
 ]
