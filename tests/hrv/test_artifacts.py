@@ -1,0 +1,289 @@
+"""Artefact classification and correction after Lipponen & Tarvainen (2019)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hrv.artifacts import BeatType, classify, correct
+from hrv.config import ArtifactConfig
+from hrv.simulate import rr_series
+from hrv.types import Intervals
+
+Truth = list[tuple[str, int, int]]  # (kind, first corrupted index, number of intervals)
+
+
+def _rmssd(iv: Intervals) -> float:
+    d = iv.successive_diffs_ms
+    return float(np.sqrt(np.mean(d**2)))
+
+
+def _clean(seed: int, duration_s: float) -> np.ndarray:
+    rng = np.random.default_rng(1000 + seed)
+    return rr_series(
+        duration_s,
+        mean_hr_bpm=rng.uniform(55, 85),
+        lf_amplitude_ms=rng.uniform(10, 40),
+        hf_amplitude_ms=rng.uniform(10, 40),
+        noise_ms=rng.uniform(5, 20),
+        noise_ar=0.5,
+        seed=seed,
+    )
+
+
+def _inject(rr: np.ndarray, kinds: list[str], frac: float, seed: int) -> tuple[np.ndarray, Truth]:
+    """Corrupt ``frac`` of the beats at random positions at least 8 beats apart.
+
+    missed: two intervals merged; extra: one interval split in two unequal parts
+    (15-45 % / 55-85 %); ectopic: a beat 15-35 % premature with a full compensatory
+    pause (the short and long intervals sum to the two originals).
+    """
+    rng = np.random.default_rng(seed)
+    n = len(rr)
+    n_art = max(1, round(frac * n))
+    pos = rng.choice(np.arange(10, n - 10, 8), size=n_art, replace=False)
+    kind_at = dict(zip(pos.tolist(), rng.choice(kinds, size=n_art).tolist(), strict=True))
+    out: list[float] = []
+    truth: Truth = []
+    i = 0
+    while i < n:
+        kind = kind_at.get(i)
+        if kind == "missed":
+            truth.append((kind, len(out), 1))
+            out.append(rr[i] + rr[i + 1])
+            i += 2
+        elif kind == "extra":
+            f = rng.uniform(0.15, 0.45)
+            f = f if rng.random() < 0.5 else 1 - f
+            truth.append((kind, len(out), 2))
+            out += [rr[i] * f, rr[i] * (1 - f)]
+            i += 1
+        elif kind == "ectopic":
+            shift = rng.uniform(0.15, 0.35) * rr[i]
+            truth.append((kind, len(out), 2))
+            out += [rr[i] - shift, rr[i + 1] + shift]
+            i += 2
+        else:
+            out.append(rr[i])
+            i += 1
+    return np.asarray(out), truth
+
+
+def _score(labels: np.ndarray, truth: Truth) -> tuple[dict[str, float], float]:
+    """Share of injected artefacts found as their own class, and false-detection %."""
+    found: dict[str, list[bool]] = {}
+    touched = np.zeros(len(labels), bool)
+    for kind, j, w in truth:
+        found.setdefault(kind, []).append(bool(np.any(labels[j : j + w] == kind)))
+        touched[max(j - 1, 0) : j + w + 1] = True  # the artefact and its neighbours
+    false_pct = 100.0 * np.count_nonzero((labels != "normal") & ~touched) / np.sum(~touched)
+    return {k: float(np.mean(v)) for k, v in found.items()}, false_pct
+
+
+SEEDS = range(5)
+
+
+class TestInjectedArtefacts:
+    """Acceptance: missed/extra >= 99 %, ectopic >= 95 %, false detections <= 0.5 %."""
+
+    @pytest.mark.parametrize("duration_s", [300.0, 1800.0])
+    @pytest.mark.parametrize(
+        ("kind", "min_found"), [("missed", 0.99), ("extra", 0.99), ("ectopic", 0.95)]
+    )
+    def test_detection_rates(self, kind: str, min_found: float, duration_s: float) -> None:
+        found: list[float] = []
+        weights: list[int] = []
+        for seed in SEEDS:
+            rr, truth = _inject(_clean(seed, duration_s), [kind], 0.02, seed)
+            labels = correct(Intervals.contiguous(rr)).labels
+            rates, false_pct = _score(labels, truth)
+            # Limits of the acceptance criteria (pooled over seeds for the rates).
+            assert false_pct <= 0.5, f"seed {seed}: {false_pct:.2f}% false detections"
+            found.append(rates[kind] * len(truth))
+            weights.append(len(truth))
+        assert sum(found) / sum(weights) >= min_found
+
+    @pytest.mark.parametrize("seed", SEEDS)
+    def test_clean_series_left_alone(self, seed: int) -> None:
+        c = correct(Intervals.contiguous(_clean(seed, 1800.0)))
+        assert c.corrected_pct <= 0.5
+
+    @pytest.mark.parametrize("seed", SEEDS)
+    @pytest.mark.parametrize("duration_s", [300.0, 1800.0])
+    def test_rmssd_restored_at_2pct(self, seed: int, duration_s: float) -> None:
+        clean = _clean(seed, duration_s)
+        rr, _ = _inject(clean, ["missed", "extra", "ectopic"], 0.02, seed)
+        raw = _rmssd(Intervals.contiguous(rr))
+        ours = _rmssd(correct(Intervals.contiguous(rr)).nn)
+        ref = _rmssd(Intervals.contiguous(clean))
+        assert raw > 1.5 * ref  # the artefacts matter (else the test proves nothing)
+        assert abs(ours / ref - 1) <= 0.05  # acceptance limit
+
+    def test_counts_and_length(self) -> None:
+        clean = _clean(0, 600.0)
+        rr, truth = _inject(clean, ["missed", "extra", "ectopic"], 0.02, 3)
+        c = correct(Intervals.contiguous(rr))
+        n_missed = sum(1 for k, _, _ in truth if k == "missed")
+        n_extra = sum(1 for k, _, _ in truth if k == "extra")
+        assert c.counts["missed"] == n_missed
+        assert c.counts["extra"] == n_extra
+        # Each missed beat adds one interval back, each extra beat removes one.
+        assert len(c.nn) == len(rr) + n_missed - n_extra == len(clean)
+        assert set(c.counts) >= {"ectopic", "long", "short", "missed", "extra", "out_of_range"}
+        assert c.corrected_pct == pytest.approx(100 * c.corrected_beats / len(rr))
+
+
+class TestClassifyExact:
+    """A smooth series with one artefact of each kind: exact labels and corrections."""
+
+    def _base(self) -> np.ndarray:
+        return 800.0 + 20.0 * np.sin(np.arange(300) * 2 * np.pi / 4.3)
+
+    def test_labels(self) -> None:
+        rr = list(self._base())
+        rr[50:52] = [rr[50] + rr[51]]  # missed at 50
+        rr[100:101] = [0.3 * rr[100], 0.7 * rr[100]]  # extra: 100, 101
+        rr[200], rr[201] = rr[200] - 200, rr[201] + 200  # ectopic beat between 200 and 201
+        labels = classify(np.asarray(rr))
+        assert labels[50] == BeatType.MISSED
+        assert labels[100] == labels[101] == BeatType.EXTRA
+        assert labels[200] == labels[201] == BeatType.ECTOPIC
+        others = np.delete(labels, [50, 100, 101, 200, 201])
+        assert np.all(others == BeatType.NORMAL)
+
+    def test_missed_split_in_equal_parts_at_true_time(self) -> None:
+        base = self._base()
+        rr = np.r_[base[:50], base[50] + base[51], base[52:]]
+        c = correct(Intervals.contiguous(rr))
+        # Two equal halves of the merged interval; beat times of the original beats kept.
+        half = (base[50] + base[51]) / 2
+        np.testing.assert_allclose(c.nn.rr_ms[50:52], [half, half])
+        np.testing.assert_allclose(c.nn.t_s, np.cumsum(c.nn.rr_ms) / 1000, atol=1e-9)
+
+    def test_extra_merged(self) -> None:
+        base = self._base()
+        rr = np.r_[base[:100], 0.3 * base[100], 0.7 * base[100], base[101:]]
+        c = correct(Intervals.contiguous(rr))
+        np.testing.assert_allclose(c.nn.rr_ms, base)
+        np.testing.assert_allclose(c.nn.t_s, np.cumsum(base) / 1000)
+
+
+class TestGapsRespected:
+    def test_no_merge_across_gap(self) -> None:
+        # Two short halves on either side of a gap would sum to a normal interval;
+        # they must not be merged across it.
+        rr = np.r_[np.full(60, 800.0), 400.0, 400.0, np.full(60, 800.0)]
+        rr += 10 * np.sin(np.arange(len(rr)))
+        t = np.cumsum(rr) / 1000
+        t[61:] += 30.0  # a 30 s gap between the two halves
+        gap = np.zeros(len(rr), bool)
+        gap[[0, 61]] = True
+        c = correct(Intervals(rr, t, gap))
+        assert c.counts["extra"] == 0
+        assert c.nn.n_gaps >= 1
+        # No output interval spans the gap: every one ends on one side of it.
+        first_after = t[61]
+        assert not np.any((c.nn.t_s > t[60]) & (c.nn.t_s < first_after))
+
+    def test_successive_diffs_never_cross_gap(self) -> None:
+        clean = _clean(2, 600.0)
+        rr, _ = _inject(clean, ["missed", "extra", "ectopic"], 0.03, 2)
+        t = np.cumsum(rr) / 1000
+        gap = np.zeros(len(rr), bool)
+        gap[[0, 150, 400]] = True
+        t[150:] += 60.0
+        t[400:] += 60.0
+        c = correct(Intervals(rr, t, gap))
+        nn = c.nn
+        # Every segment of the output lies inside one segment of the input.
+        seg_in = np.searchsorted(t[[150, 400]], nn.t_s, side="right")
+        for k in np.flatnonzero(~nn.gap_before[1:]) + 1:
+            assert seg_in[k] == seg_in[k - 1], "a successive difference spans a gap"
+        assert nn.n_gaps >= 2
+
+    def test_long_run_is_dropped_not_invented(self) -> None:
+        # Ten beats of bigeminy (premature beat every other beat) leave no trusted
+        # neighbours to interpolate from: the run is removed and leaves a gap.
+        base = 800.0 + 15 * np.sin(np.arange(400) * 0.9)
+        rr = base.copy()
+        rr[200:220:2] -= 250.0
+        rr[201:221:2] += 250.0
+        c = correct(Intervals.contiguous(rr), ArtifactConfig(max_run_beats=3))
+        assert c.nn.n_gaps == 1
+        assert len(c.nn) <= len(rr) - 20
+        kept = c.nn.t_s
+        assert not np.any((kept > base[:200].sum() / 1000 + 0.5) & (kept < rr[:220].sum() / 1000))
+
+
+class TestEdges:
+    def test_disabled(self) -> None:
+        rr = np.r_[np.full(50, 800.0), 1600.0, np.full(50, 800.0)]
+        iv = Intervals.contiguous(rr)
+        c = correct(iv, ArtifactConfig(enabled=False))
+        assert c.nn is iv and c.corrected_beats == 0
+
+    @pytest.mark.parametrize("n", [1, 2, 3])
+    def test_tiny(self, n: int) -> None:
+        c = correct(Intervals.contiguous(np.full(n, 800.0)))
+        assert len(c.nn) == n
+
+    def test_out_of_range_dropped(self) -> None:
+        rr = np.full(100, 250.0) + np.sin(np.arange(100))  # 240 bpm: outside 300-2000 ms
+        c = correct(Intervals.contiguous(rr))
+        assert len(c.nn) == 0
+        assert c.counts["out_of_range"] == 100
+        assert np.all(c.labels == BeatType.OUT_OF_RANGE)
+
+    def test_classify_rejects_bad_values(self) -> None:
+        from hrv.errors import InvalidInputError
+
+        with pytest.raises(InvalidInputError, match="interval 1"):
+            classify([800.0, float("nan"), 800.0])
+
+
+# --- real data: MIT-BIH Arrhythmia Database reference annotations ----------------------
+
+try:
+    from benchmarks.mitdb_rmssd import (
+        MAX_ECTOPIC_PCT,
+        MAX_ERROR_PCT,
+        available_records,
+        evaluate_record,
+    )
+
+    _RECORDS = available_records()
+except ImportError:  # pragma: no cover - wfdb missing
+    _RECORDS = []
+
+#: Records with < 5 % ectopic beats that do not meet the 10 % rule yet, with the reason
+#: (see benchmarks/results/mitdb_rmssd.md). strict: the test fails once they pass.
+KNOWN_MISSES = {
+    "108": "genuine sinus pauses (1.5-1.7 s among 1.1 s) are corrected as long/missed",
+    "205": "runs of ventricular tachycardia (260-390 ms) are kept as a rate change",
+    "220": "runs of atrial tachycardia are partly merged/split instead of removed",
+}
+
+
+def _record_params() -> list[object]:
+    out: list[object] = []
+    for r in _RECORDS:
+        marks = []
+        if r in KNOWN_MISSES:
+            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[r]))
+        out.append(pytest.param(r, marks=marks, id=r))
+    return out
+
+
+@pytest.mark.slow
+class TestMitdb:
+    @pytest.mark.skipif(not _RECORDS, reason="shared/data/mitdb not found beside the project")
+    @pytest.mark.parametrize("record", _record_params() or ["none"])
+    def test_rmssd_within_10pct_of_nn_reference(self, record: str) -> None:
+        res = evaluate_record(record)
+        if res is None or res.ectopic_pct >= MAX_ECTOPIC_PCT:
+            pytest.skip(f"{record}: the rule applies to records with < 5% ectopic beats")
+        # Acceptance rule: |RMSSD error| <= 10 % against the NN-only reference.
+        assert abs(res.error_pct) <= MAX_ERROR_PCT, (
+            f"{record}: RMSSD {res.ours_rmssd_ms:.1f} ms vs reference "
+            f"{res.reference_rmssd_ms:.1f} ms ({res.error_pct:+.1f}%)"
+        )
