@@ -45,7 +45,7 @@ class TestUnits:
 
     def test_polar_override(self) -> None:
         ticks = np.array([1024.0, 512.0, 768.0, 1000.0])
-        p = prepare_rr(ticks, config=IntervalConfig(unit="1/1024s"))
+        p = prepare_rr(ticks, config=IntervalConfig(unit=IntervalUnit.POLAR_1024))
         assert p.unit is IntervalUnit.POLAR_1024
         # Exact: 1024 ticks = 1000 ms, 512 = 500 ms, 768 = 750 ms, 1000 = 976.5625 ms.
         np.testing.assert_allclose(p.intervals.rr_ms, [1000.0, 500.0, 750.0, 976.5625])
@@ -53,18 +53,18 @@ class TestUnits:
 
     def test_override_beats_detection(self) -> None:
         # Values that AUTO would read as seconds, declared as ms: honoured as ms.
-        p = prepare_rr([0.8, 0.81, 0.79], config=IntervalConfig(unit="ms"))
+        p = prepare_rr([0.8, 0.81, 0.79], config=IntervalConfig(unit=IntervalUnit.MS))
         assert p.unit is IntervalUnit.MS
         np.testing.assert_allclose(p.intervals.rr_ms, [0.8, 0.81, 0.79])
 
     def test_seconds_override_makes_gaps(self) -> None:
         # Declared seconds: 800 s intervals are all gaps, nothing usable remains.
         with pytest.raises(InsufficientDataError):
-            prepare_rr([800.0, 810.0, 790.0], config=IntervalConfig(unit="s"))
+            prepare_rr([800.0, 810.0, 790.0], config=IntervalConfig(unit=IntervalUnit.S))
 
     def test_unknown_unit_lists_choices(self) -> None:
         with pytest.raises(HRVError, match="'ms'"):
-            IntervalConfig(unit="minutes")
+            IntervalConfig(unit="minutes")  # type: ignore[arg-type]
 
 
 class TestValidation:
@@ -180,7 +180,7 @@ class TestProperty:
     )
     def test_returns_or_raises_hrverror(self, rr: np.ndarray, unit: str) -> None:
         try:
-            p = prepare_rr(rr, config=IntervalConfig(unit=unit))
+            p = prepare_rr(rr, config=IntervalConfig(unit=IntervalUnit(unit)))
             c = correct(p.intervals)
         except HRVError:
             return
