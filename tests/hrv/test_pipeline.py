@@ -168,3 +168,30 @@ class TestBeatTimes:
         normal[50] = False
         a = hrv.analyze_beat_times(t, normal=normal)
         assert len(a.nn) == len(rr) - 2
+
+
+class TestArtefactRobustness:
+    @pytest.mark.parametrize("seed", range(12))
+    def test_realistic_series_with_artefacts_always_analyses(self, seed: int) -> None:
+        # Missed, extra and ectopic beats plus gaps at random places: a valid recording
+        # must always give a result, and the clean NN beat times must stay increasing.
+        rng = np.random.default_rng(seed)
+        rr = list(rr_series(600, lf_amplitude_ms=25, hf_amplitude_ms=30, noise_ms=8,
+                            noise_ar=0.5, seed=seed))
+        for _ in range(20):
+            i = int(rng.integers(2, len(rr) - 3))
+            kind = rng.integers(4)
+            if kind == 0:  # missed beat
+                rr[i:i + 2] = [rr[i] + rr[i + 1]]
+            elif kind == 1:  # extra beat
+                f = rng.uniform(0.2, 0.8)
+                rr[i:i + 1] = [rr[i] * f, rr[i] * (1 - f)]
+            elif kind == 2:  # ectopic: premature beat with compensatory pause
+                d = rr[i] * rng.uniform(0.2, 0.4)
+                rr[i], rr[i + 1] = rr[i] - d, rr[i + 1] + d
+            else:  # lost connection
+                rr[i] = rng.uniform(3500, 20000)
+        a = hrv.analyze_intervals(np.asarray(rr), unit="ms")
+        assert np.all(np.diff(a.nn.t_s) > 0)
+        assert a.metrics.rmssd_ms is not None
+        assert a.quality.corrected_beats > 0
