@@ -84,20 +84,28 @@ def _welch_sum(
 ) -> tuple[FloatArray, int]:
     """Sum over segments of ``|FFT(taper * detrended segment)|²`` and the segment count.
 
-    Vectorised over all segments at once (a strided view, no per-segment loop).
+    Vectorised over all segments at once (a strided view, no per-segment loop). By
+    linearity, ``FFT(w · (s − a − b·τ)) = FFT(w · s) − a · FFT(w) − b · FFT(w · τ)``, so the
+    per-segment mean ``a`` and least-squares slope ``b`` (from running sums, O(n)) are
+    removed in the frequency domain instead of by passes over every segment.
     """
+    if detrend is not Detrend.NONE:
+        x = x - x.mean()  # removed again per segment; keeps the running sums small
     segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
     n_seg = int(segs.shape[0])
-    if detrend is Detrend.NONE:
-        y = segs * taper
-    else:
-        y = segs - segs.mean(axis=1, keepdims=True)
+    spec = np.fft.rfft(segs * taper, axis=1)
+    if detrend is not Detrend.NONE:
+        starts = np.arange(n_seg) * step
+        c0 = np.concatenate(([0.0], np.cumsum(x)))
+        a = (c0[starts + nperseg] - c0[starts]) / nperseg
+        spec -= a[:, None] * np.fft.rfft(taper)[None, :]
         if detrend is Detrend.LINEAR:
             tc = np.arange(nperseg, dtype=np.float64) - (nperseg - 1) / 2.0
-            slope = (y @ tc) / float(np.dot(tc, tc))
-            y -= slope[:, None] * tc
-        y *= taper
-    spec = np.fft.rfft(y, axis=1)
+            c1 = np.concatenate(([0.0], np.cumsum(np.arange(x.size) * x)))
+            # Σ τ_k s_k with τ_k = k − (L−1)/2 and k = i − start
+            s_k = c1[starts + nperseg] - c1[starts] - starts * (c0[starts + nperseg] - c0[starts])
+            b = (s_k - (nperseg - 1) / 2.0 * a * nperseg) / float(np.dot(tc, tc))
+            spec -= b[:, None] * np.fft.rfft(taper * tc)[None, :]
     power = spec.real**2 + spec.imag**2
     return power.sum(axis=0), n_seg
 
