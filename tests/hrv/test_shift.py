@@ -199,3 +199,40 @@ class TestTrend:
         assert np.all(np.abs(t.rmssd_ms / exp - 1) < 0.3)
         assert np.all(np.abs(t.mean_hr_bpm - REST.mean_hr_bpm) < 1.0)
         assert np.all(np.isfinite(t.hf_power_ms2))
+
+
+class TestComparability:
+    def test_fragmented_nn_series_is_inconclusive(self) -> None:
+        # Every third beat marked non-normal (as in ventricular trigeminy): two of every
+        # three intervals touch it, so NN intervals cover about a third of the recording,
+        # below the 50 % the rule requires.
+        from hrv.pipeline import analyze_beat_times
+
+        rr, _ = simulate(REST, 81)
+        t = np.concatenate([[0.0], np.cumsum(rr) / 1000.0])
+        normal = np.ones(len(t), dtype=bool)
+        normal[::3] = False
+        s = compare(analyse(*simulate(REST, 82)), analyze_beat_times(t, normal=normal))
+        assert s.verdict.direction is Direction.INCONCLUSIVE
+        assert "too_few_normal_intervals" in {c.code for c in s.verdict.caveats}
+
+    def test_ecg_against_ppg_is_flagged(self) -> None:
+        import dataclasses
+
+        from hrv.types import SignalKind
+
+        a = analyse(*simulate(REST, 91))
+        b = dataclasses.replace(analyse(*simulate(REST, 92)), kind=SignalKind.PPG)
+        s = compare(a, b)
+        assert "different_kind" in {c.code for c in s.verdict.caveats}
+        assert s.to_dict(include_beats=False)["post"]["variability"] == "PRV"
+
+    def test_docstring_example(self) -> None:
+        import hrv
+        from hrv.simulate import rr_series
+
+        pre = hrv.analyze_intervals(rr_series(300, mean_hr_bpm=72, hf_amplitude_ms=20,
+                                              noise_ms=8, seed=1), unit="ms")
+        post = hrv.analyze_intervals(rr_series(300, mean_hr_bpm=64, hf_amplitude_ms=35,
+                                               noise_ms=12, seed=2), unit="ms")
+        assert hrv.compare(pre, post).verdict.direction is Direction.PARASYMPATHETIC_INCREASE
