@@ -24,6 +24,7 @@ __all__ = ["detect_ppg"]
 DETECTOR = "elgendi2013-tem"
 BAND_HZ = (0.5, 5.0)
 _UPSAMPLE_BELOW_HZ = 60.0
+MOTION_MARGIN_S = 0.5
 _QUALITY = QualityConfig(window_s=8.0, min_usable_s=60.0)
 
 
@@ -94,11 +95,13 @@ def detect_ppg(
     quality = assess_waveform(x, fs, SignalKind.PPG, _QUALITY, beat_times_s=peak_s)
     beat_windows = core.outlier_pulse_windows(work, peaks, peak_s, peak_val - foot_val,
                                               fs_work)
-    windows = _merge(list(quality.excluded_windows) + beat_windows)
+    duration = len(x) / fs
+    windows = _merge([_widen(w, duration) for w in
+                      list(quality.excluded_windows) + beat_windows])
     keep = np.ones(len(times), dtype=bool)
     for w in windows:  # one pass per excluded window
         keep &= ~((peak_s >= w.start_s) & (peak_s < w.end_s))
-    keep &= (times >= 0) & (times <= len(x) / fs)
+    keep &= (times >= 0) & (times <= duration)
     beat_times = times[keep] + t0
     warnings: list[QualityWarning] = list(quality.warnings)
     if not keep.any():
@@ -125,6 +128,14 @@ def detect_ppg(
         warnings=tuple(warnings),
         info=info,
     )
+
+
+def _widen(w: ExcludedWindow, duration_s: float) -> ExcludedWindow:
+    """Extend a motion window by a margin: an artefact starts before it is detectable."""
+    if w.reason != "motion":
+        return w
+    return ExcludedWindow(max(w.start_s - MOTION_MARGIN_S, 0.0),
+                          min(w.end_s + MOTION_MARGIN_S, duration_s), w.reason)
 
 
 def _merge(windows: list[ExcludedWindow]) -> list[ExcludedWindow]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hrv.config import DetectionConfig
+from hrv.config import DetectionConfig, PpgFiducial
 from hrv.detect.ppg import detect_ppg
 from hrv.errors import HRVError, InsufficientDataError, InvalidInputError
 from hrv.evaluation import match_beats
@@ -71,7 +71,7 @@ class TestSyntheticAccuracy:
         t = even(fs, 60)
         x, starts = synth_ppg(RR, t)
         times = {
-            f: detect_ppg(x, fs, DetectionConfig(ppg_fiducial=f)).times_s
+            f: detect_ppg(x, fs, DetectionConfig(ppg_fiducial=PpgFiducial(f))).times_s
             for f in ("onset", "max_slope", "peak")
         }
         n = min(len(v) for v in times.values())
@@ -175,7 +175,7 @@ class TestBadInput:
 
     def test_unknown_fiducial_lists_valid(self) -> None:
         with pytest.raises(HRVError, match="max_slope"):
-            DetectionConfig(ppg_fiducial="foot")
+            DetectionConfig(ppg_fiducial="foot")  # type: ignore[arg-type]
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
