@@ -52,7 +52,7 @@ def _vagal_sign(c: MarkerChange, sign: int) -> int:
 def _describe(name: str, c: MarkerChange) -> str:
     assert c.pre is not None and c.post is not None and c.delta is not None
     if name == "rmssd_ms":
-        verb = "rose" if c.delta > 0 else "fell"
+        verb = ("rose" if c.delta > 0 else "fell") if c.meaningful else "went"
         return f"RMSSD {verb} from {_fmt(c.pre)} to {_fmt(c.post)} ms ({c.pct_change:+.0f}%)"
     if name == "mean_hr_bpm":
         verb = "fell" if c.delta < 0 else "rose"
