@@ -10,6 +10,11 @@ Layout, as in the Welltory dataset (Neshitov et al., Sensors 21:6798, 2021)::
 and occasional dropped frames); ``R``, ``G`` and ``B`` are the mean channel values of a
 frame. The red channel carries the pulse (a fingertip over the flash transmits mostly
 red light), so it is the default; ``channel="G"`` or ``"B"`` picks another.
+
+The returned samples are the channel value **negated**: the camera measures light that
+passes through the finger, which falls as blood volume rises, while the PPG detectors
+expect larger values to mean more blood (as a pulse oximeter's PLETH does). The metadata
+says so (``"inverted": True``).
 """
 
 from __future__ import annotations
@@ -73,11 +78,17 @@ def read_phone_ppg_csv(data: bytes, options: ReadOptions | None = None) -> Recor
             "frame times do not increase", line=rows[k][0], column=f"{j_t + 1} (time)"
         )
     fs_hz = (len(t_s) - 1) / float(t_s[-1])
-    samples = np.ascontiguousarray(table[:, j_v])
+    samples = np.ascontiguousarray(-table[:, j_v])
     return Recording(
         format=FileFormat.PHONE_PPG_CSV,
         kind=SignalKind.PPG,
         signal=Signal(samples, fs_hz, SignalKind.PPG, None),
         sample_times_s=t_s,
-        metadata={"channel": want, "fs_hz": fs_hz, "device": "phone camera", "source_unit": None},
+        metadata={
+            "channel": want,
+            "fs_hz": fs_hz,
+            "device": "phone camera",
+            "source_unit": None,
+            "inverted": True,
+        },
     )
