@@ -1,0 +1,184 @@
+"""Whole-path speed and memory of ``hrv`` against NeuroKit2, on identical input.
+
+Cases (each tool gets the same array, in the same process, one after the other):
+
+- 24-hour ECG at 250 Hz (MIT-BIH 101 MLII resampled to 250 Hz and tiled):
+  ``hrv.analyze(kind="ecg")`` vs NeuroKit2's fastest HRV path
+  ``ecg_clean`` + ``ecg_peaks`` + ``hrv_time`` + ``hrv_frequency``;
+- 5-minute ECG at 250 Hz: the same two paths;
+- 1-hour PPG at 64 Hz (BIDMC 01 PLETH resampled to 64 Hz and tiled):
+  ``hrv.analyze(kind="ppg")`` vs ``ppg_clean`` + ``ppg_findpeaks`` + ``hrv_time`` +
+  ``hrv_frequency``;
+- 24-hour RR series (nsr2db nsr001 normal beats): ``hrv.analyze_intervals`` vs
+  ``hrv_time`` + ``hrv_frequency``.
+
+NeuroKit2's frequency analysis runs with ``interpolation_rate=4, normalize=False`` so
+its work and units match ours. Our figures are the best of several runs (NeuroKit2's of
+fewer, as it is slow); peak memory by :mod:`tracemalloc`, relative to the input array.
+
+Run: ``.venv/bin/python -m benchmarks.pipeline_speed`` (needs the ``bench`` extra);
+writes ``benchmarks/results/pipeline_speed.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from scipy import signal
+
+import hrv
+from benchmarks._data import DATA_DIR, load_bidmc, load_mitdb
+
+RESULTS = Path(__file__).resolve().parent / "results" / "pipeline_speed.md"
+
+
+def best_time(fn: Callable[[], object], repeat: int) -> float:
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return float(best)
+
+
+def peak_memory(fn: Callable[[], object]) -> int:
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return int(peak)
+
+
+def tile(x: np.ndarray, n: int) -> np.ndarray:
+    return np.ascontiguousarray(np.tile(x, -(-n // x.size))[:n])
+
+
+def ecg_250(duration_s: float) -> np.ndarray:
+    base = signal.resample_poly(load_mitdb("101").samples, 25, 36)
+    return tile(base, round(duration_s * 250))
+
+
+def ppg_64(duration_s: float) -> np.ndarray:
+    rec = load_bidmc(1)
+    base = signal.resample_poly(rec.ppg, 64, 125)
+    return tile(base, round(duration_s * 64))
+
+
+def nsr_rr() -> np.ndarray:
+    import wfdb
+
+    ann = wfdb.rdann(str(DATA_DIR / "nsr2db" / "nsr001"), "ecg")
+    sym = np.asarray(ann.symbol)
+    t = np.asarray(ann.sample, dtype=float) / 128.0
+    rr = np.diff(t) * 1000.0
+    normal = (sym[1:] == "N") & (sym[:-1] == "N")
+    return rr[normal & (rr > 250) & (rr < 2500)]
+
+
+def nk_ecg(x: np.ndarray, fs: int) -> object:
+    import neurokit2 as nk
+
+    clean = nk.ecg_clean(x, sampling_rate=fs)
+    _, info = nk.ecg_peaks(clean, sampling_rate=fs)
+    peaks = info["ECG_R_Peaks"]
+    nk.hrv_time(peaks, sampling_rate=fs)
+    return nk.hrv_frequency(peaks, sampling_rate=fs, interpolation_rate=4, normalize=False)
+
+
+def nk_ppg(x: np.ndarray, fs: int) -> object:
+    import neurokit2 as nk
+
+    clean = nk.ppg_clean(x, sampling_rate=fs)
+    peaks = nk.ppg_findpeaks(clean, sampling_rate=fs)["PPG_Peaks"]
+    nk.hrv_time(peaks, sampling_rate=fs)
+    return nk.hrv_frequency(peaks, sampling_rate=fs, interpolation_rate=4, normalize=False)
+
+
+def nk_rr(rr: np.ndarray) -> object:
+    import neurokit2 as nk
+
+    peaks = {"RRI": rr, "RRI_Time": np.cumsum(rr) / 1000.0}
+    nk.hrv_time(peaks)
+    return nk.hrv_frequency(peaks, interpolation_rate=4, normalize=False)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy "
+        f"{np.__version__}, load average {load:.1f} at start"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--nk-repeat", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+
+    cases: list[tuple[str, np.ndarray, Callable[[], object], Callable[[], object], str]] = []
+    e24 = ecg_250(24 * 3600)
+    cases.append(("24 h ECG, 250 Hz", e24, lambda: hrv.analyze(e24, 250, "ecg"),
+                  lambda: nk_ecg(e24, 250), "ecg_clean+ecg_peaks+hrv_time+hrv_frequency"))
+    e5 = ecg_250(300)
+    cases.append(("5 min ECG, 250 Hz", e5, lambda: hrv.analyze(e5, 250, "ecg"),
+                  lambda: nk_ecg(e5, 250), "ecg_clean+ecg_peaks+hrv_time+hrv_frequency"))
+    p1 = ppg_64(3600)
+    cases.append(("1 h PPG, 64 Hz", p1, lambda: hrv.analyze(p1, 64, "ppg"),
+                  lambda: nk_ppg(p1, 64), "ppg_clean+ppg_findpeaks+hrv_time+hrv_frequency"))
+    rr = nsr_rr()
+    cases.append(("24 h RR (nsr001)", rr, lambda: hrv.analyze_intervals(rr, unit="ms"),
+                  lambda: nk_rr(rr), "hrv_time+hrv_frequency"))
+
+    rows = []
+    for name, x, ours, theirs, nk_desc in cases:
+        ours()  # warm-up (imports, filter design caches)
+        reps = args.repeat if x.size < 5_000_000 else max(2, args.repeat // 2)
+        t_ours = best_time(ours, reps)
+        mem = peak_memory(ours) / x.nbytes
+        t_nk = best_time(theirs, args.nk_repeat if x.size > 100_000 else 3)
+        rows.append((name, t_ours, t_nk, mem, nk_desc))
+        print(f"{name}: hrv {1000 * t_ours:.1f} ms, NeuroKit2 {1000 * t_nk:.0f} ms, "
+              f"ratio {t_nk / t_ours:.1f}x, peak memory {mem:.2f}x input", flush=True)
+
+    lines = [
+        "# Whole-path speed and memory against NeuroKit2",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "Best of several runs each, same input, same process. Memory: peak traced",
+        "allocation of our path divided by the size of the input array (float64).",
+        "",
+        "| case | hrv (ms) | NeuroKit2 (ms) | speed ratio | hrv peak memory / input "
+        "| NeuroKit2 path |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, t_ours, t_nk, mem, nk_desc in rows:
+        lines.append(f"| {name} | {1000 * t_ours:.1f} | {1000 * t_nk:.0f} | "
+                     f"{t_nk / t_ours:.1f}x | {mem:.2f}x | {nk_desc} |")
+    rerun = "Rerun: `make install-bench && .venv/bin/python -m benchmarks.pipeline_speed`."
+    lines += ["", rerun, ""]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
