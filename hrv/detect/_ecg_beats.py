@@ -22,6 +22,10 @@ TEMPLATE_BLOCK = 200  # beats per running-template block
 CORR_MIN = 0.80
 WIDTH_RATIO_MAX = 1.45
 PREMATURE_RATIO = 0.82
+# A mildly premature beat followed by a longer interval (short-long pattern of atrial
+# premature beats, whose pause is not fully compensatory) is premature too.
+MILD_PREMATURE_RATIO = 0.92
+SHORT_LONG_STEP = 0.18  # (next RR - this RR) / local median RR
 RR_MEDIAN_BEATS = 9
 
 
@@ -121,7 +125,11 @@ def classify(
     if n >= 3:
         rr = np.diff(times_s)
         med = ndimage.median_filter(rr, size=min(RR_MEDIAN_BEATS, rr.size), mode="nearest")
-        premature[1:] = rr < PREMATURE_RATIO * med
+        a = rr / med  # interval into beat j + 1, relative to the local median
+        b = np.concatenate((a[1:], [1.0]))  # interval after beat j + 1
+        premature[1:] = (a < PREMATURE_RATIO) | (
+            (a < MILD_PREMATURE_RATIO) & (b - a > SHORT_LONG_STEP)
+        )
     return BeatClasses(
         normal=~(abnormal | premature),
         abnormal_shape=abnormal,

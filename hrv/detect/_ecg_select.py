@@ -55,9 +55,7 @@ def _wave_reject(sel: IntArray, t: FloatArray, h: FloatArray) -> IntArray:
         after = np.concatenate((dt[1:], [np.inf]))  # interval from beat j to beat j + 1
         before = np.concatenate(([np.inf], dt[:-1]))  # interval into beat j - 1
         t_wave = (
-            (dt < T_WAVE_WINDOW_S)
-            & (hs[1:] < T_WAVE_RATIO * hs[:-1])
-            & (dt < T_WAVE_SPLIT * after)
+            (dt < T_WAVE_WINDOW_S) & (hs[1:] < T_WAVE_RATIO * hs[:-1]) & (dt < T_WAVE_SPLIT * after)
         )
         p_wave = (dt < P_WAVE_WINDOW_S) & (hs[:-1] < P_WAVE_RATIO * hs[1:]) & (dt < before)
         drop = np.zeros(sel.size, dtype=bool)
