@@ -62,7 +62,9 @@ def analyze_waveform(
         )
         key = "edr" if sk is SignalKind.ECG else "pdr"
         estimates[key] = derive(x, fs, det.times_s[keep])
-    info.update({"fs_hz": fs, "detection": dict(det.info)})
+    # Parameters and summary scores go into provenance; per-beat arrays do not.
+    detection_info = {k: v for k, v in det.info.items() if not isinstance(v, np.ndarray)}
+    info.update({"fs_hz": fs, "detection": detection_info})
     return finish_waveform(
         sk, duration_s, det, excluded, wq.warnings, estimates, config, info
     )

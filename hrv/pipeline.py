@@ -18,7 +18,7 @@ from hrv._grading import grade_quality
 from hrv._version import __version__
 from hrv.artifacts import correct
 from hrv.config import AnalysisConfig, IntervalConfig, IntervalUnit
-from hrv.errors import InvalidInputError
+from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.intervals import PreparedIntervals, prepare_beat_times, prepare_rr
 from hrv.metrics.frequency import frequency_domain
 from hrv.metrics.nonlinear import poincare
@@ -29,9 +29,12 @@ from hrv.types import (
     BeatDetection,
     Beats,
     ExcludedWindow,
+    Grade,
+    Intervals,
     Metrics,
     Quality,
     QualityWarning,
+    Respiration,
     SignalKind,
 )
 
@@ -182,11 +185,22 @@ def finish_waveform(
     cfg: AnalysisConfig,
     info: Mapping[str, Any],
 ) -> Analysis:
-    """Shared tail of :func:`analyze` once beats are detected (used by ``_waveform``)."""
-    prepared = prepare_beat_times(
-        detection.times_s, config=cfg.intervals, normal=detection.normal, excluded=excluded
-    )
+    """Shared tail of :func:`analyze` once beats are detected (used by ``_waveform``).
+
+    A waveform in which too few usable beats were found is not an error of the caller's
+    making (a saturated camera, a loose electrode): it gives an ``unusable`` result that
+    says why, rather than an exception.
+    """
     beats = Beats(times_s=detection.times_s, normal=detection.normal)
+    try:
+        prepared = prepare_beat_times(
+            detection.times_s, config=cfg.intervals, normal=detection.normal, excluded=excluded
+        )
+    except (InsufficientDataError, InvalidInputError) as exc:
+        return _unusable(
+            kind, duration_s, beats, cfg, info, tuple(excluded),
+            (*detection.warnings, *waveform_warnings), str(exc),
+        )
     return _finish(
         kind,
         duration_s,
@@ -308,8 +322,59 @@ def _finish(
         quality=quality,
         beats=beats,
         nn=nn,
-        provenance=provenance,
+        provenance=_plain(provenance),
     )
+
+
+def _unusable(
+    kind: SignalKind,
+    duration_s: float,
+    beats: Beats,
+    cfg: AnalysisConfig,
+    info: Mapping[str, Any],
+    excluded: tuple[ExcludedWindow, ...],
+    warnings: tuple[QualityWarning, ...],
+    reason: str,
+) -> Analysis:
+    excluded_s = float(sum(w.end_s - w.start_s for w in excluded))
+    why = QualityWarning(
+        "no_usable_beats",
+        f"Too few usable beats to measure anything ({reason}); "
+        f"{excluded_s:.0f} s of {duration_s:.0f} s were excluded as unusable signal. "
+        "Check the sensor contact and record again sitting still.",
+    )
+    empty = np.zeros(0)
+    quality = Quality(
+        grade=Grade.UNUSABLE,
+        beats=len(beats.times_s),
+        warnings=tuple(_dedupe([*warnings, why])),
+        excluded_windows=excluded,
+        usable_duration_s=0.0,
+        excluded_s=excluded_s,
+    )
+    return Analysis(
+        kind=kind,
+        duration_s=duration_s,
+        metrics=Metrics(),
+        respiration=Respiration(),
+        quality=quality,
+        beats=beats,
+        nn=Intervals(empty, empty, np.zeros(0, dtype=bool)),
+        provenance=_plain({"hrv_version": __version__, "config": cfg.to_dict(), **info}),
+    )
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-ready copy: numpy scalars and arrays to Python numbers and lists, NaN to None."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
 
 
 _METRIC_FIELDS = frozenset(f.name for f in dataclasses.fields(Metrics))
