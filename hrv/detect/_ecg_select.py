@@ -36,6 +36,8 @@ RR_MEDIAN_BEATS = 9
 ISOLATED_FRACTION = 0.06  # of the local beat level
 ISOLATED_AFTER_S = 0.36
 ISOLATED_BEFORE_S = 0.30
+ISOLATED_NOISE_RATIO = 10.0  # and this many times the local noise level
+NOISE_CANDIDATES = 61  # rejected candidates whose median height is the noise level
 MIN_SEARCH_RR_S = 0.25
 FLOOR_FRACTION = 1e-3  # of the recording's typical beat level: below is no beat at all
 
@@ -79,10 +81,28 @@ def select_beats(c: Candidates) -> tuple[IntArray, FloatArray]:
     thr = np.maximum(THRESHOLD_FRACTION * level, floor)
     thr = np.maximum(thr, np.finfo(np.float64).tiny)
     sel = np.flatnonzero(h > thr).astype(np.int64)
+    noise = _noise_level(sel, h)
     sel = _wave_reject(sel, t, h)
     sel = _search_back(sel, t, h, thr)
-    sel = _isolated(sel, t, h, np.maximum(ISOLATED_FRACTION * level, floor))
+    low = np.maximum(np.maximum(ISOLATED_FRACTION * level, ISOLATED_NOISE_RATIO * noise), floor)
+    sel = _isolated(sel, t, h, low)
     return sel, thr
+
+
+def _noise_level(sel: IntArray, h: FloatArray) -> FloatArray:
+    """Running median height of the rejected candidates (T, P waves, noise) near each one.
+
+    The noise-peak level of Pan & Tompkins, as a median over ``NOISE_CANDIDATES``
+    rejected candidates instead of a recursive average.
+    """
+    rejected = np.ones(h.size, dtype=bool)
+    rejected[sel] = False
+    idx = np.flatnonzero(rejected)
+    if idx.size == 0:
+        return np.zeros_like(h)
+    med = ndimage.median_filter(h[idx], size=min(NOISE_CANDIDATES, idx.size), mode="nearest")
+    near = np.clip(np.searchsorted(idx, np.arange(h.size)), 0, idx.size - 1)
+    return np.asarray(med[near], dtype=np.float64)
 
 
 def _best_in_gaps(
