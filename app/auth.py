@@ -9,10 +9,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from app.db.models import ApiKey
@@ -20,6 +23,7 @@ from app.db.repositories import KeyRepository
 from app.errors import Forbidden, Unauthorized
 
 __all__ = [
+    "KeyCache",
     "Principal",
     "Role",
     "generate_key",
@@ -74,28 +78,67 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_principal(request: Request, db: Session = Depends(get_db)) -> Principal:
+class KeyCache:
+    """Recently verified keys, so hot endpoints skip the database lookup.
+
+    A revocation made through this process clears the cache at once; one made by
+    another process takes effect here within ``ttl_s`` seconds (0 disables caching).
+    """
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, key_hash: str) -> Principal | None:
+        if self.ttl_s <= 0:
+            return None
+        hit = self._entries.get(key_hash)
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        return hit[0]
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        if self.ttl_s > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key_hash] = (principal, time.monotonic() + self.ttl_s)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _lookup(db: Any, key_hash: str) -> Principal:
+    with db.session() as session:
+        key: ApiKey | None = KeyRepository(session).by_hash(key_hash)
+        if key is None:
+            raise Unauthorized("unknown API key")
+        if key.revoked_at is not None:
+            raise Unauthorized("this API key has been revoked")
+        return Principal(
+            key_id=key.id, tenant_id=key.tenant_id, role=Role(key.role),
+            therapist_id=key.therapist_id,
+        )
+
+
+async def get_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    key: ApiKey | None = KeyRepository(db).by_hash(hash_key(token.strip()))
-    if key is None:
-        raise Unauthorized("unknown API key")
-    if key.revoked_at is not None:
-        raise Unauthorized("this API key has been revoked")
-    request.state.tenant_id = key.tenant_id
-    return Principal(
-        key_id=key.id, tenant_id=key.tenant_id, role=Role(key.role),
-        therapist_id=key.therapist_id,
-    )
+    key_hash = hash_key(token.strip())
+    cache: KeyCache = request.app.state.key_cache
+    principal = cache.get(key_hash)
+    if principal is None:
+        principal = await run_in_threadpool(_lookup, request.app.state.db, key_hash)
+        cache.put(key_hash, principal)
+    return principal
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits only callers with one of ``roles``."""
     allowed = frozenset(roles)
 
-    def dependency(principal: Principal = Depends(get_principal)) -> Principal:
+    async def dependency(principal: Principal = Depends(get_principal)) -> Principal:
         if principal.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden(f"role '{principal.role.value}' cannot do this; needs one of: {names}")

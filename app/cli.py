@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,8 +43,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.main import create_app
 
     settings = _settings(args)
-    app = create_app(settings)
-    uvicorn.run(app, host=args.host or settings.host, port=args.port or settings.port,
+    host, port = args.host or settings.host, args.port or settings.port
+    workers = getattr(args, "workers", 1) or 1
+    if workers > 1:
+        if settings.migrate_on_startup:
+            _migrate(settings)
+        # Each worker process builds its own app from the HRV_* environment.
+        os.environ["HRV_MIGRATE_ON_STARTUP"] = "false"
+        if getattr(args, "database_url", None):
+            os.environ["HRV_DATABASE_URL"] = args.database_url
+        uvicorn.run("app.main:create_app", factory=True, host=host, port=port,
+                    workers=workers, log_level=settings.log_level.lower(), access_log=False)
+        return 0
+    uvicorn.run(create_app(settings), host=host, port=port,
                 log_level=settings.log_level.lower(), access_log=False)
     return 0
 
@@ -122,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("serve", help="run the HTTP server")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     max_intervals: int = Field(default=_DEFAULT_MAX_INTERVALS, gt=0)
     # zlib level for stored raw recordings: 6 is zlib's default speed/size balance.
     storage_compression_level: int = Field(default=6, ge=0, le=9)
+    # Verified API keys are cached this long; revocations by another process take
+    # effect here within this time (0 disables the cache).
+    auth_cache_seconds: float = Field(default=10.0, ge=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     page_size_default: int = Field(default=50, gt=0)
     page_size_max: int = Field(default=500, gt=0)

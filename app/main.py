@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from app.auth import KeyCache
 from app.config import Settings
 from app.db.database import Database, migrate
 from app.errors import install_error_handlers
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = cfg
     app.state.db = Database.from_url(cfg.sqlalchemy_url)
+    app.state.key_cache = KeyCache(cfg.auth_cache_seconds)
     app.state.limits = Limits(cfg.max_samples, cfg.max_intervals)
     app.state.metrics = Metrics()
     # The runner looks the database up at submit time, so tests can swap app.state.db.

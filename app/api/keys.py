@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -33,9 +33,10 @@ def list_keys(principal: Principal = ADMIN, db: Session = Depends(get_db)) -> li
 
 @router.delete("/{key_id}", status_code=204, summary="Revoke a key")
 def revoke_key(
-    key_id: str, principal: Principal = ADMIN, db: Session = Depends(get_db)
+    request: Request, key_id: str, principal: Principal = ADMIN, db: Session = Depends(get_db)
 ) -> Response:
     if not svc.revoke_key(db, principal.tenant_id, key_id):
         raise NotFound(f"no key {key_id!r}")
     db.commit()
+    request.app.state.key_cache.clear()
     return Response(status_code=204)
