@@ -3,8 +3,10 @@
 The detector is vectorised: the signal is block-averaged to a working rate of 100-200 Hz,
 band-passed 5-20 Hz (zero phase), differentiated, squared and integrated over 100 ms;
 local maxima of that feature are candidates, accepted above a fraction of the local beat
-level, with T-wave rejection and search-back over long RR gaps (after Pan & Tompkins,
-1985). Each beat is then refined on the raw signal to the R-wave extremum by a parabolic
+level, with T- and P-wave rejection, search-back over long RR gaps (after Pan & Tompkins,
+1985) and a lower threshold for a beat standing alone between the previous T wave and the
+next P wave, well above the local noise level (aberrant or ectopic beats that are small
+in this lead). Each beat is then refined on the raw signal to the R-wave extremum by a parabolic
 fit, and classified as normal-looking or not by correlation with a running template,
 relative QRS width and prematurity.
 """
@@ -149,7 +151,10 @@ def detect_ecg(
         warnings.append(QualityWarning("no_beats", "no heartbeat was found in the ECG"))
     info = {
         "detector": "hrv-ecg-default",
-        "method": "Pan-Tompkins-style slope energy, vectorised; parabolic R-peak refinement",
+        "method": (
+            "Pan-Tompkins-style slope energy, vectorised; T/P-wave rejection, search-back, "
+            "isolated-beat rule; parabolic R-peak refinement"
+        ),
         "fiducial": "r_peak_extremum",
         "polarity": int(polarity),
         "working_rate_hz": cand.fs_work,

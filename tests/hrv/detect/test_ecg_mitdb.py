@@ -41,7 +41,9 @@ class TestMitdb:
     # 208 (frequent PVCs and fusion beats) is the hard case of this subset; the targets of
     # the benchmark are F1 >= 99 % for every non-paced record, asserted here on a subset
     # that fits the test-time budget.
-    @pytest.mark.parametrize("record", ["101", "106", "119", "208", "215"])
+    # 201 (small aberrant atrial premature beats) and 203 (fast ventricular runs) exercise
+    # the isolated-beat rule and the rhythm-aware T-wave rule.
+    @pytest.mark.parametrize("record", ["101", "106", "119", "201", "203", "208", "215"])
     def test_f1_and_timing(self, record: str) -> None:
         x, fs, ref, _ = _load("mitdb", record)
         res = match_beats(ref, detect_ecg(x, fs).times_s)
@@ -58,6 +60,14 @@ class TestMitdb:
         assert np.mean(flagged[is_v]) >= 0.95  # nearly every V beat leaves the NN series
         is_n = sym[res.matched_reference] == "N"
         assert np.mean(flagged[is_n]) <= 0.05
+
+    def test_large_p_waves_are_not_beats(self) -> None:
+        # Record 108: P waves as large as the QRS in the slope feature, and noise bursts.
+        # The issue target is 99 %; 97 % is the floor guarded here (about 90 false
+        # detections remain, mostly in noise), against 93 % before P-wave rejection.
+        x, fs, ref, _ = _load("mitdb", "108")
+        res = match_beats(ref, detect_ecg(x, fs).times_s)
+        assert res.f1 >= 0.97
 
     def test_svdb_128_hz(self) -> None:
         if not (DATA / "svdb" / "800.hea").exists():
