@@ -83,8 +83,8 @@ def load_demo(settings: Settings) -> None:
         tenant_id = tenant.id
         admin_id = admin.id
     print(f"demo tenant {tenant_id}; API keys (shown once):")
-    for role, key in keys.items():
-        print(f"  {role:12s} {key.key}")
+    for label, key in keys.items():
+        print(f"  {label:12s} {key.key}")
     if not fresh:
         print("demo sessions were loaded on an earlier run")
         return

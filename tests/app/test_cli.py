@@ -1,0 +1,46 @@
+"""The ``hrv-service`` CLI: tenants, keys, revocation and the demo loader (SQLite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.cli import main
+from app.config import Settings
+from app.demo import pair_files
+from app.main import create_app
+
+
+class TestCli:
+    def test_tenant_key_revoke_demo(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        url = f"sqlite:///{tmp_path}/cli.db"
+        assert main(["--database-url", url, "create-tenant", "Clinic"]) == 0
+        out = capsys.readouterr().out
+        tenant_id = out.split()[1]
+        admin_key = out.strip().splitlines()[-1].split()[-1]
+        assert main(["--database-url", url, "create-key", "--tenant", tenant_id,
+                     "--role", "researcher"]) == 0
+        line = capsys.readouterr().out.strip()
+        prefix, key = line.split()[2], line.split()[-1]
+        client = TestClient(create_app(Settings(database_url=url, auth_cache_seconds=0)))
+        h = {"Authorization": f"Bearer {key}"}
+        assert client.get("/v1/sessions", headers=h).status_code == 200
+        assert main(["--database-url", url, "revoke-key", "--tenant", tenant_id, prefix]) == 0
+        assert client.get("/v1/sessions", headers=h).status_code == 401
+        assert client.get("/v1/keys", headers={"Authorization": f"Bearer {admin_key}"}
+                          ).status_code == 200
+
+        # The demo tolerates an empty sample folder: it loads a synthetic session.
+        monkeypatch.setenv("HRV_SAMPLE_RECORDINGS_DIR", str(tmp_path / "none"))
+        assert main(["--database-url", url, "demo", "--no-serve"]) == 0
+        assert "loaded 1 demo session" in capsys.readouterr().out
+
+    def test_pair_files(self, tmp_path: Path) -> None:
+        for name in ("a_pre.csv", "a_post.csv", "x.txt", "y.txt", "README.md"):
+            (tmp_path / name).write_text("1")
+        pairs = [(p.name, q.name) for p, q in pair_files(tmp_path)]
+        assert pairs == [("a_pre.csv", "a_post.csv"), ("x.txt", "y.txt")]
