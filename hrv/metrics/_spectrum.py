@@ -21,6 +21,12 @@ LOMB_MAX_HZ = 0.5
 IntArray = npt.NDArray[np.intp]
 
 
+def _dot(a: FloatArray, b: FloatArray) -> float:
+    """Inner product without BLAS: on a busy host, waking BLAS threads for a vector
+    product can cost milliseconds, more than the arithmetic."""
+    return float(np.einsum("i,i->", a, b))
+
+
 @dataclasses.dataclass(frozen=True)
 class Stretches:
     """Contiguous stretches of an NN series, split at gaps longer than the bridge limit.
@@ -104,7 +110,7 @@ def _welch_sum(
             c1 = np.concatenate(([0.0], np.cumsum(np.arange(x.size) * x)))
             # Σ τ_k s_k with τ_k = k − (L−1)/2 and k = i − start
             s_k = c1[starts + nperseg] - c1[starts] - starts * (c0[starts + nperseg] - c0[starts])
-            b = (s_k - (nperseg - 1) / 2.0 * a * nperseg) / float(np.dot(tc, tc))
+            b = (s_k - (nperseg - 1) / 2.0 * a * nperseg) / _dot(tc, tc)
             spec -= b[:, None] * np.fft.rfft(taper * tc)[None, :]
     power = spec.real**2 + spec.imag**2
     return power.sum(axis=0), n_seg
@@ -150,7 +156,7 @@ def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | Non
     if acc is None:
         return None
     # one-sided density scaling, as scipy.signal.welch(scaling="density")
-    scale = np.full(acc.size, 2.0 / (fs * float(np.dot(taper, taper))))
+    scale = np.full(acc.size, 2.0 / (fs * _dot(taper, taper)))
     scale[0] /= 2.0
     if nperseg % 2 == 0:
         scale[-1] /= 2.0
@@ -170,7 +176,7 @@ def _detrend_uneven(t: FloatArray, y: FloatArray, detrend: Detrend) -> FloatArra
     if detrend is Detrend.CONSTANT or t.size < 3:
         return y - y.mean()
     tc = t - t.mean()
-    slope = float(np.dot(tc, y - y.mean()) / np.dot(tc, tc))
+    slope = _dot(tc, y - y.mean()) / _dot(tc, tc)
     return y - y.mean() - slope * tc
 
 
@@ -189,7 +195,7 @@ def lomb_periodogram(t: FloatArray, y: FloatArray, df: float, n_freq: int) -> Fl
         m = min(done, n_freq - done)
         np.multiply(first[:m], first[done - 1], out=first[done : done + m])
         done += m
-    yc = first @ y.astype(np.complex128)  # C + iS: sums of y cos(ωt), y sin(ωt)
+    yc = np.einsum("ij,j->i", first, y)  # C + iS: sums of y cos(ωt), y sin(ωt)
     first *= first
     w2 = first.sum(axis=1)  # sums of cos(2ωt) + i sin(2ωt)
     two_tau = np.angle(w2)  # 2ωτ with tan(2ωτ) = S2 / C2
@@ -263,7 +269,7 @@ def _cumulative_at(freq: FloatArray, psd: FloatArray, x: float) -> float:
     i = int(np.searchsorted(freq, x, side="right")) - 1
     i = min(max(i, 0), freq.size - 2)
     widths = np.diff(freq[: i + 1])
-    full = float(np.dot(0.5 * (psd[:i] + psd[1 : i + 1]), widths))
+    full = _dot(0.5 * (psd[:i] + psd[1 : i + 1]), widths)
     frac = x - float(freq[i])
     p_x = psd[i] + (psd[i + 1] - psd[i]) * frac / (freq[i + 1] - freq[i])
     return full + 0.5 * float(psd[i] + p_x) * frac

@@ -90,7 +90,7 @@ def time_domain(nn: Intervals) -> TimeDomain:
     rmssd: float | None = None
     pnn50: float | None = None
     if m >= _MIN_DIFFS_RMSSD:
-        rmssd = math.sqrt(float(np.dot(d, d)) / m)
+        rmssd = math.sqrt(float(np.einsum("i,i->", d, d)) / m)
         pnn50 = 100.0 * float(np.count_nonzero(np.abs(d) > 50.0)) / m
     ln_rmssd = math.log(rmssd) if rmssd is not None and rmssd > 0 else None
     sdsd = float(d.std(ddof=1)) if m >= _MIN_DIFFS_SD else None
