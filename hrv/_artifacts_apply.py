@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 
-from hrv._artifacts_classify import Detection, IntArray
+from hrv._artifacts_types import Detection, IntArray
 from hrv.types import BoolArray, FloatArray, Intervals
 
 __all__ = ["Applied", "apply"]

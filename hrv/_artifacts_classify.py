@@ -16,10 +16,16 @@ Notation of the paper (J Med Eng Technol 43:173), with interval ``i`` ending at 
 Decision rules: ectopic where ``dRR > 1 and S12 < -c1 dRR - c2`` or
 ``dRR < -1 and S12 > -c1 dRR + c2``; long where ``dRR > 1 and S22 < -1`` or
 ``mRR > 3``; short where ``dRR < -1 and S22 > 1`` or ``mRR < -3``; a long interval
-whose 1/k (k = round(RR / median) >= 2; k = 2 in the paper) is within ``Th2`` of the
-local median is a missed beat; a short interval that, added to a neighbour, is within
-``Th2`` of the local median is an extra beat (the paper tests only the next neighbour;
-the closer of the two sums is used here).
+whose 1/k (k >= 2 the integer next to RR / median giving parts closest to it; k = 2
+in the paper) is within ``Th2`` of the local median is a missed beat; a short interval
+that, added to a neighbour, is within ``Th2`` of the local median is an extra beat
+(the paper tests only the next neighbour; the closer of the two sums is used here).
+
+Extensions: a missed beat also needs its parts within ``missed_tolerance`` of the local
+median (the paper's ``Th2`` alone, inflated where sinus rhythm is irregular, split real
+pauses of 1.5 intervals), and a long interval off every multiple of the rhythm that
+follows a normal interval is kept as a pause (:func:`_pauses`); ectopic runs are removed
+before classification (:mod:`hrv._artifacts_runs`).
 
 Gaps: ``dRR`` is zero at the first interval after a gap and neighbours across a gap are
 treated as zero, so no pattern spans a gap; pairs to merge never span a gap. The rolling
@@ -29,64 +35,54 @@ already removed), which only matters for the scale estimates within a few beats 
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
-import numpy.typing as npt
 from scipy import ndimage
 
+from hrv._artifacts_runs import drop_long_runs, ectopic_runs
+from hrv._artifacts_types import Detection, IntArray
 from hrv.config import ArtifactConfig
 from hrv.types import BoolArray, FloatArray
 
 __all__ = ["Detection", "detect"]
 
-IntArray = npt.NDArray[np.int64]
-
 #: Smallest threshold in ms: a perfectly regular series (QD = 0) still gives finite,
 #: meaningful normalised values.
 MIN_THRESHOLD_MS = 1.0
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Detection:
-    """Sorted indices of the flagged input intervals (sparse: artefacts are rare).
-
-    ``ectopic_center``: intervals ``i`` whose starting beat is ectopic (intervals
-    ``i - 1`` and ``i`` are both labelled ectopic, listed in ``ectopic``);
-    ``extra_first``: first interval of each pair to merge; ``missed`` with
-    ``missed_parts``: intervals to split and into how many equal parts; ``dropped``:
-    intervals removed as part of a run too long to correct (their class is not kept).
-    """
-
-    n: int
-    ectopic_center: IntArray
-    ectopic: IntArray
-    extra_first: IntArray
-    missed: IntArray
-    missed_parts: IntArray
-    long: IntArray
-    short: IntArray
-    dropped: IntArray
-
-    @property
-    def flagged(self) -> IntArray:
-        """Every input interval whose value is changed, sorted and unique."""
-        return np.unique(
-            np.concatenate(
-                (self.ectopic, self.extra_first, self.extra_first + 1, self.missed,
-                 self.long, self.short, self.dropped)
-            )
-        )
+#: Most parts a missed-beat interval is split into (a longer one is no run of missed
+#: beats but a gap in the recording, left to ``IntervalConfig.gap_threshold_ms``).
+MAX_MISSED_PARTS = 16.0
 
 
 def detect(rr: FloatArray, gap_before: BoolArray, cfg: ArtifactConfig) -> Detection:
-    """Classify every interval (see the module docstring for the rules)."""
+    """Classify every interval (see the module docstring for the rules).
+
+    Ectopic runs (:func:`hrv._artifacts_runs.ectopic_runs`) are removed first; the
+    remaining intervals are classified as a series in which each removed run is a gap,
+    so that neither the local median nor any pattern reaches across it.
+    """
+    n = len(rr)
+    start = gap_before.copy()
+    if n:
+        start[0] = True
+    runs = ectopic_runs(rr, start, cfg) if n >= 3 else np.zeros(n, bool)
+    if not np.any(runs):
+        return _classify(rr, start, cfg)
+    index = np.flatnonzero(~runs)
+    sub_start = start[index]
+    # A kept interval right after a removed one starts a new segment.
+    sub_start[1:] |= np.diff(index) > 1
+    if len(index):
+        sub_start[0] = True
+    sub = _classify(rr[index], sub_start, cfg)
+    return sub.take(index, n, np.flatnonzero(runs))
+
+
+def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detection:
+    """The paper's rules on one series; ``start`` marks the first interval of each segment."""
     n = len(rr)
     empty = np.zeros(0, np.int64)
     if n < 3:
         return Detection(n, empty, empty, empty, empty, empty, empty, empty, empty)
-    start = gap_before.copy()
-    start[0] = True
 
     d = np.empty(n)
     d[0] = 0.0
@@ -134,48 +130,52 @@ def detect(rr: FloatArray, gap_before: BoolArray, cfg: ArtifactConfig) -> Detect
     long_ = np.setdiff1d(long_, merged, assume_unique=True)
     short = np.setdiff1d(short, merged, assume_unique=True)
 
-    k = np.maximum(np.rint(rr[long_] / med[long_]), 2.0)
-    is_missed = np.abs(rr[long_] / k - med[long_]) < th2[long_]
-    missed = long_[is_missed]
-    parts = k[is_missed].astype(np.int64)
-    long_ = long_[~is_missed]
+    missed, parts, long_, off = _missed(rr, med, th2, long_, cfg.missed_tolerance)
+    if cfg.keep_pauses:
+        long_ = long_[~_pauses(mn, long_, off, start)]
     det = Detection(n, center, ectopic, extra_first, missed, parts, long_, short, empty)
-    return _drop_runs(det, start, cfg.max_run_beats)
+    return drop_long_runs(det, start, cfg.max_run_beats)
 
 
-def _drop_runs(det: Detection, start: BoolArray, max_run: int) -> Detection:
-    """Drop runs of more than ``max_run`` consecutive flagged intervals.
+def _missed(
+    rr: FloatArray, med: FloatArray, th2: FloatArray, long_: IntArray, tolerance: float
+) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+    """Split the long intervals into missed beats (with their part counts) and the rest.
 
-    The method corrects isolated artefacts; a longer run (a burst of tachycardia,
-    bigeminy, a noisy stretch) has no trustworthy neighbours to rebuild it from, so it
-    is removed and leaves a gap instead of invented intervals.
+    A long interval hides ``k - 1`` missed beats when its ``k`` equal parts are within
+    ``Th2`` of the local median (the paper, with ``k = 2``) and within ``tolerance``
+    times the median; ``k`` is whichever of the two integers around ``RR / median``
+    (at least 2) gives parts closer to the median. The last array tells, for each of
+    the rest, whether it is off every multiple of the local rhythm (parts farther than
+    ``tolerance`` times the median): no missed beat can explain it.
     """
-    flagged = det.flagged
-    if len(flagged) <= max_run:
-        return det
-    new_run = np.ones(len(flagged), bool)
-    new_run[1:] = (np.diff(flagged) > 1) | start[flagged[1:]]
-    run = np.cumsum(new_run) - 1
-    too_long = np.bincount(run)[run] > max_run
-    if not np.any(too_long):
-        return det
-    drop = flagged[too_long]
+    r, m = rr[long_], med[long_]
+    ratio = np.clip(r / m, 2.0, MAX_MISSED_PARTS)
+    lo, hi = np.floor(ratio), np.ceil(ratio)
+    err_lo, err_hi = np.abs(r / lo - m), np.abs(r / hi - m)
+    k = np.where(err_lo <= err_hi, lo, hi)
+    err = np.minimum(err_lo, err_hi)
+    near = err < tolerance * m
+    is_missed = near & (err < th2[long_])
+    return long_[is_missed], k[is_missed].astype(np.int64), long_[~is_missed], ~near[~is_missed]
 
-    def keep(a: IntArray) -> IntArray:
-        return a[~np.isin(a, drop)]
 
-    missed_kept = ~np.isin(det.missed, drop)
-    return Detection(
-        det.n,
-        keep(det.ectopic_center),
-        keep(det.ectopic),
-        keep(det.extra_first),
-        det.missed[missed_kept],
-        det.missed_parts[missed_kept],
-        keep(det.long),
-        keep(det.short),
-        drop,
-    )
+def _pauses(
+    mn: FloatArray, long_: IntArray, off_multiple: BoolArray, start: BoolArray
+) -> BoolArray:
+    """Which long intervals (not missed beats) are sinus pauses to keep.
+
+    A long interval that no missed beat explains (``off_multiple``) and that follows a
+    normal interval (``|mRR| <= 1``, same segment) is a genuine pause (sinus arrest, a
+    strong vagal beat): the NN series keeps it. Near a multiple of the rhythm it may be
+    a missed beat or a non-conducted premature beat; after a short interval it is the
+    compensatory pause of a premature beat: those are interpolated, as the paper does
+    with every long interval.
+    """
+    prev = long_ - 1
+    ok = off_multiple & (prev >= 0) & ~start[long_]
+    ok[ok] = np.abs(mn[prev[ok]]) <= 1.0
+    return ok
 
 
 def _threshold(x: FloatArray, cfg: ArtifactConfig) -> FloatArray:

@@ -158,6 +158,24 @@ class ArtifactConfig:
     max_run_beats : int
         Longest run of consecutive flagged intervals that is corrected; a longer run
         (tachycardia burst, bigeminy, noise) is dropped and leaves a gap.
+    run_ratio : float
+        Ectopic runs (an extension of the paper): an interval shorter than
+        ``run_ratio`` times the median over ``window_beats`` beats is fast; a run of at
+        least ``run_min_beats`` fast intervals entered and left by abrupt steps (the
+        interval shortens, then lengthens, by more than ``1 - run_ratio``) is a burst of
+        ectopic beats (ventricular or atrial tachycardia): it is dropped, with the
+        interval that ends on the beat after it, and leaves a gap. ``0`` disables the rule.
+    run_min_beats : int
+        Fewest consecutive fast intervals that make an ectopic run (3: a pair of
+        premature beats is corrected by the paper's rules instead).
+    missed_tolerance : float
+        A long interval is split as a missed beat only when its parts are within this
+        fraction of the local median (as well as within ``Th2`` of it, the paper's
+        rule): a sinus pause of 1.5 median intervals is not two beats.
+    keep_pauses : bool
+        Keep a long interval that is no missed beat and follows a normal interval: a
+        genuine pause (sinus arrest, sino-atrial block). After a short interval it is a
+        compensatory pause and is interpolated, as the paper does with every long one.
     """
 
     enabled: bool = True
@@ -170,6 +188,10 @@ class ArtifactConfig:
     max_nn_ms: float = 2000.0
     max_corrected_pct: float = 15.0
     max_run_beats: int = 3
+    run_ratio: float = 0.75
+    run_min_beats: int = 3
+    missed_tolerance: float = 0.2
+    keep_pauses: bool = True
 
     def __post_init__(self) -> None:
         _finite_positive("alpha", self.alpha)
@@ -180,6 +202,18 @@ class ArtifactConfig:
         _check(
             isinstance(self.max_run_beats, int) and self.max_run_beats >= 2,
             "max_run_beats must be an integer of at least 2",
+        )
+        _check(
+            isinstance(self.run_ratio, int | float) and 0 <= self.run_ratio < 1,
+            f"run_ratio must be in [0, 1), got {self.run_ratio!r}",
+        )
+        _check(
+            isinstance(self.run_min_beats, int) and self.run_min_beats >= 2,
+            "run_min_beats must be an integer of at least 2",
+        )
+        _check(
+            isinstance(self.missed_tolerance, int | float) and 0 < self.missed_tolerance <= 1,
+            f"missed_tolerance must be in (0, 1], got {self.missed_tolerance!r}",
         )
 
 

@@ -255,29 +255,10 @@ try:
 except ImportError:  # pragma: no cover - wfdb missing
     _RECORDS = []
 
-#: Records with < 5 % ectopic beats that do not meet the 10 % rule yet, with the reason
-#: (see benchmarks/results/mitdb_rmssd.md). strict: the test fails once they pass.
-KNOWN_MISSES = {
-    "108": "genuine sinus pauses (1.5-1.7 s among 1.1 s) are corrected as long/missed",
-    "205": "runs of ventricular tachycardia (260-390 ms) are kept as a rate change",
-    "220": "runs of atrial tachycardia are partly merged/split instead of removed",
-}
-
-
-def _record_params() -> list[object]:
-    out: list[object] = []
-    for r in _RECORDS:
-        marks = []
-        if r in KNOWN_MISSES:
-            marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[r]))
-        out.append(pytest.param(r, marks=marks, id=r))
-    return out
-
-
 @pytest.mark.slow
 class TestMitdb:
     @pytest.mark.skipif(not _RECORDS, reason="shared/data/mitdb not found beside the project")
-    @pytest.mark.parametrize("record", _record_params() or ["none"])
+    @pytest.mark.parametrize("record", _RECORDS or ["none"])
     def test_rmssd_within_10pct_of_nn_reference(self, record: str) -> None:
         res = evaluate_record(record)
         if res is None or res.ectopic_pct >= MAX_ECTOPIC_PCT:

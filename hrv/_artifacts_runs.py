@@ -1,0 +1,109 @@
+"""Runs of intervals that no local correction can repair: found and dropped as gaps.
+
+Two rules, both departures from Lipponen & Tarvainen (2019), whose method corrects
+isolated artefacts from their neighbours:
+
+* **Ectopic runs** (:func:`ectopic_runs`): a burst of ventricular or atrial tachycardia
+  (three or more premature beats in a row) drags the 11-beat median with it, so its
+  intervals look like a genuine rate change and are neither flagged nor corrected.
+  Against a median over ``window_beats`` beats the burst stands out: a run of at least
+  ``run_min_beats`` intervals shorter than ``run_ratio`` times that median, entered and
+  left by an abrupt step (each step shortens, then lengthens, the interval by more than
+  ``1 - run_ratio`` of the longer one), is removed together with the interval that ends
+  on the first beat after it (ectopic beat to sinus beat). A sinus rate change, however
+  fast, moves the interval gradually from beat to beat and is kept.
+* **Long flagged runs** (:func:`drop_long_runs`): more than ``max_run_beats``
+  consecutive flagged intervals (bigeminy, a noisy stretch) have no trusted neighbours to
+  rebuild them from, so they are removed rather than invented.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from hrv._artifacts_types import Detection, IntArray
+from hrv.config import ArtifactConfig
+from hrv.types import BoolArray, FloatArray
+
+__all__ = ["drop_long_runs", "ectopic_runs"]
+
+
+def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolArray:
+    """Mask of the intervals of ectopic runs (see the module docstring).
+
+    ``start`` marks the first interval of each segment; a run never spans a segment
+    start, and a run at the start or end of a segment needs only its inner step.
+    """
+    n = len(rr)
+    drop = np.zeros(n, bool)
+    if n < cfg.run_min_beats + 1:
+        return drop
+    ratio = cfg.run_ratio
+    # A cheap candidate screen first: the long median is only needed near short steps.
+    prev = np.empty(n)
+    prev[0] = np.inf
+    prev[1:] = rr[:-1]
+    prev[start] = np.inf
+    step_down = rr < ratio * prev
+    if not np.any(step_down):
+        return drop
+    base = ndimage.median_filter(rr.astype(np.float32), size=cfg.window_beats, mode="reflect")
+    fast = rr < ratio * base
+    # Runs of consecutive fast intervals, split at segment starts.
+    fast_prev = np.zeros(n, bool)
+    fast_prev[1:] = fast[:-1]
+    is_first = fast & (start | ~fast_prev)
+    firsts = np.flatnonzero(is_first)
+    if len(firsts) == 0:
+        return drop
+    run_id = np.cumsum(is_first)
+    ends = firsts + np.bincount(run_id[fast], minlength=len(firsts) + 1)[1:]
+    long_enough = ends - firsts >= cfg.run_min_beats
+    firsts, ends = firsts[long_enough], ends[long_enough]
+    enters = start[firsts] | step_down[firsts]
+    last = ends - 1
+    at_end = ends >= n
+    after = np.minimum(ends, n - 1)
+    leaves = at_end | start[after] | (rr[last] < ratio * rr[after])
+    ok = enters & leaves
+    firsts, ends = firsts[ok], ends[ok]
+    if len(firsts) == 0:
+        return drop
+    # The interval after the run ends on the first sinus beat: it is not sinus-to-sinus.
+    closes = (ends < n) & ~start[np.minimum(ends, n - 1)]
+    ends = ends + closes
+    marks = np.zeros(n + 1, np.int64)
+    np.add.at(marks, firsts, 1)
+    np.add.at(marks, ends, -1)
+    return np.cumsum(marks[:-1]) > 0
+
+
+def drop_long_runs(det: Detection, start: BoolArray, max_run: int) -> Detection:
+    """Drop runs of more than ``max_run`` consecutive flagged intervals."""
+    flagged = det.flagged
+    if len(flagged) <= max_run:
+        return det
+    new_run = np.ones(len(flagged), bool)
+    new_run[1:] = (np.diff(flagged) > 1) | start[flagged[1:]]
+    run = np.cumsum(new_run) - 1
+    too_long = np.bincount(run)[run] > max_run
+    if not np.any(too_long):
+        return det
+    drop = flagged[too_long]
+
+    def keep(a: IntArray) -> IntArray:
+        return a[~np.isin(a, drop)]
+
+    missed_kept = ~np.isin(det.missed, drop)
+    return Detection(
+        det.n,
+        keep(det.ectopic_center),
+        keep(det.ectopic),
+        keep(det.extra_first),
+        det.missed[missed_kept],
+        det.missed_parts[missed_kept],
+        keep(det.long),
+        keep(det.short),
+        np.union1d(det.dropped, drop),
+    )

@@ -1,0 +1,59 @@
+"""The sparse classification result shared by the artefact modules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Detection", "IntArray"]
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Detection:
+    """Sorted indices of the flagged input intervals (sparse: artefacts are rare).
+
+    ``ectopic_center``: intervals ``i`` whose starting beat is ectopic (intervals
+    ``i - 1`` and ``i`` are both labelled ectopic, listed in ``ectopic``);
+    ``extra_first``: first interval of each pair to merge; ``missed`` with
+    ``missed_parts``: intervals to split and into how many equal parts; ``dropped``:
+    intervals removed as part of a run too long to correct (their class is not kept).
+    """
+
+    n: int
+    ectopic_center: IntArray
+    ectopic: IntArray
+    extra_first: IntArray
+    missed: IntArray
+    missed_parts: IntArray
+    long: IntArray
+    short: IntArray
+    dropped: IntArray
+
+    @property
+    def flagged(self) -> IntArray:
+        """Every input interval whose value is changed, sorted and unique."""
+        return np.unique(
+            np.concatenate(
+                (self.ectopic, self.extra_first, self.extra_first + 1, self.missed,
+                 self.long, self.short, self.dropped)
+            )
+        )
+
+    def take(self, index: IntArray, n: int, dropped: IntArray) -> Detection:
+        """Map a detection made on the sub-series ``rr[index]`` back to ``n`` intervals,
+        with ``dropped`` (indices of the full series) added to the dropped ones."""
+        return Detection(
+            n,
+            index[self.ectopic_center],
+            index[self.ectopic],
+            index[self.extra_first],
+            index[self.missed],
+            self.missed_parts,
+            index[self.long],
+            index[self.short],
+            np.union1d(index[self.dropped], dropped),
+        )
