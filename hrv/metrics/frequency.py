@@ -30,6 +30,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from hrv.config import Bands, SpectrumConfig, SpectrumMethod
 from hrv.metrics._spectrum import (
     LOMB_MAX_HZ,
@@ -204,6 +206,20 @@ def frequency_domain(
                 f"{psd.excluded_s:.0f} s of data in stretches shorter than one "
                 f"{psd.segment_s:.0f}-s spectral segment (between gaps) were left out of "
                 "the spectrum.",
+            )
+        )
+    mean_nn_ms = float(np.mean(nn.rr_ms))
+    beat_nyquist_hz = 500.0 / mean_nn_ms if mean_nn_ms > 0 else float("inf")
+    info["beat_nyquist_hz"] = beat_nyquist_hz
+    if available["hf"] and beat_nyquist_hz < bands.hf_hz[1]:
+        # the tachogram is sampled once per beat: above half the mean heart rate the
+        # spectrum shows interpolation and aliasing, not variability
+        warnings.append(
+            QualityWarning(
+                "hf_above_beat_nyquist",
+                f"mean heart rate is {120.0 * beat_nyquist_hz:.0f}/min, so the NN series "
+                f"cannot resolve oscillations above {beat_nyquist_hz:.2f} Hz; the upper part "
+                f"of the HF band (up to {bands.hf_hz[1]:g} Hz) is not reliable.",
             )
         )
     return _assemble(psd, bands, available, spectrum.method, warnings, info)

@@ -197,6 +197,14 @@ class TestProvenanceAndInput:
         total = np.trapezoid(fd.spectrum.psd_ms2_per_hz, fd.spectrum.freq_hz)
         assert total == pytest.approx(800.0, rel=0.05)
 
+    def test_slow_heart_rate_warns_that_hf_exceeds_the_beat_nyquist(self) -> None:
+        # at 45/min beats sample the tachogram at 0.75 Hz: nothing above 0.375 Hz is real
+        slow = frequency_domain(Intervals.contiguous(rr_series(300, mean_hr_bpm=45, seed=1)))
+        assert "hf_above_beat_nyquist" in {w.code for w in slow.warnings}
+        assert slow.info["beat_nyquist_hz"] == pytest.approx(0.375, rel=0.01)
+        normal = frequency_domain(Intervals.contiguous(rr_series(300, mean_hr_bpm=65, seed=1)))
+        assert "hf_above_beat_nyquist" not in {w.code for w in normal.warnings}
+
     def test_unsorted_beat_times_raise(self) -> None:
         rr = np.full(200, 800.0)
         t = np.cumsum(rr) / 1000.0
