@@ -98,6 +98,12 @@ def main() -> None:
             lines.append(f"| {s:02d} | {t[-1]:.0f} | error: {exc} | | | | | | | | |")
             continue
         beats = np.asarray(a.beats.times_s)
+        if len(beats) < 10:
+            lines.append(f"| {s:02d} | {t[-1]:.0f} | {a.quality.grade.value} | "
+                         f"{a.quality.excluded_s:.1f} | | | | | | | (flagged) |")
+            n_bad += 1
+            n_bad_flagged += 1
+            continue
         off = align(beats, rr)
         hr_ref, rmssd_ref = reference(rr, off, float(beats[0]), float(beats[-1]))
         hr = a.metrics.mean_hr_bpm
