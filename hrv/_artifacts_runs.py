@@ -6,12 +6,14 @@ isolated artefacts from their neighbours:
 * **Ectopic runs** (:func:`ectopic_runs`): a burst of ventricular or atrial tachycardia
   (three or more premature beats in a row) drags the 11-beat median with it, so its
   intervals look like a genuine rate change and are neither flagged nor corrected.
-  Against a median over ``window_beats`` beats the burst stands out: a run of at least
-  ``run_min_beats`` intervals shorter than ``run_ratio`` times that median, entered and
-  left by an abrupt step (each step shortens, then lengthens, the interval by more than
-  ``1 - run_ratio`` of the longer one), is removed together with the interval that ends
-  on the first beat after it (ectopic beat to sinus beat). A sinus rate change, however
-  fast, moves the interval gradually from beat to beat and is kept.
+  Against a median over ``window_beats`` beats the burst stands out. A run starts
+  where the interval shortens abruptly (by more than ``1 - run_ratio`` of the one before);
+  it is at least ``run_min_beats`` intervals shorter than ``run_ratio`` times the median
+  of the ``window_beats`` intervals centred on that onset, and it ends with an abrupt
+  lengthening (by more than ``1 - run_ratio`` of the longer interval) or at the end of
+  its segment. It is removed together with the interval that ends on the first beat after
+  it (ectopic beat to sinus beat). A sinus rate change, however large, moves the
+  interval gradually from beat to beat and is kept.
 * **Long flagged runs** (:func:`drop_long_runs`): more than ``max_run_beats``
   consecutive flagged intervals (bigeminy, a noisy stretch) have no trusted neighbours to
   rebuild them from, so they are removed rather than invented.
@@ -37,18 +39,23 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
     """
     n = len(rr)
     drop = np.zeros(n, bool)
-    if n < cfg.run_min_beats + 1:
-        return drop
     ratio = cfg.run_ratio
+    if n < cfg.run_min_beats + 1 or ratio <= 0:
+        return drop
     # A cheap candidate screen first: the long median is only needed near short steps.
     prev = np.empty(n)
     prev[0] = np.inf
     prev[1:] = rr[:-1]
     prev[start] = np.inf
     step_down = rr < ratio * prev
-    if not np.any(step_down):
+    onsets = np.flatnonzero(step_down)
+    if len(onsets) == 0:
         return drop
-    base = ndimage.median_filter(rr.astype(np.float32), size=cfg.window_beats, mode="reflect")
+    # Each interval is judged against the median around the latest abrupt shortening
+    # (the only places where a run can begin), so the median is needed there only.
+    base_at_onset = _window_median(rr, onsets, cfg.window_beats)
+    latest = np.cumsum(step_down) - 1
+    base = np.where(latest >= 0, base_at_onset[np.maximum(latest, 0)], 0.0)
     fast = rr < ratio * base
     # Runs of consecutive fast intervals, split at segment starts.
     fast_prev = np.zeros(n, bool)
@@ -77,6 +84,19 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
     np.add.at(marks, firsts, 1)
     np.add.at(marks, ends, -1)
     return np.cumsum(marks[:-1]) > 0
+
+
+def _window_median(rr: FloatArray, at: IntArray, window: int) -> FloatArray:
+    """Median of the ``window`` intervals centred on each index of ``at`` (edges
+    reflected, as ``scipy.ndimage.median_filter`` with ``mode="reflect"``)."""
+    n = len(rr)
+    if len(at) * window > 4 * n:  # many onsets: one pass over the series is cheaper
+        full = ndimage.median_filter(rr, size=window, mode="reflect")
+        return np.asarray(full[at], dtype=np.float64)
+    half = window // 2
+    padded = np.pad(rr, (half, window - 1 - half), mode="symmetric")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)[at]
+    return np.asarray(np.median(windows, axis=1), dtype=np.float64)
 
 
 def drop_long_runs(det: Detection, start: BoolArray, max_run: int) -> Detection:

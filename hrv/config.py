@@ -159,12 +159,12 @@ class ArtifactConfig:
         Longest run of consecutive flagged intervals that is corrected; a longer run
         (tachycardia burst, bigeminy, noise) is dropped and leaves a gap.
     run_ratio : float
-        Ectopic runs (an extension of the paper): an interval shorter than
-        ``run_ratio`` times the median over ``window_beats`` beats is fast; a run of at
-        least ``run_min_beats`` fast intervals entered and left by abrupt steps (the
-        interval shortens, then lengthens, by more than ``1 - run_ratio``) is a burst of
-        ectopic beats (ventricular or atrial tachycardia): it is dropped, with the
-        interval that ends on the beat after it, and leaves a gap. ``0`` disables the rule.
+        Ectopic runs (an extension of the paper): at least ``run_min_beats``
+        intervals shorter than ``run_ratio`` times the median over ``window_beats``
+        beats, entered and left by abrupt steps (the interval shortens, then lengthens,
+        by more than ``1 - run_ratio``), are a burst of ectopic beats (ventricular or
+        atrial tachycardia): they are dropped, with the interval that ends on the beat
+        after them, and leave a gap. ``0`` disables the rule.
     run_min_beats : int
         Fewest consecutive fast intervals that make an ectopic run (3: a pair of
         premature beats is corrected by the paper's rules instead).

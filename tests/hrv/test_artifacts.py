@@ -210,9 +210,129 @@ class TestGapsRespected:
         rr[201:221:2] += 250.0
         c = correct(Intervals.contiguous(rr), ArtifactConfig(max_run_beats=3))
         assert c.nn.n_gaps == 1
+        assert np.all(c.labels[201:220] == BeatType.DROPPED)
         assert len(c.nn) <= len(rr) - 20
         kept = c.nn.t_s
         assert not np.any((kept > base[:200].sum() / 1000 + 0.5) & (kept < rr[:220].sum() / 1000))
+
+
+class TestEctopicRuns:
+    """Bursts of premature beats (tachycardia runs) are removed as gaps, not rebuilt."""
+
+    def _with_burst(self, seed: int, length: int) -> tuple[np.ndarray, np.ndarray, int]:
+        # A burst of ``length`` beats at about half the sinus interval (ventricular
+        # tachycardia at ~150/min in an 80/min rhythm), then the interval from the last
+        # ectopic beat to the next sinus beat. Returns (clean, with burst, burst start).
+        clean = _clean(seed, 600.0)
+        at = 300
+        rng = np.random.default_rng(seed)
+        burst = 0.5 * np.median(clean) + rng.uniform(-20, 20, length)
+        back = 1.1 * np.median(clean)
+        return clean, np.r_[clean[:at], burst, back, clean[at:]], at
+
+    @pytest.mark.parametrize("seed", SEEDS)
+    @pytest.mark.parametrize("length", [3, 8, 20])
+    def test_burst_dropped_exactly(self, seed: int, length: int) -> None:
+        clean, rr, at = self._with_burst(seed, length)
+        c = correct(Intervals.contiguous(rr))
+        burst = np.arange(at, at + length + 1)  # the burst and the return interval
+        # Known truth: exactly the burst intervals and the return interval are dropped;
+        # every sinus interval is kept unchanged (a clean 80/min series needs no fix).
+        assert np.all(c.labels[burst] == BeatType.DROPPED)
+        assert c.counts["dropped"] == length + 1
+        assert np.all(np.delete(c.labels, burst) == BeatType.NORMAL)
+        assert c.nn.n_gaps == 1
+        np.testing.assert_allclose(c.nn.rr_ms, clean)
+        # Only the one successive difference across the burst is lost: RMSSD within
+        # 2 % of the clean series (one difference of ~2000 changes RMSSD by < 1 %).
+        assert _rmssd(c.nn) == pytest.approx(_rmssd(Intervals.contiguous(clean)), rel=0.02)
+
+    def test_burst_kept_when_rule_disabled(self) -> None:
+        _, rr, _ = self._with_burst(0, 8)
+        c = correct(Intervals.contiguous(rr), ArtifactConfig(run_ratio=0.0))
+        assert c.counts["dropped"] == 0
+        assert not np.any(c.labels == BeatType.DROPPED)
+
+    @pytest.mark.parametrize("seed", SEEDS)
+    def test_gradual_rate_change_is_kept(self, seed: int) -> None:
+        # Exercise-like sinus acceleration: 1000 ms to 500 ms over 40 beats (about 1.7 %
+        # shorter per beat), 150 beats at 500 ms, back to 1000 ms over 60 beats. The
+        # intervals are far below the 91-beat median but no step is abrupt: no artefact.
+        rng = np.random.default_rng(seed)
+        ramp_down = np.geomspace(1000.0, 500.0, 40)
+        ramp_up = np.geomspace(500.0, 1000.0, 60)
+        base = np.r_[np.full(150, 1000.0), ramp_down, np.full(150, 500.0), ramp_up,
+                     np.full(150, 1000.0)]
+        # Respiratory modulation of 3 % and 5 ms noise, as in a resting adult.
+        rr = base * (1 + 0.03 * np.sin(np.arange(len(base)) * 2 * np.pi / 4.2))
+        rr += rng.normal(0, 5, len(rr))
+        c = correct(Intervals.contiguous(rr))
+        assert c.counts["dropped"] == 0
+        assert c.corrected_pct <= 0.5  # the acceptance limit for false detections
+
+    def test_two_premature_beats_are_corrected_not_dropped(self) -> None:
+        # A couplet is below run_min_beats (3): the paper's rules handle it.
+        rr = 800.0 + 20.0 * np.sin(np.arange(300) * 2 * np.pi / 4.3)
+        rr[150:153] = [450.0, 430.0, 1400.0]
+        c = correct(Intervals.contiguous(rr))
+        assert c.counts["dropped"] == 0
+        assert np.all(c.labels[150:153] != BeatType.NORMAL)
+
+
+class TestPauses:
+    """A long interval is a missed beat only near a multiple of the rhythm."""
+
+    def _base(self) -> np.ndarray:
+        return 1000.0 + 20.0 * np.sin(np.arange(300) * 2 * np.pi / 4.3)
+
+    @pytest.mark.parametrize("ratio", [1.3, 1.5, 1.6])
+    def test_sinus_pause_after_normal_interval_is_kept(self, ratio: float) -> None:
+        # 1.3-1.6 local intervals: no whole number of beats fits (parts 0.65-0.8 of
+        # the median), so no beat is invented; the NN series keeps the real pause.
+        rr = self._base()
+        rr[150] = ratio * 1000.0
+        c = correct(Intervals.contiguous(rr))
+        assert np.all(c.labels == BeatType.NORMAL)
+        np.testing.assert_array_equal(c.nn.rr_ms, rr)
+
+    def test_pause_interpolated_when_rule_disabled(self) -> None:
+        rr = self._base()
+        rr[150] = 1500.0
+        c = correct(Intervals.contiguous(rr), ArtifactConfig(keep_pauses=False))
+        assert c.labels[150] == BeatType.LONG
+        assert c.nn.rr_ms[150] == pytest.approx(1000.0, abs=60)  # between its neighbours
+
+    def test_near_double_interval_is_not_kept(self) -> None:
+        # 1.8 intervals (a non-conducted premature beat or a missed beat with jitter):
+        # parts 0.9 of the median lie within missed_tolerance, so it is no pause.
+        rr = self._base()
+        rr[150] = 1800.0
+        c = correct(Intervals.contiguous(rr))
+        assert c.labels[150] in {BeatType.LONG, BeatType.MISSED}
+        assert np.max(c.nn.rr_ms) < 1100.0
+
+    def test_long_after_short_is_corrected(self) -> None:
+        # A premature beat whose pause is not compensatory (700 + 1500 ms is not two
+        # intervals): the long interval follows a short one, so it is no sinus pause.
+        rr = self._base()
+        rr[150], rr[151] = 700.0, 1500.0
+        c = correct(Intervals.contiguous(rr))
+        assert c.labels[150] != BeatType.NORMAL
+        assert c.labels[151] != BeatType.NORMAL
+        assert np.max(c.nn.rr_ms) < 1100.0
+
+
+class TestConfig:
+    @pytest.mark.parametrize(
+        "kwargs",
+        [{"run_ratio": 1.0}, {"run_ratio": -0.1}, {"run_min_beats": 1},
+         {"missed_tolerance": 0.0}, {"missed_tolerance": 1.5}],
+    )
+    def test_invalid_new_fields(self, kwargs: dict[str, float]) -> None:
+        from hrv.errors import ConfigError
+
+        with pytest.raises(ConfigError):
+            ArtifactConfig(**kwargs)  # type: ignore[arg-type]
 
 
 class TestEdges:
