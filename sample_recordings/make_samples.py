@@ -83,8 +83,8 @@ def polar_hrm() -> None:
 
 
 def welltory_ppg() -> None:
-    """The two halves of Welltory subject 01's phone-camera PPG."""
-    lines = (SHARED / "welltory" / "subject_01" / "PPG.csv").read_text().splitlines()
+    """The two halves of Welltory subject 16's phone-camera PPG."""
+    lines = (SHARED / "welltory" / "subject_16" / "PPG.csv").read_text().splitlines()
     rows = lines[1:]
     t = np.array([float(r.split(",")[0]) for r in rows])
     half = t[-1] / 2
@@ -92,7 +92,7 @@ def welltory_ppg() -> None:
         idx = np.flatnonzero(sel)
         t0 = t[idx[0]]
         out = [lines[0]] + [f"{int(t[i] - t0)}," + rows[i].split(",", 1)[1] for i in idx]
-        (HERE / f"welltory_subject01_{name}.csv").write_text("\n".join(out) + "\n")
+        (HERE / f"welltory_subject16_{name}.csv").write_text("\n".join(out) + "\n")
 
 
 def bidmc_ecg_ppg() -> None:

@@ -13,7 +13,7 @@ EXPECTED = {
     "mitdb101": (FileFormat.EDF, SignalKind.ECG, 300.0),
     "nsr001": (FileFormat.RR_TEXT, SignalKind.RR, 300.0),
     "polar_exercise": (FileFormat.POLAR_HRM, SignalKind.RR, 300.0),
-    "welltory_subject01": (FileFormat.PHONE_PPG_CSV, SignalKind.PPG, 55.8),
+    "welltory_subject16": (FileFormat.PHONE_PPG_CSV, SignalKind.PPG, 47.3),
     "bidmc01": (FileFormat.CSV, SignalKind.ECG, 240.0),
 }
 
