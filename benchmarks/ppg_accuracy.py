@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import itertools
 import platform
 import sys
 import time
@@ -47,6 +48,7 @@ class Reference:
 
     beats_s: FloatArray  # R peaks found by both ECG detectors, classified normal
     dont_care_s: FloatArray  # R peaks found by only one detector, or ectopic
+    ectopic_s: FloatArray  # R peaks the leads agree on but classify as ectopic
     ecg_bad: tuple[ExcludedWindow, ...]  # ECG stretches of unusable quality
     duration_s: float
     source: str
@@ -64,7 +66,9 @@ def reference(leads: dict[str, FloatArray], fs: float) -> Reference:
       ventricular beat often ejects no pulse: a pulse deficit, not a missed pulse), is
       "don't care": a pulse detection near it counts neither way.
     - Where fewer than two leads are usable by ``hrv.quality.assess_waveform`` (noise,
-      flat line, clipping), nothing is scored.
+      flat line, clipping), nothing is scored; nor where the leads disagree for over 2 s
+      (no agreed beat, only single-lead detections: artefact on a lead that the quality
+      check missed).
 
     No property of the PPG enters the reference.
     """
@@ -90,7 +94,7 @@ def reference(leads: dict[str, FloatArray], fs: float) -> Reference:
     t_all = t_all[order]
     lid = np.concatenate(lead_id)[order]
     nrm = np.concatenate(normal)[order]
-    beats, dont = [], []
+    beats, dont, ectopic = [], [], []
     i = 0
     while i < len(t_all):  # loop per pooled detection: a few thousand, cheap
         j = i + 1
@@ -99,6 +103,8 @@ def reference(leads: dict[str, FloatArray], fs: float) -> Reference:
         n_leads = len(set(lid[i:j].tolist()))
         tm = float(np.median(t_all[i:j]))
         (beats if n_leads >= need and nrm[i:j].all() else dont).append(tm)
+        if n_leads >= need and not nrm[i:j].all():
+            ectopic.append(tm)
         i = j
     assert grid_bad is not None
     unscored = (len(leads) - grid_bad) < need
@@ -107,8 +113,18 @@ def reference(leads: dict[str, FloatArray], fs: float) -> Reference:
     windows = tuple(ExcludedWindow(float(g[a]), float(g[b - 1] + 0.05), "ecg_unusable")
                     for a, b in zip(np.flatnonzero(d8 == 1), np.flatnonzero(d8 == -1),
                                     strict=True))
+    # Where the leads disagree for a while (no agreed beat for over 2 s while detections
+    # on single leads exist) the ECG vouches for nothing: not scored. A true pause, where
+    # no lead finds anything, stays scored.
+    agreed = np.sort(np.asarray(beats + ectopic))
+    dc = np.asarray(dont)
+    extra = []
+    for a_s, b_s in itertools.pairwise(agreed):  # loop per beat, cheap
+        if b_s - a_s > 2.0 and np.any((dc > a_s) & (dc < b_s)):
+            extra.append(ExcludedWindow(float(a_s) + 0.15, float(b_s) - 0.15, "leads_disagree"))
+    windows = windows + tuple(extra)
     names = ", ".join(leads)
-    return Reference(np.asarray(beats), np.asarray(dont), windows, duration,
+    return Reference(np.asarray(beats), np.asarray(dont), np.asarray(ectopic), windows, duration,
                      f"hrv.detect.ecg.detect_ecg on leads {names}, majority vote "
                      f"({need} leads must agree within 150 ms)")
 
@@ -122,14 +138,16 @@ def _inside(t: FloatArray, windows: tuple[ExcludedWindow, ...], shift: float = 0
 
 
 def record_lag(ref: Reference, peaks_s: FloatArray) -> float:
-    """The record's pulse-arrival lag (s): systolic peaks behind the reference R peaks.
+    """The record's pulse-arrival lag (s): systolic peaks behind the ECG beats.
 
-    Searched over +-1.5 s (ICU channels can be offset by most of a second). In a regular
-    rhythm a lag one beat away matches almost as many beats, so the lag is fixed once per
-    record from the systolic peaks and every detector/fiducial is then aligned within
-    +-0.35 s of it (each fiducial sits a fixed fraction of a pulse before the peak).
+    Searched over +-1.5 s (ICU channels can be offset by most of a second) against all
+    beats the leads agree on, ectopic ones included: in a regular rhythm a lag one beat
+    away matches almost as many beats, and the premature beats and pauses are what
+    pins the right one. Every detector and fiducial is then aligned within +-0.35 s of
+    this lag (each fiducial sits a fixed fraction of a pulse before the peak).
     """
-    return best_lag_s(ref.beats_s, peaks_s, max_lag_s=1.5)
+    agreed = np.sort(np.concatenate([ref.beats_s, ref.ectopic_s]))
+    return best_lag_s(agreed, peaks_s, max_lag_s=1.5)
 
 
 def score(ref: Reference, det_s: FloatArray, excluded: tuple[ExcludedWindow, ...],
