@@ -103,6 +103,20 @@ def cmd_revoke_key(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from app.db.database import Database
+    from app.maintenance import purge_once
+
+    settings = _settings(args)
+    if args.older_than_hours is not None:
+        settings = settings.model_copy(update={"idempotency_ttl_hours": args.older_than_hours})
+    db = Database.from_url(settings.sqlalchemy_url)
+    n = purge_once(db, settings)
+    db.dispose()
+    print(f"purged {n} idempotency record(s) older than {settings.idempotency_ttl_hours} h")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from app.jobs.queue import apply_schema, run_worker
     from app.observability import configure_logging
@@ -155,6 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--tenant", required=True)
     p.add_argument("key", help="key id or prefix (hrv_xxxxxxxx)")
     p.set_defaults(func=cmd_revoke_key)
+
+    p = sub.add_parser("purge", help="delete idempotency records past their retention")
+    p.add_argument("--older-than-hours", type=int,
+                   help="retention in hours (default HRV_IDEMPOTENCY_TTL_HOURS, 24)")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("worker", help="run a procrastinate worker (PostgreSQL)")
     p.add_argument("--concurrency", type=int, default=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["JobBackend", "Settings"]
@@ -48,7 +48,13 @@ class Settings(BaseSettings):
     # Verified API keys are cached this long; revocations by another process take
     # effect here within this time (0 disables the cache).
     auth_cache_seconds: float = Field(default=10.0, ge=0)
+    # Idempotency records older than this are neither replayed nor kept: a periodic
+    # in-process task (every ``idempotency_purge_interval_s``; 0 disables it) and
+    # ``hrv-service purge`` delete them.
     idempotency_ttl_hours: int = Field(default=24, gt=0)
+    idempotency_purge_interval_s: float = Field(default=3600.0, ge=0)
+    # When set, GET /metrics needs ``Authorization: Bearer <token>`` (off by default).
+    metrics_token: SecretStr | None = None
     page_size_default: int = Field(default=50, gt=0)
     page_size_max: int = Field(default=500, gt=0)
     log_level: str = "INFO"

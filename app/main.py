@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -38,7 +40,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if cfg.migrate_on_startup:
             await run_in_threadpool(migrate, app.state.db.engine)
+        purger = None
+        if cfg.idempotency_purge_interval_s > 0:
+            from app.maintenance import purge_loop
+
+            purger = asyncio.create_task(purge_loop(lambda: app.state.db, cfg))
         yield
+        if purger is not None:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
         close = getattr(app.state.jobs, "close", None)
         if close is not None:
             close()

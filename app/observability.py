@@ -10,9 +10,11 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from typing import Any
 
+import orjson
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.routing import Match
@@ -69,6 +71,32 @@ class Metrics:
         )
 
 
+_INTERNAL_ERROR_BODY = orjson.dumps({
+    "type": "https://hrv-session.dev/problems/internal-error",
+    "title": "Internal server error",
+    "status": 500,
+    "detail": "An unexpected error occurred; it has been logged with this request's "
+              "X-Request-ID.",
+})
+
+
+def _internal_error_start() -> Message:
+    return {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-length", str(len(_INTERNAL_ERROR_BODY)).encode()),
+        ],
+    }
+
+
+def _where(exc: BaseException) -> list[str]:
+    """Code locations of a traceback (file:line function), without any values."""
+    frames = traceback.extract_tb(exc.__traceback__)[-6:]
+    return [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames]
+
+
 def _route_template(app: Any, scope: Scope) -> str:
     found = scope.get("route")
     if found is not None and hasattr(found, "path"):
@@ -111,10 +139,26 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_wrapper(message)
+
         structlog.contextvars.bind_contextvars(request_id=request_id)
         self.metrics.in_flight.inc()
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, send_tracking)
+        except Exception as exc:
+            # Answer here rather than in Starlette's outermost error middleware, so the
+            # 500 carries the request id. The message is not logged: it may hold data.
+            _log.error("unhandled_error", error_type=type(exc).__name__,
+                       where=_where(exc), path_template=_route_template(self.router, scope))
+            if started:
+                raise
+            await send_wrapper(_internal_error_start())
+            await send_wrapper({"type": "http.response.body", "body": _INTERNAL_ERROR_BODY})
         finally:
             self.metrics.in_flight.dec()
             elapsed = time.perf_counter() - start

@@ -22,6 +22,7 @@ __all__ = [
     "SessionCreate",
     "SessionOut",
     "SessionPage",
+    "SessionPatch",
     "WaveformBody",
 ]
 
@@ -181,6 +182,34 @@ class SessionCreate(BaseModel):
                     f"{self.questionnaire.value} scores lie in {lo}–{limit[self.questionnaire]}"
                 )
         return self
+
+
+class SessionPatch(BaseModel):
+    """Changes to a session (JSON merge patch, RFC 7396).
+
+    Fields left out stay as they are; ``null`` clears a field. ``pre``/``post`` are
+    merged field by field. The client cannot be changed (create a new session instead).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"notes": "client reported poor sleep", "post": {"anxiety": 2}},
+                {"therapist": "T-09", "modality": "craniosacral", "duration_min": 45},
+                {"started_at": "2025-03-04T10:15:00Z", "notes": None},
+            ]
+        },
+    )
+
+    therapist: str | None = Field(default=None, min_length=1, max_length=200)
+    modality: str | None = Field(default=None, max_length=100)
+    started_at: dt.datetime | None = None
+    duration_min: float | None = Field(default=None, gt=0, le=24 * 60)
+    notes: str | None = Field(default=None, max_length=10_000)
+    questionnaire: Questionnaire | None = None
+    pre: SelfReport | None = None
+    post: SelfReport | None = None
 
 
 class RecordingOut(BaseModel):

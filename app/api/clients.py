@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from app.api.deps import settings
 from app.api.sessions import job_out
@@ -11,6 +12,7 @@ from app.auth import Principal, Role, get_db, require
 from app.db.repositories import JobRepository
 from app.errors import NotFound
 from app.schemas import ClientPage, JobOut
+from app.services import lifecycle
 from app.services import sessions as svc
 
 router = APIRouter(prefix="/v1", tags=["clients", "jobs"])
@@ -39,3 +41,18 @@ def get_job(
     if job is None:
         raise NotFound(f"no job {job_id!r}")
     return job_out(job)
+
+
+@router.delete(
+    "/clients/{reference}",
+    status_code=204,
+    summary="Erase a client: all their sessions and raw recordings (admin; audit-logged)",
+)
+def erase_client(
+    reference: str = Path(min_length=1, max_length=200, description="Client reference"),
+    principal: Principal = Depends(require(Role.ADMIN)),
+    db: Session = Depends(get_db),
+) -> Response:
+    lifecycle.erase_client(db, principal, reference)
+    db.commit()
+    return Response(status_code=204)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import Request
@@ -11,12 +12,16 @@ from app.config import Settings
 from app.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.services.ingest import FILE, JSON, OCTET, Limits, StoredBody, octet_params
 
-__all__ = ["limits", "read_body", "read_recording_body", "settings"]
+__all__ = ["idempotency_ttl", "limits", "read_body", "read_recording_body", "settings"]
 
 
 def settings(request: Request) -> Settings:
     s: Settings = request.app.state.settings
     return s
+
+
+def idempotency_ttl(request: Request) -> dt.timedelta:
+    return dt.timedelta(hours=settings(request).idempotency_ttl_hours)
 
 
 def limits(request: Request) -> Limits:

@@ -12,13 +12,21 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.api._openapi import RECORDING_BODY
-from app.api.deps import limits, read_body, read_recording_body, settings
+from app.api.deps import idempotency_ttl, limits, read_body, read_recording_body, settings
 from app.auth import Principal, Role, get_db, require
 from app.db.models import Job
 from app.db.repositories import ClientRepository, JobRepository
 from app.errors import ValidationFailed
-from app.schemas import JobOut, Phase, RecordingOut, SessionCreate, SessionOut, SessionPage
-from app.services import exports
+from app.schemas import (
+    JobOut,
+    Phase,
+    RecordingOut,
+    SessionCreate,
+    SessionOut,
+    SessionPage,
+    SessionPatch,
+)
+from app.services import exports, lifecycle
 from app.services import sessions as svc
 from app.services.idempotency import StoredResponse, fingerprint, run_idempotent
 from app.services.ingest import validation_problem
@@ -72,7 +80,8 @@ async def create_session(
         return StoredResponse(201, out, f"/v1/sessions/{s.id}")
 
     def work() -> StoredResponse:
-        return run_idempotent(db, principal.tenant_id, idempotency_key, request_hash, action)
+        return run_idempotent(db, principal.tenant_id, idempotency_key, request_hash, action,
+                              idempotency_ttl(request))
 
     return _replay(await run_in_threadpool(work))
 
@@ -103,6 +112,37 @@ def get_session(
     db: Session = Depends(get_db),
 ) -> SessionOut:
     return svc.session_out(db, svc.get_session(db, principal, session_id))
+
+
+@router.patch(
+    "/{session_id}",
+    response_model=SessionOut,
+    summary="Edit a session (JSON merge patch: notes, self-reports, therapist, modality, time)",
+)
+def patch_session(
+    session_id: str,
+    patch: SessionPatch,
+    principal: Principal = Depends(require(*WRITERS)),
+    db: Session = Depends(get_db),
+) -> SessionOut:
+    s = lifecycle.patch_session(db, principal, session_id, patch)
+    db.commit()
+    return svc.session_out(db, s)
+
+
+@router.delete(
+    "/{session_id}",
+    status_code=204,
+    summary="Delete a session with its recordings and raw data",
+)
+def delete_session(
+    session_id: str,
+    principal: Principal = Depends(require(*WRITERS)),
+    db: Session = Depends(get_db),
+) -> Response:
+    lifecycle.delete_session(db, principal, session_id)
+    db.commit()
+    return Response(status_code=204)
 
 
 @router.put(
@@ -138,7 +178,8 @@ async def put_recording(
         )
 
     def work() -> StoredResponse:
-        return run_idempotent(db, principal.tenant_id, idempotency_key, request_hash, action)
+        return run_idempotent(db, principal.tenant_id, idempotency_key, request_hash, action,
+                              idempotency_ttl(request))
 
     return _replay(await run_in_threadpool(work))
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
     ApiKey,
+    AuditEvent,
     Client,
     IdempotencyRecord,
     Job,
@@ -22,7 +24,10 @@ from app.db.models import (
 )
 
 __all__ = [
+    "AuditRepository",
+    "BaselineRow",
     "ClientRepository",
+    "DeletedCounts",
     "IdempotencyRepository",
     "JobRepository",
     "KeyRepository",
@@ -143,6 +148,10 @@ class ClientRepository:
     def client(self, client_id: str) -> Client | None:
         return self.db.get(Client, client_id)
 
+    def delete(self, client: Client) -> None:
+        self.db.delete(client)
+        self.db.flush()
+
 
 @dataclass(frozen=True)
 class SessionFilters:
@@ -190,6 +199,95 @@ class SessionRepository:
             q = q.where(TherapySession.id > after)
         return self.db.scalars(q.order_by(TherapySession.id).limit(limit)).all()
 
+    def ids_for_client(self, tenant_id: str, client_id: str) -> list[str]:
+        return list(self.db.scalars(
+            select(TherapySession.id).where(
+                TherapySession.tenant_id == tenant_id, TherapySession.client_id == client_id
+            )
+        ).all())
+
+    def delete_many(self, tenant_id: str, session_ids: Sequence[str]) -> DeletedCounts:
+        """Delete sessions with their recordings, jobs and idempotency records.
+
+        Explicit deletes rather than foreign-key cascades, so the raw recordings are
+        gone on every backend whatever its foreign-key settings.
+        """
+        if not session_ids:
+            return DeletedCounts(0, 0)
+        ids = list(session_ids)
+        recordings = self.db.execute(
+            delete(Recording).where(Recording.tenant_id == tenant_id,
+                                    Recording.session_id.in_(ids))
+        )
+        self.db.execute(delete(Job).where(Job.tenant_id == tenant_id, Job.session_id.in_(ids)))
+        # Stored responses of writes to these sessions hold their data too.
+        for sid in ids:
+            self.db.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.tenant_id == tenant_id,
+                    IdempotencyRecord.location.like(f"/v1/sessions/{sid}%"),
+                )
+            )
+        result = self.db.execute(
+            delete(TherapySession).where(
+                TherapySession.tenant_id == tenant_id, TherapySession.id.in_(ids)
+            )
+        )
+        self.db.expire_all()
+        return DeletedCounts(_rowcount(result), _rowcount(recordings))
+
+    def history(
+        self, tenant_id: str, client_id: str, exclude_id: str, phase: str
+    ) -> list[BaselineRow]:
+        """The client's other sessions with a ``phase`` recording, newest first.
+
+        Sessions are ordered by ``started_at`` (creation time when absent). Only small
+        columns are read; the analyses are loaded separately when needed.
+        """
+        when = func.coalesce(TherapySession.started_at, TherapySession.created_at)
+        rows = self.db.execute(
+            select(TherapySession.id, when, Recording.id, Recording.sha256,
+                   Recording.hrv_version)
+            .join(Recording, Recording.session_id == TherapySession.id)
+            .where(
+                TherapySession.tenant_id == tenant_id,
+                TherapySession.client_id == client_id,
+                TherapySession.id != exclude_id,
+                Recording.tenant_id == tenant_id,
+                Recording.phase == phase,
+            )
+            .order_by(when.desc(), TherapySession.id.desc())
+        ).all()
+        return [BaselineRow(r[0], _aware(r[1]), r[2], r[3], r[4]) for r in rows]
+
+
+@dataclass(frozen=True)
+class DeletedCounts:
+    sessions: int
+    recordings: int
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    session_id: str
+    at: dt.datetime | None
+    recording_id: str
+    sha256: str
+    hrv_version: str | None
+
+
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    # Backends differ in what coalesce() of two datetime columns returns.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
 
 class RecordingRepository:
     def __init__(self, db: Session) -> None:
@@ -216,6 +314,17 @@ class RecordingRepository:
         self.db.flush()
         return recording
 
+    def analyses(self, tenant_id: str, recording_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Stored analyses by recording id (the raw data is not read)."""
+        if not recording_ids:
+            return {}
+        rows = self.db.execute(
+            select(Recording.id, Recording.analysis).where(
+                Recording.tenant_id == tenant_id, Recording.id.in_(list(recording_ids))
+            )
+        ).all()
+        return {r[0]: r[1] for r in rows if r[1] is not None}
+
     def delete(self, recording: Recording) -> None:
         self.db.delete(recording)
         self.db.flush()
@@ -230,6 +339,10 @@ class IdempotencyRepository:
 
     def add(self, record: IdempotencyRecord) -> None:
         self.db.add(record)
+        self.db.flush()
+
+    def delete(self, record: IdempotencyRecord) -> None:
+        self.db.delete(record)
         self.db.flush()
 
     def purge_older_than(self, cutoff: dt.datetime) -> int:
@@ -255,3 +368,17 @@ class JobRepository:
 
     def by_id(self, job_id: str) -> Job | None:
         return self.db.get(Job, job_id)
+
+
+class AuditRepository:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def add(self, event: AuditEvent) -> None:
+        self.db.add(event)
+        self.db.flush()
+
+    def list(self, tenant_id: str) -> Sequence[AuditEvent]:
+        return self.db.scalars(
+            select(AuditEvent).where(AuditEvent.tenant_id == tenant_id).order_by(AuditEvent.id)
+        ).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,11 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.models import IdempotencyRecord
+from app.db.models import IdempotencyRecord, utcnow
 from app.db.repositories import IdempotencyRepository
 from app.errors import Conflict, IdempotencyMismatch, ValidationFailed
 
-__all__ = ["StoredResponse", "fingerprint", "run_idempotent"]
+__all__ = ["StoredResponse", "fingerprint", "purge_expired", "run_idempotent"]
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,12 @@ def run_idempotent(
     key: str | None,
     request_hash: str,
     action: Callable[[], StoredResponse],
+    ttl: dt.timedelta | None = None,
 ) -> StoredResponse:
     """Run ``action`` once per ``(tenant, key)`` and commit its effects with the record.
 
-    Without a key the action simply runs and commits.
+    Without a key the action simply runs and commits. A record older than ``ttl`` is
+    expired: it is deleted and the key may be used afresh.
     """
     if key is None:
         out = action()
@@ -55,6 +58,9 @@ def run_idempotent(
         )
     repo = IdempotencyRepository(db)
     existing = repo.get(tenant_id, key)
+    if existing is not None and ttl is not None and existing.created_at < utcnow() - ttl:
+        repo.delete(existing)
+        existing = None
     if existing is not None:
         if existing.request_hash != request_hash:
             raise IdempotencyMismatch(
@@ -74,3 +80,8 @@ def run_idempotent(
         db.rollback()
         raise Conflict("a request with this Idempotency-Key is already being processed") from None
     return out
+
+
+def purge_expired(db: Session, ttl: dt.timedelta) -> int:
+    """Delete idempotency records older than ``ttl``; returns how many."""
+    return IdempotencyRepository(db).purge_older_than(utcnow() - ttl)

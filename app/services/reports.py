@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from app.db.models import Recording, TherapySession, utcnow
 from app.db.repositories import RecordingRepository
 from app.errors import Conflict
 from app.schemas import Phase
+from app.services.baseline import baseline_section, client_baseline
 from app.services.ingest import Limits, analyze_parsed, parse_stored
 from app.services.sessions import analysis_dict, get_session, load_stored_body
 
@@ -22,8 +24,13 @@ def _analyze(rec: Recording, limits: Limits) -> hrv.Analysis:
     return analyze_parsed(parse_stored(load_stored_body(rec), limits))
 
 
-def _version(pre: Recording, post: Recording) -> str:
-    return f"{hrv.__version__}:{pre.sha256[:12]}:{post.sha256[:12]}"
+DEFAULT_BASELINE_SESSIONS = 10
+
+
+def _version(pre: Recording, post: Recording, baseline_fingerprint: str) -> str:
+    """The report cache key: algorithm version, both recordings and the baseline."""
+    parts = (hrv.__version__, pre.sha256, post.sha256, baseline_fingerprint)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
 
 def _self_report(s: TherapySession) -> dict[str, Any]:
@@ -35,9 +42,20 @@ def _self_report(s: TherapySession) -> dict[str, Any]:
 
 
 def compute_report(
-    db: Session, s: TherapySession, limits: Limits, *, force: bool = False
+    db: Session,
+    s: TherapySession,
+    limits: Limits,
+    *,
+    force: bool = False,
+    max_baseline_sessions: int = DEFAULT_BASELINE_SESSIONS,
 ) -> dict[str, Any]:
-    """The session's shift report, from the cache when recordings and version match."""
+    """The session's shift report, from the cache when nothing it depends on changed.
+
+    The smallest worthwhile change comes from the client's earlier sessions when there
+    are enough (see :mod:`app.services.baseline`); ``report["baseline"]`` says which
+    source was used. The cache key covers the algorithm version, both recordings and
+    the earlier sessions' pre recordings.
+    """
     recs = {r.phase: r for r in RecordingRepository(db).for_session(s.tenant_id, s.id)}
     missing = [p.value for p in (Phase.PRE, Phase.POST) if p.value not in recs]
     if missing:
@@ -46,14 +64,18 @@ def compute_report(
             f"(PUT /v1/sessions/{s.id}/recordings/<phase>)"
         )
     pre, post = recs[Phase.PRE.value], recs[Phase.POST.value]
-    version = _version(pre, post)
+    history = client_baseline(db, s, max_sessions=max_baseline_sessions, load=False)
+    version = _version(pre, post, history.fingerprint)
     if not force and s.report is not None and s.report_version == version:
         return s.report
-    from hrv.shift import compare
+    from hrv.shift import ShiftConfig, compare
 
+    history = client_baseline(db, s, max_sessions=max_baseline_sessions)
     pre_a, post_a = _analyze(pre, limits), _analyze(post, limits)
-    report = compare(pre_a, post_a).to_dict()
-    report = dict(report)
+    report = dict(compare(pre_a, post_a, baseline=history.baseline).to_dict())
+    report["baseline"] = baseline_section(
+        history, report, ShiftConfig().min_baseline_sessions
+    )
     s.report = report
     s.report_version = version
     for rec, a in ((pre, pre_a), (post, post_a)):
@@ -66,10 +88,14 @@ def compute_report(
 
 
 def session_report(
-    db: Session, principal: Principal, session_id: str, limits: Limits
+    db: Session,
+    principal: Principal,
+    session_id: str,
+    limits: Limits,
+    max_baseline_sessions: int = DEFAULT_BASELINE_SESSIONS,
 ) -> tuple[TherapySession, dict[str, Any]]:
     s = get_session(db, principal, session_id)
-    shift = compute_report(db, s, limits)
+    shift = compute_report(db, s, limits, max_baseline_sessions=max_baseline_sessions)
     db.commit()
     out = dict(shift)
     out["session_id"] = s.id

@@ -15,6 +15,7 @@ from app.db.models import Base
 from tests.app.conftest import create_pg_database, drop_pg_database
 
 TABLES = {"tenants", "api_keys", "therapists", "clients", "sessions", "recordings",
+          "audit_events",
           "idempotency_keys", "jobs"}
 
 

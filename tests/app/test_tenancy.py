@@ -19,18 +19,22 @@ class TestCrossTenant:
         key_id = tenant.key_ids["researcher"]
         routes = [
             ("GET", f"/v1/sessions/{sid}", None),
+            ("PATCH", f"/v1/sessions/{sid}", {"notes": "taken over"}),
             ("PUT", f"/v1/sessions/{sid}/recordings/pre", PRE),
             ("GET", f"/v1/sessions/{sid}/recordings/pre", None),
             ("GET", f"/v1/sessions/{sid}/report", None),
             ("POST", f"/v1/sessions/{sid}/reanalyze", None),
             ("GET", f"/v1/jobs/{job['id']}", None),
             ("DELETE", f"/v1/keys/{key_id}", None),
+            ("DELETE", f"/v1/sessions/{sid}", None),
+            ("DELETE", f"/v1/clients/{s['client']}", None),
         ]
         # Every route the app serves with a path parameter is in the walk.
         spec = client.get("/openapi.json").json()["paths"]
         templated = {(m.upper(), p) for p, ops in spec.items() if "{" in p for m in ops}
         walked = {(m, p.replace(sid, "{session_id}").replace("/pre", "/{phase}")
-                   .replace(job["id"], "{job_id}").replace(key_id, "{key_id}"))
+                   .replace(job["id"], "{job_id}").replace(key_id, "{key_id}")
+                   .replace(f"/clients/{s['client']}", "/clients/{reference}"))
                   for m, p, _ in routes}
         assert templated == walked
         other = other_tenant.auth("admin")
@@ -41,7 +45,10 @@ class TestCrossTenant:
         # Listings of the other tenant are empty, and the data is untouched.
         assert client.get("/v1/sessions", headers=other).json()["items"] == []
         assert client.get("/v1/clients", headers=other).json()["items"] == []
-        assert client.get(f"/v1/sessions/{sid}", headers=tenant.auth("admin")).status_code == 200
+        own = client.get(f"/v1/sessions/{sid}", headers=tenant.auth("admin"))
+        assert own.status_code == 200 and own.json()["notes"] == s["notes"]
+        assert client.get(f"/v1/sessions/{sid}/report", headers=tenant.auth("admin")).status_code \
+            == 200
         assert client.get("/v1/sessions", headers=tenant.auth("researcher")).status_code == 200
 
     @pytest.mark.parametrize("role", ["integration", "therapist", "researcher", "admin"])

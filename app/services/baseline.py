@@ -1,0 +1,154 @@
+"""A client's own history as the baseline of a session report.
+
+The smallest worthwhile change (SWC) of a report comes from the client's earlier
+sessions when there are enough of them (``hrv.shift.ShiftConfig.min_baseline_sessions``,
+3): :class:`hrv.shift.Baseline` summarises the stored analyses of their *pre*
+recordings (resting state before each session). ``hrv`` decides whether the baseline
+is large enough; with fewer sessions it falls back to published typical errors and
+says so in a caveat.
+
+Only sessions that started before the reported one count, so adding a later session
+never changes an earlier report; adding, editing or deleting an earlier one does, and
+:attr:`ClientBaseline.fingerprint` changes with it (it is part of the report cache key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.db.models import TherapySession
+from app.db.repositories import BaselineRow, RecordingRepository, SessionRepository
+from hrv.shift import Baseline
+
+__all__ = ["ClientBaseline", "baseline_section", "client_baseline"]
+
+_PRE = "pre"
+
+
+@dataclass(frozen=True)
+class ClientBaseline:
+    """The earlier sessions a report's baseline is built from.
+
+    Attributes
+    ----------
+    session_ids : tuple of str
+        Earlier sessions of the client with a usable pre recording, newest first.
+    baseline : Baseline or None
+        Their summary statistics, or ``None`` when there is no usable earlier session.
+    fingerprint : str
+        Changes whenever the set of earlier sessions or one of their pre recordings
+        (or its analysis version) changes.
+    """
+
+    session_ids: tuple[str, ...]
+    baseline: Baseline | None
+    fingerprint: str
+
+
+def _when(s: TherapySession) -> dt.datetime:
+    when = s.started_at or s.created_at
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
+def _earlier(rows: list[BaselineRow], s: TherapySession, limit: int) -> list[BaselineRow]:
+    """Rows of sessions before ``s`` (ties broken by id, which sorts by creation)."""
+    here = (_when(s), s.id)
+    out = [r for r in rows if r.at is not None and (r.at, r.session_id) < here]
+    return out[:limit]
+
+
+def _fingerprint(rows: list[BaselineRow]) -> str:
+    h = hashlib.sha256()
+    for r in rows:
+        h.update(f"{r.session_id}:{r.sha256}:{r.hrv_version}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _usable(analysis: dict[str, Any]) -> bool:
+    grade = (analysis.get("quality") or {}).get("grade")
+    ln_rmssd = (analysis.get("metrics") or {}).get("ln_rmssd")
+    return grade != "unusable" and isinstance(ln_rmssd, int | float) and math.isfinite(ln_rmssd)
+
+
+def _stats(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    mean = math.fsum(values) / len(values)
+    if len(values) < 2:
+        return mean, None
+    var = math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    return mean, math.sqrt(var)
+
+
+def _from_stored(analyses: list[dict[str, Any]]) -> Baseline:
+    """:class:`Baseline` from stored analysis dictionaries (no re-analysis).
+
+    The same statistics as :meth:`hrv.shift.Baseline.from_analyses`: mean and SD
+    (ddof=1) of ln RMSSD, mean HR and ln HF (HF only where breathing stayed in band).
+    """
+    metrics = [a.get("metrics") or {} for a in analyses]
+    ln_r = [float(m["ln_rmssd"]) for m in metrics]
+    hr = [float(m["mean_hr_bpm"]) for m in metrics if m.get("mean_hr_bpm") is not None]
+    ln_hf = [
+        float(a["metrics"]["ln_hf"]) for a in analyses
+        if a["metrics"].get("ln_hf") is not None
+        and (a.get("respiration") or {}).get("hf_band_valid") is not False
+    ]
+    r_mean, r_sd = _stats(ln_r)
+    hr_mean, hr_sd = _stats(hr)
+    hf_mean, hf_sd = _stats(ln_hf)
+    assert r_mean is not None
+    return Baseline(
+        n_sessions=len(ln_r), ln_rmssd_mean=r_mean, ln_rmssd_sd=r_sd or 0.0,
+        mean_hr_bpm_mean=hr_mean, mean_hr_bpm_sd=hr_sd, ln_hf_mean=hf_mean, ln_hf_sd=hf_sd,
+    )
+
+
+def client_baseline(
+    db: Session, s: TherapySession, *, max_sessions: int, load: bool = True
+) -> ClientBaseline:
+    """The client's baseline for session ``s``: up to ``max_sessions`` earlier sessions.
+
+    With ``load=False`` only the fingerprint is computed (one small query), which is
+    all a cached report needs.
+    """
+    rows = SessionRepository(db).history(s.tenant_id, s.client_id, s.id, _PRE)
+    rows = _earlier(rows, s, max_sessions)
+    fingerprint = _fingerprint(rows)
+    if not load or not rows:
+        return ClientBaseline((), None, fingerprint)
+    stored = RecordingRepository(db).analyses(s.tenant_id, [r.recording_id for r in rows])
+    used = [r for r in rows if r.recording_id in stored and _usable(stored[r.recording_id])]
+    if not used:
+        return ClientBaseline((), None, fingerprint)
+    baseline = _from_stored([stored[r.recording_id] for r in used])
+    return ClientBaseline(tuple(r.session_id for r in used), baseline, fingerprint)
+
+
+def baseline_section(
+    cb: ClientBaseline, report: dict[str, Any], min_sessions: int
+) -> dict[str, Any]:
+    """What the report says about its smallest worthwhile change and where it came from."""
+    provenance = report.get("provenance") or {}
+    source = provenance.get("swc_source")
+    n = len(cb.session_ids)
+    if source == "baseline":
+        reason = f"the client's own {n} earlier session(s) (0.5 x their SD of ln RMSSD)"
+    elif n:
+        reason = (f"only {n} earlier session(s) with a usable pre recording; "
+                  f"{min_sessions} are needed, so published typical errors are used")
+    else:
+        reason = "no earlier session of this client; published typical errors are used"
+    return {
+        "source": "client_history" if source == "baseline" else "published",
+        "n_sessions": n,
+        "min_sessions": min_sessions,
+        "session_ids": list(cb.session_ids),
+        "reason": reason,
+    }
