@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import struct
 import zipfile
 from collections.abc import Callable
@@ -114,6 +115,10 @@ def read_recording(
         except OSError as exc:
             raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
     elif isinstance(data, str):
+        if _looks_like_path(data):
+            raise InvalidInputError(
+                f"no such file: {data!r} (pass file content as bytes, or an existing path)"
+            )
         content = data.encode("utf-8")
     elif isinstance(data, bytes | bytearray | memoryview):
         content = bytes(data)
@@ -146,6 +151,16 @@ def _as_path(data: bytes | str | os.PathLike[str]) -> Path | None:
         except (OSError, ValueError):
             return None
     return None
+
+
+def _looks_like_path(text: str) -> bool:
+    """One line that names a file (a folder separator or a file extension), not data."""
+    if "\n" in text or len(text) >= _MAX_PATH_TEXT:
+        return False
+    stripped = text.strip()
+    return (("/" in stripped or "\\" in stripped) and "," not in stripped) or bool(
+        re.search(r"\.[A-Za-z][A-Za-z0-9]{0,4}$", stripped)
+    )
 
 
 def _is_wfdb_path(path: Path, fmt: FileFormat | None) -> bool:
