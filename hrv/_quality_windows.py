@@ -1,7 +1,10 @@
 """Per-window waveform statistics behind :func:`hrv.quality.assess_waveform`.
 
-Everything here works on whole arrays: windows are index ranges, and per-window sums are
-taken with ``np.add.reduceat`` so a long recording costs a few passes over the data.
+Everything here works on whole arrays without full-length float copies: exact sample
+tests (missing samples, constant runs, rails) are reduced to run boundaries, whose
+coverage of each window is read off cumulative run lengths; statistics of the
+band-passed signal are taken block by block (:mod:`hrv._blockfilter`), so a 24-hour
+recording costs a few passes over the data and memory well below its own size.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ import dataclasses
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal as sps
 
+from hrv._blockfilter import bandpass, block_bounds, filtered_blocks
 from hrv.errors import InvalidInputError
 from hrv.types import BoolArray, FloatArray
 
-__all__ = ["WindowStats", "as_waveform", "bandpass", "fill_nan", "window_stats"]
+__all__ = [
+    "FilteredStats", "WindowStats", "as_waveform", "bandpass", "fill_nan", "filtered_stats",
+    "window_stats",
+]
 
 IntArray = npt.NDArray[np.intp]
 
@@ -45,7 +51,9 @@ def as_waveform(samples: npt.ArrayLike, fs_hz: float | None, *, name: str = "sig
             f"{name}: samples must be integers or floats, got dtype {arr.dtype}"
         )
     x = arr.astype(np.float64, copy=False)
-    if np.isinf(x).any():
+    # min/max are cheap and non-finite whenever an inf (or a NaN) is present
+    suspect = not (np.isfinite(x.min(initial=0.0)) and np.isfinite(x.max(initial=0.0)))
+    if suspect and np.isinf(x).any():
         raise InvalidInputError(f"{name}: samples contain infinite values")
     return x
 
@@ -64,18 +72,6 @@ def fill_nan(x: FloatArray) -> tuple[FloatArray, BoolArray]:
     return out, nan
 
 
-def bandpass(x: FloatArray, fs_hz: float, lo_hz: float, hi_hz: float, order: int = 2) -> FloatArray:
-    """Zero-phase Butterworth band-pass (high edge clipped below Nyquist)."""
-    nyq = fs_hz / 2.0
-    hi = min(hi_hz, 0.45 * fs_hz)
-    if hi <= lo_hz:
-        sos = sps.butter(order, lo_hz / nyq, btype="highpass", output="sos")
-    else:
-        sos = sps.butter(order, [lo_hz / nyq, hi / nyq], btype="bandpass", output="sos")
-    padlen = min(len(x) - 1, 3 * int(fs_hz / lo_hz))
-    return np.asarray(sps.sosfiltfilt(sos, x, padlen=max(padlen, 0)), dtype=np.float64)
-
-
 @dataclasses.dataclass(frozen=True)
 class WindowStats:
     """Raw per-window measurements (one entry per window)."""
@@ -87,8 +83,17 @@ class WindowStats:
     const_at_rail: BoolArray  # those runs sit at the recording's min or max
     rail_frac: FloatArray  # share of samples in repeated-rail runs (clipping)
     rail_runs: IntArray  # number of separate rail runs
-    std: FloatArray  # standard deviation of the band-passed signal
-    kurtosis: FloatArray  # of the band-passed signal
+    max_abs: float  # largest absolute sample value of the recording
+
+
+@dataclasses.dataclass(frozen=True)
+class FilteredStats:
+    """Per-window statistics of the band-passed signal (NaN where not computed)."""
+
+    std: FloatArray  # standard deviation
+    kurtosis: FloatArray  # Pearson kurtosis (3 for Gaussian noise)
+    purity: FloatArray  # spectral purity of a pulse wave (see spectral_purity)
+    sqi: FloatArray  # mean template correlation of the window's beats
 
 
 def window_starts(n: int, win: int) -> IntArray:
@@ -101,87 +106,165 @@ def window_starts(n: int, win: int) -> IntArray:
 
 def _runs(mask: BoolArray) -> tuple[IntArray, IntArray]:
     """Start and end (exclusive) indices of the ``True`` runs of ``mask``."""
-    d = np.diff(mask.astype(np.int8), prepend=0, append=0)
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    n = len(mask)
+    if n == 0 or not mask.any():
+        e = np.empty(0, dtype=np.intp)
+        return e, e
+    edges = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    parts = [edges]
+    if mask[0]:
+        parts.insert(0, np.zeros(1, dtype=np.intp))
+    if mask[-1]:
+        parts.append(np.full(1, n, dtype=np.intp))
+    edges = np.concatenate(parts).astype(np.intp)
+    return edges[0::2], edges[1::2]
 
 
-def window_stats(x: FloatArray, filtered: FloatArray, nan: BoolArray, fs_hz: float,
-                 starts: IntArray, *, kurtosis: bool = True) -> WindowStats:
-    """Compute :class:`WindowStats` for ``x`` (NaN-filled) and its band-passed version."""
+def _join_touching(rs: IntArray, re: IntArray) -> tuple[IntArray, IntArray]:
+    """Merge sorted runs ``[rs, re)`` where one starts where the previous one ends."""
+    if len(rs) < 2:
+        return rs, re
+    new = rs[1:] > re[:-1]
+    first = np.concatenate(([True], new))
+    last = np.concatenate((new, [True]))
+    return rs[first], re[last]
+
+
+def _coverage(rs: IntArray, re: IntArray, starts: IntArray, ends: IntArray) -> IntArray:
+    """Samples of each window ``[starts, ends)`` inside the disjoint sorted runs ``[rs, re)``."""
+    if len(rs) == 0:
+        return np.zeros(len(starts), dtype=np.intp)
+    cum = np.concatenate(([0], np.cumsum(re - rs)))
+
+    def covered_before(p: IntArray) -> IntArray:
+        k = np.searchsorted(re, p, side="right")  # runs ending at or before p
+        part = np.where(k < len(rs), p - rs[np.minimum(k, len(rs) - 1)], 0)
+        return np.asarray(cum[k] + np.maximum(part, 0), dtype=np.intp)
+
+    return covered_before(ends) - covered_before(starts)
+
+
+def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) -> WindowStats:
+    """Compute :class:`WindowStats` for ``x`` (NaN-filled) with its NaN mask ``nan``."""
     n = len(x)
-    lengths = np.diff(np.append(starts, n))
-    nan_frac = np.add.reduceat(nan.astype(np.float64), starts) / lengths
+    ends = np.append(starts[1:], n)
+    lengths = ends - starts
+    has_nan = bool(nan.any())
+    nan_frac = _coverage(*_runs(nan), starts, ends) / lengths if has_nan else np.zeros(len(starts))
 
-    finite = x[~nan]
-    hi = float(finite.max()) if len(finite) else 0.0
-    lo = float(finite.min()) if len(finite) else 0.0
+    # Filled samples lie between their finite neighbours, so the extremes are those of
+    # the finite samples (0 when there is none: x is then all zeros).
+    hi = float(x.max()) if n else 0.0
+    lo = float(x.min()) if n else 0.0
     # Constant runs: consecutive equal samples (NaN samples break runs).
-    same = np.zeros(n, dtype=bool)
-    same[1:] = (x[1:] == x[:-1]) & ~nan[1:] & ~nan[:-1]
-    run_mask = same.copy()
-    run_mask[:-1] |= same[1:]
-    rs, re = _runs(run_mask)
+    same = x[1:] == x[:-1]
+    if has_nan:
+        same &= ~nan[1:]
+        same &= ~nan[:-1]
+    # A sample belongs to a run when it equals a neighbour; runs that touch (a step from
+    # one constant value straight to the next) count as one run.
+    ps, pe = _runs(same)  # equal pairs (i, i + 1) for i in [ps, pe)
+    rs, re = _join_touching(ps, pe + 1)
     long_min = max(round(fs_hz), 3)
     long = (re - rs) >= long_min
-    const = np.zeros(n, dtype=bool)
-    const_rail = np.zeros(n, dtype=bool)
-    for s, e in zip(rs[long], re[long], strict=True):  # loop per long run, few of them
-        const[s:e] = True
-        if x[s] in (hi, lo) or x[s] == 0.0:
-            const_rail[s:e] = True
-    const_frac = np.add.reduceat(const.astype(np.float64), starts) / lengths
-    const_at_rail = np.add.reduceat(const_rail.astype(np.float64), starts) > 0
+    ls, le = rs[long], re[long]
+    const_frac = _coverage(ls, le, starts, ends) / lengths
+    on_rail = np.isin(x[ls], (hi, lo)) | (x[ls] == 0.0)
+    const_at_rail = _coverage(ls[on_rail], le[on_rail], starts, ends) > 0
 
     # Clipping: short repeated runs at the rail (>= 3 samples), not the long flat runs.
     # A rail counts only if samples pile up on it: many more samples exactly at the
     # extreme than within the next 1 % of the range (a natural extreme is passed
     # through, a saturated one is sat on).
-    at_rail = np.zeros(n, dtype=bool)
     span = hi - lo
-    for rail, sign in ((hi, -1.0), (lo, 1.0)):
-        on = (x == rail) & ~nan
-        near = (sign * (x - rail) > 0) & (sign * (x - rail) <= 0.01 * span)
-        if span > 0 and on.sum() >= 3 and on.sum() >= 4 * near.sum():
-            at_rail |= on
-    cs, ce = _runs(at_rail)
-    keep = ((ce - cs) >= 3) & ((ce - cs) < long_min)
-    clip = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(clip, cs[keep], 1)
-    np.add.at(clip, ce[keep], -1)
-    clip_mask = np.cumsum(clip[:-1]) > 0
-    rail_frac = np.add.reduceat(clip_mask.astype(np.float64), starts) / lengths
-    run_start = np.zeros(n, dtype=np.float64)
-    run_start[cs[keep]] = 1.0
-    rail_runs = np.add.reduceat(run_start, starts).astype(np.intp)
+    at_rail: BoolArray | None = None
+    if span > 0:
+        for rail, below in ((hi, True), (lo, False)):
+            on = x == rail
+            if has_nan:
+                on &= ~nan
+            n_on = int(np.count_nonzero(on))
+            if n_on < 3:
+                continue
+            near = (x < rail) & (x >= rail - 0.01 * span) if below else (
+                (x > rail) & (x <= rail + 0.01 * span))
+            if n_on >= 4 * int(np.count_nonzero(near)):
+                at_rail = on if at_rail is None else (at_rail | on)
+    if at_rail is not None:
+        cs, ce = _runs(at_rail)
+        keep = ((ce - cs) >= 3) & ((ce - cs) < long_min)
+        cs, ce = cs[keep], ce[keep]
+    else:
+        cs = ce = np.empty(0, dtype=np.intp)
+    rail_frac = _coverage(cs, ce, starts, ends) / lengths
+    win_of = np.searchsorted(starts, cs, side="right") - 1
+    rail_runs = np.bincount(win_of, minlength=len(starts)).astype(np.intp)
+    return WindowStats(starts, lengths, nan_frac, const_frac, const_at_rail, rail_frac,
+                       rail_runs, max(abs(hi), abs(lo)))
 
-    f = filtered
-    s1 = np.add.reduceat(f, starts)
-    s2 = np.add.reduceat(f * f, starts)
+
+def _moments(core: FloatArray, loc: IntArray, lengths: IntArray, kurtosis: bool
+             ) -> tuple[FloatArray, FloatArray]:
+    """Standard deviation and kurtosis per window of one block (``loc``: local starts)."""
+    s1 = np.add.reduceat(core, loc)
+    s2 = np.add.reduceat(core * core, loc)
     mean = s1 / lengths
     var = np.maximum(s2 / lengths - mean**2, 0.0)
-    if kurtosis:
-        f_c = f - np.repeat(mean, lengths)
-        f_c *= f_c
-        m4 = np.add.reduceat(f_c * f_c, starts) / lengths
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kurt = np.where(var > 0, m4 / np.maximum(var, 1e-300) ** 2, 0.0)
-    else:
-        kurt = np.full(len(starts), np.nan)
-    return WindowStats(starts, lengths, nan_frac, const_frac, const_at_rail, rail_frac,
-                       rail_runs, np.sqrt(var), kurt)
+    if not kurtosis:
+        return np.sqrt(var), np.full(len(loc), np.nan)
+    f_c = core - np.repeat(mean, lengths)
+    f_c *= f_c
+    f_c *= f_c
+    m4 = np.add.reduceat(f_c, loc) / lengths
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kurt = np.where(var > 0, m4 / np.maximum(var, 1e-300) ** 2, 0.0)
+    return np.sqrt(var), kurt
 
 
-def spectral_purity(filtered: FloatArray, fs_hz: float, starts: IntArray,
-                    lengths: IntArray) -> FloatArray:
+def filtered_stats(x: FloatArray, fs_hz: float, starts: IntArray, band_hz: tuple[float, float],
+                   *, kurtosis: bool, purity: bool, beat_idx: IntArray | None
+                   ) -> FilteredStats:
+    """Per-window statistics of ``x`` band-passed to ``band_hz``, block by block.
+
+    Windows never straddle a block, so each window sees exactly the samples it would in
+    a whole-signal computation; beats near a block edge read the filtered signal from
+    the block's margin.
+    """
+    n = len(x)
+    n_win = len(starts)
+    ends = np.append(starts[1:], n)
+    lengths = ends - starts
+    std = np.zeros(n_win)
+    kurt = np.full(n_win, np.nan)
+    pur = np.zeros(n_win) if purity else np.full(n_win, np.nan)
+    plan = _TemplatePlan.of(beat_idx, n, starts, lengths) if beat_idx is not None else None
+    sqi = np.full(n_win, np.nan) if plan is None else plan.initial(starts)
+    win = int(lengths.min()) if n_win else 0
+    margin = plan.half + 1 if plan is not None else 0
+    bounds = block_bounds(n, starts=starts)
+    for a, b, s, f in filtered_blocks(x, fs_hz, band_hz[0], band_hz[1], bounds,
+                                      margin=margin):
+        i0, i1 = np.searchsorted(starts, [a, b])
+        loc = starts[i0:i1] - a
+        core = f[a - s: b - s]
+        std[i0:i1], kurt[i0:i1] = _moments(core, loc, lengths[i0:i1], kurtosis)
+        if purity:
+            pur[i0:i1] = spectral_purity(core, fs_hz, loc, win)
+        if plan is not None:
+            plan.fill(sqi, f, s, a, b, starts)
+    return FilteredStats(std, kurt, pur, sqi)
+
+
+def spectral_purity(filtered: FloatArray, fs_hz: float, starts: IntArray, win: int
+                    ) -> FloatArray:
     """Share of 0.5–8 Hz power near the dominant pulse frequency and its 2nd harmonic.
 
     A clean pulse wave is a periodic signal: most of its power sits in narrow lines at the
-    pulse rate and its harmonics. Motion spreads power over the band.
+    pulse rate and its harmonics. Motion spreads power over the band. ``win`` is the
+    analysed length from each window start (the shortest window of the recording).
     """
-    out = np.zeros(len(starts))
-    win = int(lengths.min()) if len(lengths) else 0
     if win < int(4 * fs_hz):
-        return out + 1.0
+        return np.ones(len(starts))
     seg = np.lib.stride_tricks.sliding_window_view(filtered, win)[starts]
     seg = seg - seg.mean(axis=1, keepdims=True)
     spec = np.abs(np.fft.rfft(seg * np.hanning(win), axis=1)) ** 2
@@ -201,44 +284,65 @@ def spectral_purity(filtered: FloatArray, fs_hz: float, starts: IntArray,
     return np.asarray(out, dtype=np.float64)
 
 
-def template_sqi(filtered: FloatArray, fs_hz: float, beat_idx: IntArray, starts: IntArray,
-                 lengths: IntArray) -> FloatArray:
-    """Mean correlation of each window's beats with that window's average beat.
+@dataclasses.dataclass(frozen=True)
+class _TemplatePlan:
+    """Beats and segment length of the template-correlation SQI.
 
-    After Orphanidou et al. (2015) IEEE J Biomed Health Inform 19:832. Windows holding far
-    fewer beats than the recording's median rate implies score 0; windows with fewer than
-    three beats (but not suspiciously few) score NaN (undecided).
+    After Orphanidou et al. (2015) IEEE J Biomed Health Inform 19:832: the mean
+    correlation of each window's beats with that window's average beat. Windows holding
+    far fewer beats than the recording's median rate implies score 0; windows with fewer
+    than three beats (but not suspiciously few) score NaN (undecided).
     """
-    n = len(filtered)
-    n_win = len(starts)
-    out = np.full(n_win, np.nan)
-    beat_idx = np.asarray(beat_idx, dtype=np.intp)
-    beat_idx = beat_idx[(beat_idx >= 0) & (beat_idx < n)]
-    if len(beat_idx) < 3:
+
+    beats: IntArray  # beats whose segment lies inside the recording
+    win_of: IntArray  # window of each of those beats
+    counts: IntArray  # beats per window
+    expected: FloatArray  # beats per window expected from the median interval
+    half: int  # segment half-length in samples
+
+    @classmethod
+    def of(cls, beat_idx: IntArray, n: int, starts: IntArray, lengths: IntArray
+           ) -> _TemplatePlan | None:
+        beat_idx = np.sort(np.asarray(beat_idx, dtype=np.intp))
+        beat_idx = beat_idx[(beat_idx >= 0) & (beat_idx < n)]
+        if len(beat_idx) < 3:
+            return None
+        med = float(np.median(np.diff(beat_idx)))
+        half = max(int(0.5 * med), 2)
+        b = beat_idx[(beat_idx - half >= 0) & (beat_idx + half < n)]
+        win_of = np.searchsorted(starts, b, side="right") - 1
+        counts = np.bincount(win_of, minlength=len(lengths))
+        return cls(b, win_of, counts, lengths / med, half)
+
+    def initial(self, starts: IntArray) -> FloatArray:
+        out = np.full(len(starts), np.nan)
+        if len(self.beats) == 0:
+            return np.where(self.expected >= 2, 0.0, out)
         return out
-    rr = np.diff(beat_idx)
-    med = float(np.median(rr))
-    half = max(int(0.5 * med), 2)
-    ok = (beat_idx - half >= 0) & (beat_idx + half < n)
-    b = beat_idx[ok]
-    win_of = np.searchsorted(starts, b, side="right") - 1
-    counts = np.bincount(win_of, minlength=n_win)
-    expected = lengths / med
-    if len(b) == 0:
-        return np.where(expected >= 2, 0.0, out)
-    segs = filtered[b[:, None] + np.arange(-half, half + 1)[None, :]]
-    segs = segs - segs.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(segs, axis=1, keepdims=True)
-    segs = segs / np.where(norms > 0, norms, 1.0)
-    tmpl = np.zeros((n_win, segs.shape[1]))
-    np.add.at(tmpl, win_of, segs)
-    tmpl -= tmpl.mean(axis=1, keepdims=True)
-    tn = np.linalg.norm(tmpl, axis=1, keepdims=True)
-    tmpl = tmpl / np.where(tn > 0, tn, 1.0)
-    corr = np.einsum("ij,ij->i", segs, tmpl[win_of])
-    sums = np.bincount(win_of, weights=corr, minlength=n_win)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_corr = sums / counts
-    out = np.where(counts >= 3, mean_corr, np.nan)
-    out = np.where(counts < 0.4 * expected, 0.0, out)
-    return np.asarray(out, dtype=np.float64)
+
+    def fill(self, out: FloatArray, f: FloatArray, s: int, a: int, b: int,
+             starts: IntArray) -> None:
+        """Score the windows of block ``[a, b)``; ``f`` is the filtered signal from ``s``."""
+        if len(self.beats) == 0:
+            return
+        j0, j1 = np.searchsorted(self.beats, [a, b])
+        i0, i1 = np.searchsorted(starts, [a, b])
+        n_loc = i1 - i0
+        bl = self.beats[j0:j1]
+        w = self.win_of[j0:j1] - i0
+        segs = f[(bl - s)[:, None] + np.arange(-self.half, self.half + 1)[None, :]]
+        segs = segs - segs.mean(axis=1, keepdims=True)
+        norms = np.linalg.norm(segs, axis=1, keepdims=True)
+        segs = segs / np.where(norms > 0, norms, 1.0)
+        tmpl = np.zeros((n_loc, segs.shape[1]))
+        np.add.at(tmpl, w, segs)
+        tmpl -= tmpl.mean(axis=1, keepdims=True)
+        tn = np.linalg.norm(tmpl, axis=1, keepdims=True)
+        tmpl = tmpl / np.where(tn > 0, tn, 1.0)
+        corr = np.einsum("ij,ij->i", segs, tmpl[w])
+        sums = np.bincount(w, weights=corr, minlength=n_loc)
+        counts = self.counts[i0:i1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_corr = sums / counts
+        res = np.where(counts >= 3, mean_corr, np.nan)
+        out[i0:i1] = np.where(counts < 0.4 * self.expected[i0:i1], 0.0, res)

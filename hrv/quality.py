@@ -165,31 +165,33 @@ def assess_waveform(
         raise InvalidInputError("waveform is empty")
     starts = qw.window_starts(n, win)
     xf, nan = qw.fill_nan(x)
-    lo_hz, hi_hz = (0.5, 8.0) if k is SignalKind.PPG else (5.0, 30.0)
-    filtered = qw.bandpass(xf, fs, lo_hz, hi_hz) if n > 12 else xf - xf.mean()
-    st = qw.window_stats(xf, filtered, nan, fs, starts, kurtosis=k is SignalKind.ECG)
-    n_win = len(starts)
-
-    usable_base = (st.nan_frac <= 0.2) & (st.const_frac <= 0.2) & (st.std > 0)
-    ref = float(np.median(st.std[usable_base])) if usable_base.any() else 0.0
-    ratio = st.std / ref if ref > 0 else np.zeros(n_win)
-    amp_score = np.minimum(_ramp(ratio, 4.0, 2.5), _ramp(ratio, 0.1, 0.25))
-    if k is SignalKind.PPG:
-        shape_score = _ramp(qw.spectral_purity(filtered, fs, starts, st.lengths), 0.15, 0.35)
-        sqi_bad, sqi_good = 0.6, 0.86
-    else:
-        shape_score = _ramp(st.kurtosis, 3.0, 5.0)
-        sqi_bad, sqi_good = 0.5, 0.66
-    score = np.minimum(amp_score, shape_score)
+    band = (0.5, 8.0) if k is SignalKind.PPG else (5.0, 30.0)
+    st = qw.window_stats(xf, nan, fs, starts)
+    beat_idx = None
     if beat_times_s is not None:
         bt = np.asarray(beat_times_s, dtype=np.float64).ravel()
-        bt = bt[np.isfinite(bt)]
-        idx = np.round(bt * fs).astype(np.intp)
-        sqi = qw.template_sqi(filtered, fs, idx, starts, st.lengths)
+        beat_idx = np.round(bt[np.isfinite(bt)] * fs).astype(np.intp)
+    fst = qw.filtered_stats(xf, fs, starts, band, kurtosis=k is SignalKind.ECG,
+                            purity=k is SignalKind.PPG, beat_idx=beat_idx)
+    n_win = len(starts)
+
+    usable_base = (st.nan_frac <= 0.2) & (st.const_frac <= 0.2) & (fst.std > 0)
+    ref = float(np.median(fst.std[usable_base])) if usable_base.any() else 0.0
+    ratio = fst.std / ref if ref > 0 else np.zeros(n_win)
+    amp_score = np.minimum(_ramp(ratio, 4.0, 2.5), _ramp(ratio, 0.1, 0.25))
+    if k is SignalKind.PPG:
+        shape_score = _ramp(fst.purity, 0.15, 0.35)
+        sqi_bad, sqi_good = 0.6, 0.86
+    else:
+        shape_score = _ramp(fst.kurtosis, 3.0, 5.0)
+        sqi_bad, sqi_good = 0.5, 0.66
+    score = np.minimum(amp_score, shape_score)
+    if beat_idx is not None:
+        sqi = fst.sqi
         score = np.where(np.isnan(sqi), score, np.minimum(score, _ramp(sqi, sqi_bad, sqi_good)))
 
     reasons = np.full(n_win, "", dtype=object)
-    flat = (st.std <= 1e-12 * max(1.0, float(np.nanmax(np.abs(xf))) if n else 1.0)) | (
+    flat = (fst.std <= 1e-12 * max(1.0, st.max_abs)) | (
         st.const_frac > 0.9
     )
     clip = (st.rail_runs >= 3) | (st.rail_frac >= 0.2)
