@@ -94,7 +94,9 @@ def reference(leads: dict[str, FloatArray], fs: float) -> Reference:
     t_all = t_all[order]
     lid = np.concatenate(lead_id)[order]
     nrm = np.concatenate(normal)[order]
-    beats, dont, ectopic = [], [], []
+    beats: list[float] = []
+    dont: list[float] = []
+    ectopic: list[float] = []
     i = 0
     while i < len(t_all):  # loop per pooled detection: a few thousand, cheap
         j = i + 1

@@ -13,6 +13,8 @@ _MIN_ANY_S = 30.0
 _MIN_BEATS = 20
 # Rhythm findings under which HRV is not interpretable.
 _RHYTHM_CODES = frozenset({"possible_atrial_fibrillation", "high_ectopic_burden"})
+# Detector findings under which beat-to-beat timing (RMSSD, HF) is unreliable.
+_TIMING_CODES = frozenset({"irregular_frame_timing"})
 
 _ORDER = [Grade.GOOD, Grade.FAIR, Grade.POOR, Grade.UNUSABLE]
 
@@ -36,7 +38,8 @@ def grade_quality(
     - corrected beats above ``poor_max_corrected_pct``: ``unusable``; above
       ``fair_max_corrected_pct``: ``poor``; above ``good_max_corrected_pct``: ``fair``;
     - more than half of the recording excluded: ``poor``; more than 10 %: ``fair``;
-    - a rhythm finding (atrial-fibrillation-like irregularity, high ectopic burden): ``poor``.
+    - a rhythm finding (atrial-fibrillation-like irregularity, high ectopic burden): ``poor``;
+    - unreliable beat timing (irregular camera frame timing): ``poor``.
     """
     grade = Grade.GOOD
     out: list[QualityWarning] = []
@@ -96,5 +99,9 @@ def grade_quality(
     for w in warnings:
         if w.code in _RHYTHM_CODES:
             worsen(Grade.POOR, "rhythm_not_interpretable", "HRV is not interpretable: " + w.message)
+            break
+    for w in warnings:
+        if w.code in _TIMING_CODES:
+            worsen(Grade.POOR, "beat_timing_unreliable", "Beat timing is unreliable: " + w.message)
             break
     return grade, out

@@ -33,6 +33,7 @@ def analyze_waveform(
     sk = _parse_kind(kind)
     x = _as_samples(samples)
     info: dict[str, Any] = {"input": "waveform"}
+    raw = x
     if times_s is not None:
         x, fs = _resample_uneven(x, times_s)
         info["resampled_from_uneven_hz"] = fs
@@ -49,6 +50,10 @@ def analyze_waveform(
 
     if sk is SignalKind.ECG:
         det = detect_ecg(x, fs, config.detection)
+    elif times_s is not None:
+        # The PPG detector re-grids the frames itself and checks their timing regularity.
+        t_frames = np.asarray(times_s, dtype=np.float64).ravel()
+        det = detect_ppg(raw, fs, config.detection, times_s=t_frames - t_frames[0])
     else:
         det = detect_ppg(x, fs, config.detection)
     wq = assess_waveform(x, fs, sk, config.quality, beat_times_s=det.times_s)

@@ -15,7 +15,7 @@ from scipy import signal as sps
 from hrv._quality_windows import bandpass, fill_nan
 from hrv.config import DetectionConfig, PpgFiducial, QualityConfig
 from hrv.detect import _ppg_core as core
-from hrv.detect._ppg_input import even_ppg
+from hrv.detect._ppg_input import MAX_FRAME_JITTER, even_ppg, frame_jitter_s
 from hrv.quality import assess_waveform
 from hrv.types import BeatDetection, ExcludedWindow, FloatArray, QualityWarning, SignalKind
 
@@ -51,7 +51,10 @@ def detect_ppg(
         ``onset``) are used.
     times_s : array_like, shape (n,), optional
         Uneven sample times in seconds (phone cameras deliver ~30 frames/s with jitter).
-        Beat times are then given in this time base.
+        Beat times are then given in this time base. When the frame intervals jitter by
+        more than 5 % of the frame interval (robust SD), an ``"irregular_frame_timing"``
+        warning is issued: beat-to-beat timing is then unreliable (the pipeline grades
+        such a recording poor).
 
     Returns
     -------
@@ -104,6 +107,19 @@ def detect_ppg(
     keep &= (times >= 0) & (times <= duration)
     beat_times = times[keep] + t0
     warnings: list[QualityWarning] = list(quality.warnings)
+    jitter_s = 0.0
+    if times_s is not None:
+        t_frames = np.asarray(times_s, dtype=np.float64)
+        jitter_s = frame_jitter_s(t_frames)
+        frame_s = float(np.median(np.diff(t_frames)))
+        if jitter_s > MAX_FRAME_JITTER * frame_s:
+            warnings.append(QualityWarning(
+                "irregular_frame_timing",
+                f"the camera delivered frames irregularly (interval jitter "
+                f"{1000 * jitter_s:.1f} ms at {1000 * frame_s:.0f} ms per frame): pulse "
+                "times are uncertain by several ms, which inflates beat-to-beat measures "
+                "such as RMSSD; mean heart rate is still reliable",
+            ))
     if not keep.any():
         warnings.append(QualityWarning(
             "no_pulses", "no usable pulse was found in the PPG; check sensor contact"
@@ -116,6 +132,7 @@ def detect_ppg(
         "fs_hz": fs,
         "analysis_fs_hz": fs_work,
         "resampled_from_uneven": resampled,
+        "frame_jitter_ms": 1000 * jitter_s,
         "bandpass_hz": list(BAND_HZ),
         "nan_samples": int(nan.sum()),
         "excluded_s": float(sum(w.end_s - w.start_s for w in windows)),
