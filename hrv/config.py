@@ -168,6 +168,11 @@ class ArtifactConfig:
     run_min_beats : int
         Fewest consecutive fast intervals that make an ectopic run (3: a pair of
         premature beats is corrected by the paper's rules instead).
+    run_max_irregularity : float
+        Ectopic runs are sought only where the rhythm is regular: the median absolute
+        successive difference over ``window_beats`` beats around the onset is at most
+        this fraction of the median interval (sinus rhythm 0.02-0.06; atrial
+        fibrillation 0.15-0.5, where fast stretches belong to the rhythm).
     missed_tolerance : float
         A long interval is split as a missed beat only when its parts are within this
         fraction of the local median (as well as within ``Th2`` of it, the paper's
@@ -190,6 +195,7 @@ class ArtifactConfig:
     max_run_beats: int = 3
     run_ratio: float = 0.75
     run_min_beats: int = 3
+    run_max_irregularity: float = 0.1
     missed_tolerance: float = 0.2
     keep_pauses: bool = True
 
@@ -210,6 +216,11 @@ class ArtifactConfig:
         _check(
             isinstance(self.run_min_beats, int) and self.run_min_beats >= 2,
             "run_min_beats must be an integer of at least 2",
+        )
+        _check(
+            isinstance(self.run_max_irregularity, int | float)
+            and 0 < self.run_max_irregularity <= 1,
+            f"run_max_irregularity must be in (0, 1], got {self.run_max_irregularity!r}",
         )
         _check(
             isinstance(self.missed_tolerance, int | float) and 0 < self.missed_tolerance <= 1,

@@ -270,6 +270,18 @@ class TestEctopicRuns:
         assert c.counts["dropped"] == 0
         assert c.corrected_pct <= 0.5  # the acceptance limit for false detections
 
+    @pytest.mark.parametrize("seed", SEEDS)
+    def test_no_runs_in_an_irregular_rhythm(self, seed: int) -> None:
+        # Atrial-fibrillation-like rhythm: independent intervals, uniform 400-1000 ms
+        # (median |dRR| ~ 30 % of the median interval). Fast stretches are the rhythm,
+        # not ectopic bursts; max_run_beats is lifted so only the run rule could drop.
+        rr = np.random.default_rng(seed).uniform(400.0, 1000.0, 2000)
+        lifted = ArtifactConfig(max_run_beats=10_000)
+        assert correct(Intervals.contiguous(rr), lifted).counts["dropped"] == 0
+        # Without the regularity guard the same series loses many "runs".
+        unguarded = ArtifactConfig(max_run_beats=10_000, run_max_irregularity=1.0)
+        assert correct(Intervals.contiguous(rr), unguarded).counts["dropped"] > 0
+
     def test_two_premature_beats_are_corrected_not_dropped(self) -> None:
         # A couplet is below run_min_beats (3): the paper's rules handle it.
         rr = 800.0 + 20.0 * np.sin(np.arange(300) * 2 * np.pi / 4.3)
@@ -326,7 +338,8 @@ class TestConfig:
     @pytest.mark.parametrize(
         "kwargs",
         [{"run_ratio": 1.0}, {"run_ratio": -0.1}, {"run_min_beats": 1},
-         {"missed_tolerance": 0.0}, {"missed_tolerance": 1.5}],
+         {"missed_tolerance": 0.0}, {"missed_tolerance": 1.5},
+         {"run_max_irregularity": 0.0}],
     )
     def test_invalid_new_fields(self, kwargs: dict[str, float]) -> None:
         from hrv.errors import ConfigError
