@@ -208,3 +208,28 @@ class TestBadInput:
         assert np.all(np.isfinite(det.times_s))
         for w in det.excluded_windows:
             assert w.end_s >= w.start_s and w.reason
+
+
+class TestFrameTiming:
+    """Phone-camera frame timestamps: steady vs irregular delivery."""
+
+    def _frames(self, jitter_ms: float) -> tuple[FloatArray, FloatArray]:
+        rng = np.random.default_rng(5)
+        t = np.arange(0, 90, 1 / 30) + rng.normal(0, jitter_ms / 1000, int(np.ceil(90 * 30)))
+        t = np.sort(t)
+        x, _ = synth_ppg(RR, t)
+        return x, t
+
+    def test_steady_frames_no_warning(self) -> None:
+        # 0.5 ms jitter at 33 ms per frame is 1.5 %: below the 5 % limit.
+        x, t = self._frames(0.5)
+        det = detect_ppg(x, None, times_s=t)
+        assert "irregular_frame_timing" not in {w.code for w in det.warnings}
+        assert det.info["frame_jitter_ms"] < 1.0
+
+    def test_irregular_frames_warn(self) -> None:
+        # Frame times with 8 ms SD: interval jitter ~11 ms SD, a third of a frame.
+        x, t = self._frames(8.0)
+        det = detect_ppg(x, None, times_s=t)
+        assert "irregular_frame_timing" in {w.code for w in det.warnings}
+        assert det.info["frame_jitter_ms"] > 5.0
