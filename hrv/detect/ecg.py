@@ -21,6 +21,7 @@ import numpy.typing as npt
 from hrv.config import DetectionConfig, EcgDetector
 from hrv.detect._ecg_beats import classify, refine_peaks
 from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
+from hrv.detect._ecg_morph import resolve_close_pairs
 from hrv.detect._ecg_select import THRESHOLD_FRACTION, select_beats
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import BeatDetection, ExcludedWindow, QualityWarning
@@ -118,6 +119,7 @@ def detect_ecg(
     sel, _ = select_beats(cand)
     k = cand.factor
     approx = cand.index[sel] * k + (k - 1) // 2
+    approx = approx[resolve_close_pairs(x, approx, fs, k)]
     times, polarity = refine_peaks(x, fs, approx)
 
     # Runs (missing, flat, clipped) in seconds; drop beats in or next to them.
