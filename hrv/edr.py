@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal as sps
 
-from hrv._quality_windows import as_waveform, bandpass, fill_nan
+from hrv._blockfilter import BLOCK_SAMPLES, filtered_blocks
+from hrv._quality_windows import as_waveform, fill_nan
 from hrv.types import FloatArray
 
 __all__ = ["ecg_derived_respiration_bpm", "ppg_derived_respiration_bpm"]
@@ -36,6 +37,26 @@ def _beat_indices(beat_times_s: npt.ArrayLike, fs: float, n: int, margin: int
     return t[ok], idx[ok]
 
 
+def _beat_windows(x: FloatArray, fs: float, band_hz: tuple[float, float],
+                  idx: npt.NDArray[np.intp], before: int, after: int) -> FloatArray:
+    """Band-passed signal around each beat: row i is ``f[idx[i] - before: idx[i] + after + 1]``.
+
+    The filter runs block by block (:func:`hrv._blockfilter.filtered_blocks`), so only
+    these few samples per beat are kept, never a filtered copy of the whole recording.
+    ``idx`` must be sorted, with every window inside the recording.
+    """
+    n = len(x)
+    rows = np.empty((len(idx), before + after + 1))
+    offs = np.arange(-before, after + 1)
+    bounds = np.concatenate(([0], np.arange(BLOCK_SAMPLES, n, BLOCK_SAMPLES), [n]))
+    for a, b, s, f in filtered_blocks(x, fs, band_hz[0], band_hz[1], bounds.astype(np.intp),
+                                      margin=max(before, after) + 1):
+        j0, j1 = np.searchsorted(idx, [a, b])
+        if j1 > j0:
+            rows[j0:j1] = f[(idx[j0:j1] - s)[:, None] + offs[None, :]]
+    return rows
+
+
 def _drop_close_smaller(t: FloatArray, amp: FloatArray) -> npt.NDArray[np.bool_]:
     """Of two beats closer than half the median interval, keep the larger one.
 
@@ -52,6 +73,25 @@ def _drop_close_smaller(t: FloatArray, amp: FloatArray) -> npt.NDArray[np.bool_]
     return keep
 
 
+def _welch_linear(y: FloatArray, nper: int, nfft: int) -> FloatArray:
+    """Welch periodogram shape with linear detrend per segment (Hann, 50 % overlap).
+
+    Equal, up to a constant factor, to ``scipy.signal.welch(y, nperseg=nper,
+    noverlap=nper // 2, nfft=nfft, detrend="linear")`` away from 0 Hz and Nyquist;
+    segments are detrended together in closed form instead of one least-squares fit
+    per segment.
+    """
+    step = nper - nper // 2
+    n_seg = (len(y) - nper // 2) // step
+    seg = np.lib.stride_tricks.sliding_window_view(y, nper)[::step][:n_seg]
+    tc = np.arange(nper) - (nper - 1) / 2.0
+    slope = (seg @ tc) / float(tc @ tc)
+    seg = seg - seg.mean(axis=1, keepdims=True) - slope[:, None] * tc[None, :]
+    win = sps.get_window("hann", nper)
+    spec = np.abs(np.fft.rfft(seg * win, n=nfft, axis=1)) ** 2
+    return np.asarray(spec.mean(axis=0), dtype=np.float64)
+
+
 def _spectrum(t: FloatArray, values: FloatArray) -> tuple[FloatArray, FloatArray] | None:
     """Normalised Welch spectrum (unit area in the band) of a beat-sampled series."""
     good = np.isfinite(values)
@@ -65,10 +105,11 @@ def _spectrum(t: FloatArray, values: FloatArray) -> tuple[FloatArray, FloatArray
         v = np.clip(v, med - 4 * mad, med + 4 * mad)
     grid = np.arange(t[0], t[-1], 1.0 / RESAMPLE_HZ)
     y = np.interp(grid, t, v)
-    y = sps.detrend(y, type="linear")
+    # A linear trend over the whole series is removed by the per-segment detrend too.
     nper = min(len(y), int(SEGMENT_S * RESAMPLE_HZ))
-    f, p = sps.welch(y, fs=RESAMPLE_HZ, nperseg=nper, noverlap=nper // 2,
-                     nfft=max(1024, nper), detrend="linear")
+    nfft = max(1024, nper)
+    f = np.fft.rfftfreq(nfft, 1.0 / RESAMPLE_HZ)
+    p = _welch_linear(y, nper, nfft)
     band = (f >= BAND_HZ[0]) & (f <= BAND_HZ[1])
     total = float(p[band].sum())
     if not np.isfinite(total) or total <= 0:
@@ -116,20 +157,20 @@ def ecg_derived_respiration_bpm(
     filled, _ = fill_nan(x)
     if len(filled) < 16:
         return None
-    f = bandpass(filled, fs, 0.5, 40.0)
     half = max(round(0.05 * fs), 1)
     pre = max(round(0.08 * fs), 2)
-    t, idx = _beat_indices(beat_times_s, fs, len(f), max(half, pre) + 1)
+    t, idx = _beat_indices(beat_times_s, fs, len(filled), max(half, pre) + 1)
     if len(t) < MIN_BEATS:
         return None
+    before = max(half, pre)
+    w = _beat_windows(filled, fs, (0.5, 40.0), idx, before, half)
     # polarity of each recording: use the sign that makes R peaks positive
-    sign = 1.0 if np.median(f[idx]) >= 0 else -1.0
-    g = sign * f
-    win = g[idx[:, None] + np.arange(-pre, 1)[None, :]]
-    r_amp = g[idx] - win.min(axis=1)
+    sign = 1.0 if np.median(w[:, before]) >= 0 else -1.0
+    g = sign * w
+    r_amp = g[:, before] - g[:, before - pre: before + 1].min(axis=1)
     keep = _drop_close_smaller(t, r_amp)
-    t, idx, r_amp = t[keep], idx[keep], r_amp[keep]
-    area = np.abs(g[idx[:, None] + np.arange(-half, half + 1)[None, :]]).sum(axis=1) / fs
+    t, r_amp = t[keep], r_amp[keep]
+    area = np.abs(g[keep, before - half:]).sum(axis=1) / fs
     return _fused_rate([_spectrum(t, r_amp), _spectrum(t, area)])
 
 
@@ -164,13 +205,13 @@ def ppg_derived_respiration_bpm(
     filled, _ = fill_nan(x)
     if len(filled) < 16:
         return None
-    f = bandpass(filled, fs, 0.05, 8.0)
     w = max(round(0.4 * fs), 2)
-    t, idx = _beat_indices(beat_times_s, fs, len(f), w + 1)
+    t, idx = _beat_indices(beat_times_s, fs, len(filled), w + 1)
     if len(t) < MIN_BEATS:
         return None
-    foot = f[idx[:, None] + np.arange(-w, 1)[None, :]].min(axis=1)
-    peak = f[idx[:, None] + np.arange(0, w + 1)[None, :]].max(axis=1)
+    rows = _beat_windows(filled, fs, (0.05, 8.0), idx, w, w)
+    foot = rows[:, : w + 1].min(axis=1)
+    peak = rows[:, w:].max(axis=1)
     am = peak - foot
     bw = 0.5 * (peak + foot)
     tm = 0.5 * (t[1:] + t[:-1])
