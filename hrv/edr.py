@@ -108,7 +108,7 @@ def _spectrum(t: FloatArray, values: FloatArray) -> tuple[FloatArray, FloatArray
     # A linear trend over the whole series is removed by the per-segment detrend too.
     nper = min(len(y), int(SEGMENT_S * RESAMPLE_HZ))
     nfft = max(1024, nper)
-    f = np.fft.rfftfreq(nfft, 1.0 / RESAMPLE_HZ)
+    f = np.asarray(np.fft.rfftfreq(nfft, 1.0 / RESAMPLE_HZ), dtype=np.float64)
     p = _welch_linear(y, nper, nfft)
     band = (f >= BAND_HZ[0]) & (f <= BAND_HZ[1])
     total = float(p[band].sum())
