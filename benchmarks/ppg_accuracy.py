@@ -229,13 +229,17 @@ def accuracy() -> str:
     lines = [
         "# PPG pulse detection accuracy",
         "",
-        "Reference: R peaks on ECG lead II of the same record on which two ECG detectors "
-        "agree (see `reference()`); ectopic or disputed R peaks are don't-care; ECG "
-        "stretches of unusable quality are not scored. Each detector's pulse train is "
-        "shifted by its best lag (`best_lag_s`) and matched EC57-style within 150 ms. "
-        "Stretches our detector excluded as motion/clipping are removed from the "
-        "reference for our rows (`excl s`); NeuroKit2 excludes nothing. `PAT SD` is the "
-        "SD of the pulse-minus-R delay over matched beats.",
+        "Reference (`reference()`): R peaks from `hrv.detect.ecg.detect_ecg` on every "
+        "ECG lead of the record (BIDMC: II, V, aVR; a103l: II, V), majority vote within "
+        "150 ms. Beats found on one lead only, or classified ectopic, are don't-care; "
+        "stretches where fewer than two leads pass `assess_waveform`, or where the leads "
+        "disagree for over 2 s, are not scored. Nothing from the PPG enters the "
+        "reference. One pulse-arrival lag per record (`record_lag`: agreed beats incl. "
+        "ectopic vs systolic peaks, +-1.5 s); each detector/fiducial is aligned within "
+        "+-0.35 s of it and matched EC57-style within 150 ms. Stretches our detector "
+        "excluded as motion/clipping are removed from the reference for our rows "
+        "(`excl s`); NeuroKit2 excludes nothing. `PAT SD` is the SD of the pulse-minus-R "
+        "delay over matched beats.",
         "",
         "| record | detector | ref beats | TP | FP | FN | Se % | PPV % | F1 % | lag s | "
         "PAT SD ms | excl s |",
@@ -291,13 +295,14 @@ def accuracy() -> str:
         "- Fiducial: `max_slope` (the default) gives the steadiest timing on the clean "
         "BIDMC records (lowest or near-lowest PAT SD); `peak` is steadier only where the "
         "upstroke is distorted (a103l). The default stays `max_slope`.",
-        "- bidmc_03: the lead-II QRS is small and the two ECG detectors disagree on many "
-        "beats (they become don't-care); the remaining FP/FN sit where the ECG reference "
-        "itself is doubtful (the PPG pulses there are clean on inspection).",
-        "- a103l (a false asystole alarm): lead II is corrupted by artefact spikes in about "
-        "165-215 s and 255-330 s, which neither ECG detector nor the ECG quality check "
-        "rejects; the PPG there is periodic and clean. Scores on this record measure the "
-        "reference as much as the PPG detector.",
+        "- bidmc_03: the lead-II QRS is tiny (lead II mostly finds T waves); lead V is "
+        "clean, so the vote keeps the beats V agrees on with II or aVR (about half). "
+        "Its premature ventricular beats give small, late pulses (don't-care).",
+        "- a103l: the remaining misses (about 170-215 s and 245-265 s) are real PPG "
+        "misses: damped, double-humped pulses riding on a falling baseline, below the "
+        "moving-average threshold; not yet fixed. Around 270-330 s both ECG leads carry "
+        "artefact spikes that `assess_waveform` does not flag; the lead-disagreement rule "
+        "leaves that stretch unscored.",
         "",
         f"ECG reference: {source}.",
         _machine(),

@@ -15,7 +15,7 @@ import pytest
 
 from hrv.config import DetectionConfig, PpgFiducial
 from hrv.detect.ppg import detect_ppg
-from hrv.types import Grade
+from hrv.types import Analysis, Grade
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA = ROOT.parent / "shared" / "data"
@@ -51,7 +51,7 @@ class TestBidmcAgainstEcg:
         assert sum(w.end_s - w.start_s for w in det.excluded_windows) < 48.0
 
 
-def _welltory(subject: int):  # type: ignore[no-untyped-def]
+def _welltory(subject: int) -> tuple[Analysis, float, float]:
     from benchmarks.welltory import align, load, reference
     from hrv.pipeline import analyze
 
