@@ -162,4 +162,5 @@ class TestWelltory:
 
     def test_green_channel(self) -> None:
         rec = read_recording(SHARED / "welltory" / "subject_05" / "PPG.csv", channel="G")
-        assert rec.signal is not None and rec.signal.samples[0] == pytest.approx(-44.459)  # negated: see phone.py
+        # The reader negates the camera channel so that pulses point up (see phone.py).
+        assert rec.signal is not None and rec.signal.samples[0] == pytest.approx(-44.459)
