@@ -39,6 +39,16 @@ class TestCli:
         assert main(["--database-url", url, "demo", "--no-serve"]) == 0
         assert "loaded 1 demo session" in capsys.readouterr().out
 
+        # purge: a write with an Idempotency-Key leaves one record; a 0 h retention
+        # purges it, the default 24 h keeps it.
+        admin = {"Authorization": f"Bearer {admin_key}", "Idempotency-Key": "cli-1"}
+        assert client.post("/v1/sessions", json={"client": "C-9"}, headers=admin
+                           ).status_code == 201
+        assert main(["--database-url", url, "purge"]) == 0
+        assert "purged 0 " in capsys.readouterr().out
+        assert main(["--database-url", url, "purge", "--older-than-hours", "0"]) == 0
+        assert "purged 1 " in capsys.readouterr().out
+
     def test_pair_files(self, tmp_path: Path) -> None:
         for name in ("a_pre.csv", "a_post.csv", "x.txt", "y.txt", "README.md"):
             (tmp_path / name).write_text("1")
