@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from hrv.config import _Choice
 from hrv.errors import ConfigError, InvalidInputError
 from hrv.types import Analysis, FloatArray, QualityWarning
 
@@ -24,22 +24,6 @@ __all__ = [
     "UncertaintyMethod",
     "Verdict",
 ]
-
-
-class _Choice(enum.StrEnum):
-    """String enum whose lookup failure lists the valid choices."""
-
-    @classmethod
-    def parse(cls, value: object) -> _Choice:
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            valid = ", ".join(repr(m.value) for m in cls)
-            raise ConfigError(
-                f"unknown {cls.__name__} {value!r}; valid choices are {valid}"
-            ) from None
 
 
 class Direction(_Choice):
