@@ -56,8 +56,15 @@ def analyze_waveform(
         det = detect_ppg(raw, fs, config.detection, times_s=t_frames - t_frames[0])
     else:
         det = detect_ppg(x, fs, config.detection)
-    wq = assess_waveform(x, fs, sk, config.quality, beat_times_s=det.times_s)
-    excluded = _merge_windows((*wq.excluded_windows, *det.excluded_windows))
+    if sk is SignalKind.ECG:
+        wq = assess_waveform(x, fs, sk, config.quality, beat_times_s=det.times_s)
+        quality_windows, quality_warnings = wq.excluded_windows, wq.warnings
+    else:
+        # The PPG detector already judged every second once (8-s quality windows with
+        # the pulse-template SQI, plus runs of outlier pulses); its windows and warnings
+        # are in ``det``. Judging again on a 10-s grid counted motion twice.
+        quality_windows, quality_warnings = (), ()
+    excluded = _merge_windows((*quality_windows, *det.excluded_windows))
 
     keep = _outside(det.times_s, excluded)
     estimates: dict[str, float | None] = {}
@@ -71,7 +78,7 @@ def analyze_waveform(
     detection_info = {k: v for k, v in det.info.items() if not isinstance(v, np.ndarray)}
     info.update({"fs_hz": fs, "detection": detection_info})
     return finish_waveform(
-        sk, duration_s, det, excluded, wq.warnings, estimates, config, info
+        sk, duration_s, det, excluded, quality_warnings, estimates, config, info
     )
 
 
