@@ -335,7 +335,9 @@ class _TemplatePlan:
         norms = np.linalg.norm(segs, axis=1, keepdims=True)
         segs = segs / np.where(norms > 0, norms, 1.0)
         tmpl = np.zeros((n_loc, segs.shape[1]))
-        np.add.at(tmpl, w, segs)
+        if len(w):  # beats are sorted, so each window's beats are one run of rows
+            first = np.flatnonzero(np.diff(w, prepend=-1))
+            tmpl[w[first]] = np.add.reduceat(segs, first, axis=0)
         tmpl -= tmpl.mean(axis=1, keepdims=True)
         tn = np.linalg.norm(tmpl, axis=1, keepdims=True)
         tmpl = tmpl / np.where(tn > 0, tn, 1.0)
