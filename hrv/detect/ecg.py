@@ -19,7 +19,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hrv.config import DetectionConfig, EcgDetector
-from hrv.detect._ecg_beats import classify, refine_peaks
+from hrv.detect._ecg_beats import refine_peaks
+from hrv.detect._ecg_classify import classify
 from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
 from hrv.detect._ecg_morph import resolve_close_pairs
 from hrv.detect._ecg_select import THRESHOLD_FRACTION, select_beats
