@@ -55,8 +55,8 @@ def _af_windows(rr: FloatArray) -> BoolArray:
     lo = trimmed[:, :1]
     span = np.maximum(trimmed[:, -1:] - lo, 1e-9)
     bins = np.minimum((16 * (trimmed - lo) / span).astype(np.intp), 15)
-    counts = np.zeros((len(starts), 16))
-    np.add.at(counts, (np.repeat(np.arange(len(starts)), bins.shape[1]), bins.ravel()), 1.0)
+    flat_bins = (16 * np.arange(len(starts))[:, None] + bins).ravel()
+    counts = np.bincount(flat_bins, minlength=16 * len(starts)).reshape(len(starts), 16)
     p = counts / counts.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.nansum(np.where(p > 0, p * np.log(p), 0.0), axis=1) / np.log(16.0)
