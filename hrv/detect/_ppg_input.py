@@ -46,8 +46,9 @@ def _check_rate(fs: float) -> None:
         )
 
 
-def even_ppg(samples: npt.ArrayLike, fs_hz: float | None, times_s: npt.ArrayLike | None
-             ) -> tuple[FloatArray, float, float, bool]:
+def even_ppg(
+    samples: npt.ArrayLike, fs_hz: float | None, times_s: npt.ArrayLike | None
+) -> tuple[FloatArray, float, float, bool]:
     """Return ``(x, fs_hz, t0_s, resampled)``: an evenly sampled float64 PPG.
 
     With ``times_s`` (uneven frame times, e.g. a phone camera), the samples are linearly
@@ -95,7 +96,6 @@ def even_ppg(samples: npt.ArrayLike, fs_hz: float | None, times_s: npt.ArrayLike
     duration = len(x) / fs
     if duration < MIN_DURATION_S:
         raise InsufficientDataError(
-            f"PPG is {duration:.1f} s long; pulse detection needs at least "
-            f"{MIN_DURATION_S:.0f} s"
+            f"PPG is {duration:.1f} s long; pulse detection needs at least {MIN_DURATION_S:.0f} s"
         )
     return x, fs, t0, resampled

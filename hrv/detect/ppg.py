@@ -87,20 +87,18 @@ def detect_ppg(
     filled, nan = fill_nan(x)
     filtered = bandpass(filled, fs, *BAND_HZ)
     up = int(np.ceil(_UPSAMPLE_BELOW_HZ / fs)) if fs < _UPSAMPLE_BELOW_HZ else 1
-    work = np.asarray(sps.resample_poly(filtered, up, 1), dtype=np.float64) if up > 1 \
-        else filtered
+    work = np.asarray(sps.resample_poly(filtered, up, 1), dtype=np.float64) if up > 1 else filtered
     fs_work = fs * up
     peaks = core.find_pulses(work, fs_work)
     peak_s, slope_s, onset_s, peak_val, foot_val = core.fiducials(work, peaks, fs_work)
-    times = {PpgFiducial.PEAK: peak_s, PpgFiducial.MAX_SLOPE: slope_s,
-             PpgFiducial.ONSET: onset_s}[config.ppg_fiducial]
+    times = {PpgFiducial.PEAK: peak_s, PpgFiducial.MAX_SLOPE: slope_s, PpgFiducial.ONSET: onset_s}[
+        config.ppg_fiducial
+    ]
 
     quality = assess_waveform(x, fs, SignalKind.PPG, _QUALITY, beat_times_s=peak_s)
-    beat_windows = core.outlier_pulse_windows(work, peaks, peak_s, peak_val - foot_val,
-                                              fs_work)
+    beat_windows = core.outlier_pulse_windows(work, peaks, peak_s, peak_val - foot_val, fs_work)
     duration = len(x) / fs
-    windows = _merge([_widen(w, duration) for w in
-                      list(quality.excluded_windows) + beat_windows])
+    windows = _merge([_widen(w, duration) for w in list(quality.excluded_windows) + beat_windows])
     keep = np.ones(len(times), dtype=bool)
     for w in windows:  # one pass per excluded window
         keep &= ~((peak_s >= w.start_s) & (peak_s < w.end_s))
@@ -113,17 +111,21 @@ def detect_ppg(
         jitter_s = frame_jitter_s(t_frames)
         frame_s = float(np.median(np.diff(t_frames)))
         if jitter_s > MAX_FRAME_JITTER * frame_s:
-            warnings.append(QualityWarning(
-                "irregular_frame_timing",
-                f"the camera delivered frames irregularly (interval jitter "
-                f"{1000 * jitter_s:.1f} ms at {1000 * frame_s:.0f} ms per frame): pulse "
-                "times are uncertain by several ms, which inflates beat-to-beat measures "
-                "such as RMSSD; mean heart rate is still reliable",
-            ))
+            warnings.append(
+                QualityWarning(
+                    "irregular_frame_timing",
+                    f"the camera delivered frames irregularly (interval jitter "
+                    f"{1000 * jitter_s:.1f} ms at {1000 * frame_s:.0f} ms per frame): pulse "
+                    "times are uncertain by several ms, which inflates beat-to-beat measures "
+                    "such as RMSSD; mean heart rate is still reliable",
+                )
+            )
     if not keep.any():
-        warnings.append(QualityWarning(
-            "no_pulses", "no usable pulse was found in the PPG; check sensor contact"
-        ))
+        warnings.append(
+            QualityWarning(
+                "no_pulses", "no usable pulse was found in the PPG; check sensor contact"
+            )
+        )
     windows = [ExcludedWindow(w.start_s + t0, w.end_s + t0, w.reason) for w in windows]
     info: dict[str, Any] = {
         "detector": DETECTOR,
@@ -151,8 +153,9 @@ def _widen(w: ExcludedWindow, duration_s: float) -> ExcludedWindow:
     """Extend a motion window by a margin: an artefact starts before it is detectable."""
     if w.reason != "motion":
         return w
-    return ExcludedWindow(max(w.start_s - MOTION_MARGIN_S, 0.0),
-                          min(w.end_s + MOTION_MARGIN_S, duration_s), w.reason)
+    return ExcludedWindow(
+        max(w.start_s - MOTION_MARGIN_S, 0.0), min(w.end_s + MOTION_MARGIN_S, duration_s), w.reason
+    )
 
 
 def _merge(windows: list[ExcludedWindow]) -> list[ExcludedWindow]:
