@@ -110,7 +110,8 @@ def _premature(times_s: FloatArray) -> BoolArray:
         return premature
     rr = np.diff(times_s)
     size = min(RR_MEDIAN_BEATS, rr.size)
-    med = ndimage.median_filter(rr, size=size, mode="nearest")
+    # "mirror" does not repeat the edge interval: a premature last beat stays premature.
+    med = ndimage.median_filter(rr, size=size, mode="mirror" if rr.size > 1 else "nearest")
     a = rr / med  # interval into beat j + 1, relative to the local median
     b = np.concatenate((a[1:], [1.0]))  # interval after beat j + 1
     step = np.abs(np.diff(a, append=a[-1]))

@@ -18,14 +18,18 @@ def synthetic_ecg(
     seed: int = 0,
     pvc_every: int = 0,
     polarity: float = 1.0,
+    waves: list[tuple[float, float, float]] | None = None,
+    rr: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """Gaussian-wave ECG (P, Q, R, S, T) with RR jitter; returns signal, R times, is-PVC.
 
     A PVC (every ``pvc_every``-th beat) comes 35 % early and is a wide (60 ms sigma),
-    tall wave without P wave.
+    tall wave without P wave. ``waves`` replaces the (centre s, sigma s, amplitude)
+    Gaussians of a normal beat, ``rr`` the RR series (s).
     """
     rng = np.random.default_rng(seed)
-    rr = 0.85 + 0.05 * np.sin(np.arange(400) * 0.3) + rng.normal(0, 0.01, 400)
+    if rr is None:
+        rr = 0.85 + 0.05 * np.sin(np.arange(400) * 0.3) + rng.normal(0, 0.01, 400)
     times = 0.5 + np.cumsum(rr)
     pvc = np.zeros(times.size, dtype=bool)
     if pvc_every:
@@ -35,8 +39,9 @@ def synthetic_ecg(
     times, pvc = times[keep], pvc[keep]
     t = np.arange(round(duration_s * fs_hz)) / fs_hz
     x = np.zeros_like(t)
-    waves = [(-0.2, 0.025, 0.15), (-0.03, 0.01, -0.15), (0.0, 0.012, 1.0),
-             (0.03, 0.01, -0.25), (0.3, 0.05, 0.3)]  # fmt: skip
+    if waves is None:
+        waves = [(-0.2, 0.025, 0.15), (-0.03, 0.01, -0.15), (0.0, 0.012, 1.0),
+                 (0.03, 0.01, -0.25), (0.3, 0.05, 0.3)]  # fmt: skip
     for tb, is_pvc in zip(times, pvc, strict=True):
         sl = slice(max(0, int((tb - 0.5) * fs_hz)), min(t.size, int((tb + 0.6) * fs_hz)))
         tt = t[sl] - tb
@@ -129,6 +134,73 @@ class TestDetectSynthetic:
         x[int(10 * fs) : int(25 * fs)] = x.max()  # saturated at the positive rail
         det = detect_ecg(x, fs)
         assert not np.any((det.times_s > 10.2) & (det.times_s < 24.8))
+
+
+class TestMorphology:
+    def test_sharp_tall_p_waves_are_not_beats(self) -> None:
+        # A small QRS with a sharp P wave 200 ms before it: in the slope feature the P wave
+        # reaches about half the QRS, above the P-wave ratio, so both are candidates; the
+        # close-pair rule must keep the QRS (the truth) and drop every P wave.
+        fs = 360.0
+        waves = [(-0.2, 0.008, 0.35), (0.0, 0.010, 0.6), (0.025, 0.008, -0.2),
+                 (0.3, 0.05, 0.2)]  # fmt: skip
+        x, truth, _ = synthetic_ecg(fs, seed=11, waves=waves)
+        det = detect_ecg(_noisy(x, fs, seed=12), fs)
+        res = match_beats(truth, det.times_s, tolerance_s=0.05)
+        assert (res.fp, res.fn) == (0, 0)
+
+    def test_biphasic_qrs_fiducial_does_not_jump(self) -> None:
+        # R (+0.5 mV) 40 ms before a deeper S (-0.7 mV), R amplitude varying +-30 % beat to
+        # beat: the fiducial must stay on the dominant (negative) deflection of every beat.
+        # Truth: the S centre; the overlap with the R Gaussian shifts the trough by well
+        # under 2 ms, while a jump to the R peak would be a 40 ms error.
+        fs = 360.0
+        rng = np.random.default_rng(13)
+        rr = 0.8 + rng.normal(0, 0.02, 120)
+        times = 0.5 + np.cumsum(rr)
+        times = times[times < 59.4]
+        t = np.arange(round(60 * fs)) / fs
+        x = np.zeros_like(t)
+        for tb, r_amp in zip(times, 0.5 * (1 + rng.uniform(-0.3, 0.3, times.size)), strict=True):
+            tt = t - tb
+            x += r_amp * np.exp(-0.5 * (tt / 0.008) ** 2)
+            x -= 0.7 * np.exp(-0.5 * ((tt - 0.04) / 0.008) ** 2)
+            x += 0.15 * np.exp(-0.5 * ((tt - 0.3) / 0.05) ** 2)
+        det = detect_ecg(x, fs)
+        res = match_beats(times + 0.04, det.times_s)
+        assert (res.fp, res.fn) == (0, 0)
+        assert np.max(np.abs(res.timing_errors_s)) < 0.002
+        assert det.info["polarity"] == -1
+
+    def test_irregular_rhythm_is_not_premature(self) -> None:
+        # Atrial-fibrillation-like RR (independent, uniform 0.45-1.05 s) with identical
+        # normal QRS shapes: short intervals are the rhythm, not ectopic beats. At most
+        # 5 % of the beats may be flagged (edge effects of the running medians).
+        fs = 250.0
+        rng = np.random.default_rng(14)
+        x, truth, _ = synthetic_ecg(fs, 120.0, rr=rng.uniform(0.45, 1.05, 400))
+        det = detect_ecg(x, fs)
+        assert match_beats(truth, det.times_s).f1 == 1.0
+        assert np.mean(~det.normal) <= 0.05
+
+    def test_premature_beats_in_regular_rhythm_are_flagged(self) -> None:
+        # Normal-shaped beats arriving 30 % early in an otherwise regular rhythm (atrial
+        # premature beats) must leave the NN series: every one is flagged.
+        fs = 250.0
+        rng = np.random.default_rng(15)
+        rr = 0.85 + rng.normal(0, 0.01, 400)
+        early = np.zeros(rr.size, dtype=bool)
+        early[10::13] = True
+        rr[early] *= 0.7
+        rr[np.flatnonzero(early) + 1] += 0.1  # non-compensatory pause
+        x, truth, _ = synthetic_ecg(fs, 120.0, rr=rr)
+        det = detect_ecg(x, fs)
+        res = match_beats(truth, det.times_s)
+        assert (res.fp, res.fn) == (0, 0)
+        is_early = early[: truth.size][res.matched_reference]
+        flagged = ~det.normal[res.matched_detected]
+        assert np.all(flagged[is_early])
+        assert np.count_nonzero(flagged & ~is_early) <= 2
 
 
 class TestBadInput:
