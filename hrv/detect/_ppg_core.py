@@ -25,6 +25,7 @@ MIN_INTERVAL_S = 0.27  # 222 beats/min: faster pulses are not physiological at r
 # reach about half the neighbours' steepness (PhysioNet/CinC 2015 a103l).
 MIN_REL_SLOPE = 0.3
 _SLOPE_NEIGHBOURS = 9
+_RHYTHM_TOL = 0.15  # a pulse within 15 % of the local interval keeps the rhythm
 
 
 def _moving_average(x: FloatArray, width: int) -> FloatArray:
@@ -205,9 +206,12 @@ def outlier_pulse_windows(
     """Stretches around pulses that do not look like the recording's typical pulse.
 
     A pulse is an outlier when its foot-to-peak amplitude is over 3× or under 0.3× the
-    median, or its shape correlates below 0.5 with the median pulse. Each run of
-    outliers is excluded from the previous good pulse to the next one (reason
-    ``"motion"``), so no interval touching an artefact survives.
+    median, or its shape correlates below 0.5 with the median pulse, unless it keeps
+    the rhythm: both of its intervals within 15 % of the running median interval and
+    its amplitude within 0.15–3× the median (a damped or alternating pulse, e.g. small
+    pulses on a falling baseline, is a real beat; motion rarely falls on the beat).
+    Each run of outliers is excluded from the previous good pulse to the next one
+    (reason ``"motion"``), so no interval touching an artefact survives.
     """
     m = len(peaks)
     if m < 5:
@@ -227,6 +231,11 @@ def outlier_pulse_windows(
     corr = segs @ (tmpl / tn) if tn > 0 else np.ones(m)
     med_amp = float(np.median(amplitude))
     bad = (corr < 0.5) | (amplitude > 3.0 * med_amp) | (amplitude < 0.3 * med_amp)
+    ibi = np.diff(peak_s)
+    steady = np.abs(ibi - (loc := _running_median(ibi, 9))) <= _RHYTHM_TOL * loc
+    in_rhythm = np.zeros(m, dtype=bool)
+    in_rhythm[1:-1] = steady[:-1] & steady[1:]
+    bad &= ~(in_rhythm & (amplitude <= 3.0 * med_amp) & (amplitude >= 0.15 * med_amp))
     if not bad.any():
         return []
     d = np.diff(bad.astype(np.int8), prepend=0, append=0)

@@ -101,7 +101,7 @@ def detect_ppg(
     windows = _merge([_widen(w, duration) for w in list(quality.excluded_windows) + beat_windows])
     keep = np.ones(len(times), dtype=bool)
     for w in windows:  # one pass per excluded window
-        keep &= ~((peak_s >= w.start_s) & (peak_s < w.end_s))
+        keep &= ~((times >= w.start_s) & (times < w.end_s))
     keep &= (times >= 0) & (times <= duration)
     beat_times = times[keep] + t0
     warnings: list[QualityWarning] = list(quality.warnings)
