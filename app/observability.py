@@ -7,11 +7,11 @@ or client references.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
 import traceback
-import uuid
 from typing import Any
 
 import orjson
@@ -31,6 +31,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     lvl = logging.getLevelName(level.upper())
     if not isinstance(lvl, int):
         lvl = logging.INFO
+    _INFO_ENABLED[0] = lvl <= logging.INFO
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     )
@@ -46,6 +47,10 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+# Whether the structlog configuration of :func:`configure_logging` emits INFO lines.
+_INFO_ENABLED = [True]
 
 
 class Metrics:
@@ -69,6 +74,20 @@ class Metrics:
             "hrv_analyses_total", "Recordings analysed", ["kind", "outcome"],
             registry=self.registry,
         )
+        # labels() takes a lock and builds a key on every call; children are cached.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request and record its latency."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, route, str(status)),
+                        self.latency.labels(method, route))
+            if len(self._children) < 10_000:
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 _INTERNAL_ERROR_BODY = orjson.dumps({
@@ -125,7 +144,7 @@ class RequestContextMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _REQUEST_ID.match(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         start = time.perf_counter()
@@ -164,10 +183,10 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - start
             route = _route_template(self.router, scope)
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
-            _log.info(
-                "request", method=method, route=route, status=status,
-                duration_ms=round(elapsed * 1000, 2),
-            )
+            self.metrics.observe(method, route, status, elapsed)
+            if _INFO_ENABLED[0]:  # skip building the access line when INFO is off
+                _log.info(
+                    "request", method=method, route=route, status=status,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
             structlog.contextvars.unbind_contextvars("request_id")

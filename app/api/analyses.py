@@ -16,6 +16,11 @@ from app.services.ingest import analyze_parsed, parse_stored
 
 router = APIRouter(prefix="/v1", tags=["analyses"])
 
+# Bodies up to this size (a 5-min RR series is ~6 kB) are analysed on the event loop:
+# the work takes a few ms, less than the hand-off to a worker thread and back costs
+# under load. Larger bodies (waveforms) go to the thread pool.
+INLINE_MAX_BYTES = 64 * 1024
+
 
 @router.post(
     "/analyses",
@@ -28,7 +33,7 @@ async def analyse(
     include: Literal["beats"] | None = Query(default=None, description="'beats' adds beats"),
     principal: Principal = Depends(get_principal),
 ) -> Response:
-    body, _ = await read_recording_body(request)
+    body, raw = await read_recording_body(request)
     lim = limits(request)
     metrics = request.app.state.metrics
 
@@ -45,4 +50,5 @@ async def analyse(
             option=orjson.OPT_SERIALIZE_NUMPY,
         )
 
-    return Response(await run_in_threadpool(work), media_type="application/json")
+    out = work() if len(raw) <= INLINE_MAX_BYTES else await run_in_threadpool(work)
+    return Response(out, media_type="application/json")
