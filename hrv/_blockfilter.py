@@ -12,6 +12,7 @@ transient left after the context (below 1e-6 of the signal here).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -48,25 +49,53 @@ def bandpass_sos(order: int, lo_hz: float, hi_hz: float, fs_hz: float) -> FloatA
     return np.asarray(sos, dtype=np.float64)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Design:
+    """A band-pass ready to run: sections, transfer function and their initial states."""
+
+    sos: FloatArray
+    sos_zi: FloatArray
+    b: FloatArray
+    a: FloatArray
+    tf_zi: FloatArray
+    use_tf: bool  # the transfer-function form is accurate enough (poles not too close to 1)
+
+
 @lru_cache(maxsize=64)
-def _sos_zi(order: int, lo_hz: float, hi_hz: float, fs_hz: float) -> FloatArray:
-    """Step-response initial state of :func:`bandpass_sos` (cached with it)."""
-    return np.asarray(sps.sosfilt_zi(bandpass_sos(order, lo_hz, hi_hz, fs_hz)),
-                      dtype=np.float64)
+def _design(order: int, lo_hz: float, hi_hz: float, fs_hz: float) -> _Design:
+    """Cached :class:`_Design` of :func:`bandpass_sos`.
+
+    A single 4th-order direct-form filter (``lfilter``) runs about a third faster than
+    two cascaded sections; its rounding error grows as the poles approach the unit
+    circle, and stays below 1e-9 of the signal while their radius is under 0.999 (a
+    0.05 Hz edge at 125 Hz, a 0.5 Hz edge at 1 kHz). Beyond that the sections are used.
+    """
+    sos = bandpass_sos(order, lo_hz, hi_hz, fs_hz)
+    b, a = sps.sos2tf(sos)
+    use_tf = bool(len(sos) <= 2 and np.abs(np.roots(a)).max() < 0.999)
+    return _Design(sos, np.asarray(sps.sosfilt_zi(sos), dtype=np.float64),
+                   np.asarray(b, dtype=np.float64), np.asarray(a, dtype=np.float64),
+                   np.asarray(sps.lfilter_zi(b, a), dtype=np.float64), use_tf)
 
 
-def _sosfiltfilt(sos: FloatArray, zi: FloatArray, x: FloatArray, padlen: int) -> FloatArray:
-    """:func:`scipy.signal.sosfiltfilt` (odd extension) with a precomputed ``zi``.
+def _filtfilt(d: _Design, x: FloatArray, padlen: int) -> FloatArray:
+    """Forward-backward filtering with odd extension, as :func:`scipy.signal.sosfiltfilt`.
 
-    Computing ``zi`` and validating the sections cost as much as filtering a block.
+    The initial states are precomputed: computing them and validating the sections
+    cost as much as filtering a block.
     """
     if padlen > 0:
         ext = np.concatenate((2 * x[0] - x[padlen:0:-1], x, 2 * x[-1] - x[-2:-padlen - 2:-1]))
     else:
         ext = np.asarray(x, dtype=np.float64)
-    y, _ = sps.sosfilt(sos, ext, zi=zi * ext[0])
-    y = y[::-1]
-    y, _ = sps.sosfilt(sos, y, zi=zi * y[0])
+    if d.use_tf:
+        y, _ = sps.lfilter(d.b, d.a, ext, zi=d.tf_zi * ext[0])
+        y = y[::-1]
+        y, _ = sps.lfilter(d.b, d.a, y, zi=d.tf_zi * y[0])
+    else:
+        y, _ = sps.sosfilt(d.sos, ext, zi=d.sos_zi * ext[0])
+        y = y[::-1]
+        y, _ = sps.sosfilt(d.sos, y, zi=d.sos_zi * y[0])
     y = y[::-1]
     return np.asarray(y[padlen: len(y) - padlen] if padlen > 0 else y, dtype=np.float64)
 
@@ -115,8 +144,7 @@ def filtered_blocks(
         ``[s, s + len(f))``, which covers ``[a - margin, b + margin)`` within ``[0, n)``.
     """
     n = len(x)
-    key = (order, float(lo_hz), float(hi_hz), float(fs_hz))
-    sos, zi = bandpass_sos(*key), _sos_zi(*key)
+    design = _design(order, float(lo_hz), float(hi_hz), float(fs_hz))
     edge = edge_padlen(fs_hz, lo_hz)
     settle = max(edge, int(SETTLE_PERIODS * fs_hz / lo_hz))
     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
@@ -125,7 +153,7 @@ def filtered_blocks(
         if e - s <= 12:
             seg = x[s:e] - x[s:e].mean()
         else:
-            seg = _sosfiltfilt(sos, zi, x[s:e], min(e - s - 1, edge))
+            seg = _filtfilt(design, x[s:e], min(e - s - 1, edge))
         yield a, b, lo, np.asarray(seg[lo - s: hi - s], dtype=np.float64)
 
 
