@@ -51,6 +51,37 @@ class TestBidmcAgainstEcg:
         assert sum(w.end_s - w.start_s for w in det.excluded_windows) < 48.0
 
 
+class TestChallenge2015A103lAgainstEcg:
+    """ICU record a103l (PhysioNet/CinC Challenge 2015, 250 Hz, ECG leads II and V):
+    a fast rhythm with damped, double-humped pulses, every few beats a small one, on a
+    falling baseline."""
+
+    @pytest.mark.skipif(
+        not (DATA / "challenge2015" / "a103l.hea").exists(),
+        reason=f"shared challenge2015/a103l not found at {DATA}",
+    )
+    def test_no_small_pulse_missed(self) -> None:
+        from benchmarks.ppg_accuracy import load_a103l, record_lag, reference, score
+
+        rec = load_a103l()
+        ref = reference(rec.leads, rec.fs)
+        peaks = detect_ppg(rec.ppg, rec.fs, DetectionConfig(ppg_fiducial=PpgFiducial.PEAK))
+        base = record_lag(ref, peaks.times_s)
+        det = detect_ppg(rec.ppg, rec.fs)
+        m, _, n_ref = score(ref, det.times_s, det.excluded_windows, base)
+        assert n_ref > 500
+        # Guard at what the detector reaches (issue target F1 >= 99.5 %): every pulse
+        # the ECG vouches for is found (sensitivity >= 99.5 %, at most 2-3 misses of
+        # ~560), and F1 >= 98.8 %. The remaining ~10 "false" detections are regular
+        # pulses at 263-302 s where both ECG leads carry artefact and the ECG
+        # reference misses beats; the old clipped-signal threshold missed 30 pulses
+        # here (F1 96.3 %).
+        assert m.sensitivity >= 0.995, (m.tp, m.fp, m.fn)
+        assert m.f1 >= 0.988, (m.tp, m.fp, m.fn)
+        # The small pulses are beats, not motion: under 40 s of the 480 s excluded.
+        assert sum(w.end_s - w.start_s for w in det.excluded_windows) < 40.0
+
+
 def _welltory(subject: int) -> tuple[Analysis, float, float]:
     from benchmarks.welltory import align, load, reference
     from hrv.pipeline import analyze
