@@ -21,7 +21,7 @@ from hrv.types import BeatDetection, ExcludedWindow, FloatArray, QualityWarning,
 
 __all__ = ["detect_ppg"]
 
-DETECTOR = "elgendi2013-tem"
+DETECTOR = "elgendi2013-tem-upstroke"
 BAND_HZ = (0.5, 5.0)
 _UPSAMPLE_BELOW_HZ = 60.0
 MOTION_MARGIN_S = 0.5
@@ -76,12 +76,16 @@ def detect_ppg(
     Pipeline: linear resampling of uneven input; NaN gaps bridged for filtering only
     (they are excluded afterwards); zero-phase Butterworth band-pass 0.5–8 Hz (order 2);
     band-limited upsampling to >= 60 Hz; pulse detection by two event-related moving
-    averages (Elgendi et al. 2013, PLoS ONE 8:e76585); fiducials refined by parabolic
+    averages (Elgendi et al. 2013, PLoS ONE 8:e76585) run on the positive first
+    derivative, so that each candidate is a systolic upstroke and small pulses on a
+    drifting baseline are not lost; of two upstrokes within 270 ms the steeper is kept
+    (double-humped pulses) and upstrokes under 0.3x as steep as their neighbours' are
+    dropped (dicrotic waves); fiducials refined by parabolic
     interpolation: systolic peak, maximum upslope (peak of the first derivative), and
     onset by intersecting tangents (Chiu et al. 1991). Windows failing
     :func:`hrv.quality.assess_waveform` (8-s windows, template-correlation SQI included)
-    and runs of pulses that do not resemble the recording's average pulse are excluded
-    as ``"motion"``.
+    and runs of pulses that do not resemble the recording's average pulse (unless they
+    keep the rhythm) are excluded as ``"motion"``.
     """
     x, fs, t0, resampled = even_ppg(samples, fs_hz, times_s)
     filled, nan = fill_nan(x)
