@@ -1,7 +1,7 @@
 """Normal/abnormal beat classification on the raw ECG, vectorised over beats.
 
-A beat is *abnormal in shape* when its QRS window (+-100 ms around the fiducial, baseline
-removed by a straight line through the window's ends) correlates poorly with the local
+A beat is *abnormal in shape* when its QRS window (+-100 ms around the fiducial)
+correlates poorly (Pearson, so offset and gain do not count) with the local
 template (sample-wise median of the beats of its block and the neighbouring blocks), the
 correlation being the best over small lags so that a slightly misplaced fiducial does not
 count as another shape; or when its QRS is much wider than the template's. A beat is
@@ -28,7 +28,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 SHAPE_HALF_S = 0.10
 LAG_S = 0.010  # best correlation over lags within +-LAG_S
-EDGE_SAMPLES = 3  # window-end samples averaged for the baseline line
 CLASS_BLOCK = 64  # beats per block ...
 CLASS_CONTEXT = 1  # ... whose template also uses this many neighbouring blocks per side
 CORR_MIN = 0.85
@@ -58,15 +57,12 @@ class BeatClasses:
 def _windows(
     x: npt.NDArray[np.generic], fs_hz: float, times_s: FloatArray, stride: int
 ) -> tuple[FloatArray, int]:
-    """Baseline-corrected windows of +-(``SHAPE_HALF_S`` + lag), and the lag in samples."""
+    """Windows of +-(``SHAPE_HALF_S`` + lag) around each beat, and the lag in samples."""
     half = max(3, round(SHAPE_HALF_S * fs_hz / stride))
     lag = max(1, round(LAG_S * fs_hz / stride))
     offsets = np.arange(-half - lag, half + lag + 1, dtype=np.int64) * stride
     centre = np.rint(times_s * fs_hz).astype(np.int64)
     w = gather(x, centre, offsets)
-    a = w[:, :EDGE_SAMPLES].mean(axis=1, keepdims=True)
-    b = w[:, -EDGE_SAMPLES:].mean(axis=1, keepdims=True)
-    w -= a + (b - a) * np.linspace(0.0, 1.0, w.shape[1])[None, :]
     return w, lag
 
 
@@ -103,11 +99,40 @@ def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
     return corr, width_ratio
 
 
-def _premature(times_s: FloatArray) -> BoolArray:
+def _irregular(rr: FloatArray, abnormal: BoolArray) -> BoolArray:
+    """Per interval: whether the rhythm around it is irregular (atrial fibrillation).
+
+    Measured on the intervals between two normal-shaped beats only, so that frequent
+    ventricular ectopy (bigeminy, couplets) does not pass for an irregular rhythm: the
+    running median (``RR_MEDIAN_BEATS_IRR``) of the successive differences of those
+    intervals, relative to their local median, above ``IRREGULAR_RATIO``.
+    """
+    valid = np.flatnonzero(~abnormal[:-1] & ~abnormal[1:])
+    if valid.size < 3:
+        return np.zeros(rr.size, dtype=bool)
+    v = rr[valid]
+    med = ndimage.median_filter(v, size=min(RR_MEDIAN_BEATS, v.size), mode="mirror")
+    step = np.abs(np.diff(v / med))
+    irr = ndimage.median_filter(step, size=min(RR_MEDIAN_BEATS_IRR, step.size), mode="mirror")
+    at = np.clip(np.searchsorted(valid[1:], np.arange(rr.size)), 0, irr.size - 1)
+    return np.asarray(irr[at] > IRREGULAR_RATIO)
+
+
+def _premature(times_s: FloatArray, abnormal: BoolArray) -> BoolArray:
     n = times_s.size
     premature = np.zeros(n, dtype=bool)
     if n < 3:
         return premature
+    rr = np.diff(times_s)
+    size = min(RR_MEDIAN_BEATS, rr.size)
+    # "mirror" does not repeat the edge interval: a premature last beat stays premature.
+    med = ndimage.median_filter(rr, size=size, mode="mirror" if rr.size > 1 else "nearest")
+    a = rr / med  # interval into beat j + 1, relative to the local median
+    b = np.concatenate((a[1:], [1.0]))  # interval after beat j + 1
+    premature[1:] = (
+        (a < PREMATURE_RATIO) | ((a < MILD_PREMATURE_RATIO) & (b - a > SHORT_LONG_STEP))
+    ) & ~_irregular(rr, abnormal)
+    return premature
     rr = np.diff(times_s)
     size = min(RR_MEDIAN_BEATS, rr.size)
     # "mirror" does not repeat the edge interval: a premature last beat stays premature.
@@ -148,7 +173,7 @@ def classify(
     w, lag = _windows(x, fs_hz, times_s, stride)
     corr, width_ratio = _shape(w, lag)
     abnormal = (corr < CORR_MIN) | (width_ratio > WIDTH_RATIO_MAX)
-    premature = _premature(times_s)
+    premature = _premature(times_s, abnormal)
     return BeatClasses(
         normal=~(abnormal | premature),
         abnormal_shape=abnormal,

@@ -6,9 +6,13 @@ local maxima of that feature are candidates, accepted above a fraction of the lo
 level, with T- and P-wave rejection, search-back over long RR gaps (after Pan & Tompkins,
 1985) and a lower threshold for a beat standing alone between the previous T wave and the
 next P wave, well above the local noise level (aberrant or ectopic beats that are small
-in this lead). Each beat is then refined on the raw signal to the R-wave extremum by a parabolic
-fit, and classified as normal-looking or not by correlation with a running template,
-relative QRS width and prematurity.
+in this lead). Two accepted candidates closer than any ventricular refractory period, in
+a rhythm whose neighbouring intervals are much longer, are resolved by template
+correlation (one is a P or T wave or a noise spike). Each beat is then refined on the raw
+signal to the extremum, in the polarity of its block template's dominant deflection and
+near that template's extremum, by a parabolic fit; and classified as normal-looking or
+not by lag-aligned correlation with a running template, relative QRS width and
+prematurity (not judged in an irregular rhythm).
 """
 
 from __future__ import annotations
@@ -156,7 +160,8 @@ def detect_ecg(
         "detector": "hrv-ecg-default",
         "method": (
             "Pan-Tompkins-style slope energy, vectorised; T/P-wave rejection, search-back, "
-            "isolated-beat rule; parabolic R-peak refinement"
+            "isolated-beat rule, close-pair resolution by template correlation; "
+            "template-guided parabolic R-peak refinement"
         ),
         "fiducial": "r_peak_extremum",
         "polarity": int(polarity),
