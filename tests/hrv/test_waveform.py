@@ -7,9 +7,12 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import hrv
-from hrv import Grade, InsufficientDataError, InvalidInputError
+from hrv import Grade, HRVError, InsufficientDataError, InvalidInputError
 
 FS = 250.0
 N = int(FS * 60)
@@ -81,3 +84,27 @@ class TestRejected:
     def test_unknown_kind(self) -> None:
         with pytest.raises(InvalidInputError, match="'ecg' and 'ppg'"):
             hrv.analyze(np.zeros(N), FS, "eeg")
+
+
+class TestProperty:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        kind=st.sampled_from(["ecg", "ppg"]),
+        fs=st.sampled_from([25.0, 64.0, 128.0, 250.0, 500.0]),
+        x=hnp.arrays(
+            np.float64,
+            st.integers(0, 6000),
+            elements=st.one_of(
+                st.floats(allow_nan=True, allow_infinity=True, width=32),
+                st.floats(-5, 5),
+            ),
+        ),
+    )
+    def test_any_waveform_returns_or_raises_hrverror(
+        self, kind: str, fs: float, x: np.ndarray
+    ) -> None:
+        try:
+            a = hrv.analyze(x, fs, kind)
+        except HRVError:
+            return
+        json.dumps(a.to_dict(), allow_nan=False)
