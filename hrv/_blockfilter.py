@@ -108,9 +108,9 @@ def edge_padlen(fs_hz: float, lo_hz: float) -> int:
 def bandpass(x: FloatArray, fs_hz: float, lo_hz: float, hi_hz: float, order: int = 2
              ) -> FloatArray:
     """Zero-phase Butterworth band-pass of the whole signal (high edge below Nyquist)."""
-    sos = bandpass_sos(order, float(lo_hz), float(hi_hz), float(fs_hz))
+    design = _design(order, float(lo_hz), float(hi_hz), float(fs_hz))
     padlen = min(len(x) - 1, edge_padlen(fs_hz, lo_hz))
-    return np.asarray(sps.sosfiltfilt(sos, x, padlen=max(padlen, 0)), dtype=np.float64)
+    return _filtfilt(design, np.asarray(x, dtype=np.float64), max(padlen, 0))
 
 
 def filtered_blocks(
