@@ -310,6 +310,8 @@ class RespirationConfig:
     slow_search_hz: tuple[float, float] = (0.05, 0.12)
     slow_dominance_ratio: float = 4.0
     max_disagreement_bpm: float = 3.0
+    min_confidence: float = 0.5
+    slow_min_confidence: float = 0.7
 
     def __post_init__(self) -> None:
         _check(
@@ -322,6 +324,9 @@ class RespirationConfig:
             _check(0 < lo < hi, f"{name} must satisfy 0 < low < high, got {(lo, hi)}")
         _finite_positive("slow_dominance_ratio", self.slow_dominance_ratio)
         _finite_positive("max_disagreement_bpm", self.max_disagreement_bpm)
+        for name in ("min_confidence", "slow_min_confidence"):
+            v = getattr(self, name)
+            _check(0 < v <= 1, f"{name} must be in (0, 1], got {v!r}")
 
 
 @dataclasses.dataclass(frozen=True)

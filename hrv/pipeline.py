@@ -23,7 +23,7 @@ from hrv.intervals import PreparedIntervals, prepare_beat_times, prepare_rr
 from hrv.metrics.frequency import frequency_domain
 from hrv.metrics.nonlinear import poincare
 from hrv.metrics.time import time_domain
-from hrv.respiration import fuse_respiration, rsa_rate_bpm
+from hrv.respiration import fuse_respiration, rsa_estimate
 from hrv.types import (
     Analysis,
     BeatDetection,
@@ -264,12 +264,13 @@ def _finish(
     fields.update(freq_fields)
     metrics = Metrics(**{k: v for k, v in fields.items() if k in _METRIC_FIELDS})
 
-    estimates: dict[str, float | None] = {
-        "rsa": None if too_many else rsa_rate_bpm(fd, cfg.respiration)
-    }
+    rsa = None if too_many else rsa_estimate(fd, cfg.respiration, nn=nn)
+    estimates: dict[str, float | None] = {"rsa": None if rsa is None else rsa.rate_bpm}
     if respiration_estimates:
         estimates.update(respiration_estimates)
-    respiration = fuse_respiration(estimates, cfg.respiration)
+    respiration = fuse_respiration(
+        estimates, cfg.respiration, rsa_confidence=None if rsa is None else rsa.confidence
+    )
     if respiration.hf_band_valid is False and respiration.rate_bpm is not None:
         warnings.append(
             QualityWarning(

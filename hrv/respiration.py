@@ -4,141 +4,302 @@ HF power reflects respiratory sinus arrhythmia (RSA) only while breathing lies i
 band (9–24 breaths/min). Slow relaxed or paced breathing moves the RSA peak into LF, so
 HF falls and LF/HF rises for a reason that has nothing to do with autonomic balance. The
 functions here estimate the breathing rate and flag HF as not interpretable then.
+
+From RR intervals alone the estimate says when it does not know: :func:`rsa_estimate`
+scores the peak (share of power, prominence, agreement of 60-s sub-windows) and gives no
+rate when the evidence is weak, so ``hf_band_valid`` is then ``None`` (unknown), never a
+guess of ``False`` from a Mayer wave or VLF power.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Mapping
 
 import numpy as np
 
+from hrv._respiration_peak import (
+    PeakEvidence,
+    highest_local_max,
+    peak_evidence,
+    subwindow_spectra,
+)
 from hrv.config import RespirationConfig
-from hrv.metrics._spectrum import band_power, peak_frequency
+from hrv.metrics._spectrum import peak_frequency
 from hrv.metrics.frequency import FrequencyDomain
-from hrv.types import FloatArray, Respiration
+from hrv.types import FloatArray, Intervals, Respiration
 
-__all__ = ["fuse_respiration", "rsa_rate_bpm"]
+__all__ = ["RsaEstimate", "fuse_respiration", "rsa_estimate", "rsa_rate_bpm"]
 
-#: A peak is "clear" when its PSD is at least this many times the median PSD over the
-#: whole search range (slow-search low edge to RSA-search high edge) ...
+#: A peak is a candidate only when its PSD is at least this many times the median PSD
+#: over the whole search range (slow-search low edge to RSA-search high edge).
 CLEAR_PEAK_FACTOR = 5.0
-#: ... and the power within ``± PEAK_HALF_WIDTH_BINS`` bins of it is at least this share of
-#: the power over its own search range (so a strong LF peak does not hide a clear RSA peak).
-CLEAR_PEAK_SHARE = 0.15
-#: A slow-breathing peak must stand out more: its main lobe must hold at least this share
-#: of the power over the whole search range (so a random bump among few slow bins is not
-#: taken for slow breathing).
-SLOW_PEAK_SHARE = 0.30
-#: Half-width, in frequency bins, of the window whose power makes the share (the main lobe
-#: of a Hann-tapered sinusoid is two bins either side of its peak); at least ``1 / T`` for
-#: segments of ``T`` seconds (the main lobe of the untapered, oversampled Lomb periodogram).
+#: Half-width, in frequency bins, of the window whose power makes a peak's share (the
+#: main lobe of a Hann-tapered sinusoid is two bins either side of its peak); at least
+#: ``1 / T`` for segments of ``T`` seconds (the main lobe of the untapered Lomb periodogram).
 PEAK_HALF_WIDTH_BINS = 2
+#: Share of the power (main lobe over the reference band) at which the share term of the
+#: confidence is 0 and 1. A rate inside the HF band is judged by the peak's share of its
+#: own search range (a strong Mayer wave does not hide an RSA peak; for white noise the
+#: highest 5-min Welch lobe holds about 5-10 % of the RSA range). A rate outside the HF
+#: band would declare HF invalid, so its peak must dominate all variability: it is judged
+#: by its share of the total power from 0 Hz (VLF included). Slow breathing at 5-7/min
+#: with a typical RSA holds >= 50 % of it; the slow VLF/Mayer peaks of ambulatory 5-min
+#: windows (nsr2db) at most about 26 % (``benchmarks/results/respiration_rsa.md``).
+INSIDE_SHARE_RANGE = (0.10, 0.40)
+OUTSIDE_SHARE_RANGE = (0.25, 0.55)
+#: A sub-window peak within this distance (Hz, 1.8 breaths/min: about one 60-s FFT
+#: main-lobe half-width) of the candidate counts as agreeing with it.
+CONSISTENCY_TOLERANCE_HZ = 0.03
+#: With both an accepted RSA-range peak and an accepted slow peak, the slow one is the
+#: breathing rate only when its PSD is at least ``slow_dominance_ratio`` times this factor
+#: (4 × 4 = 16, an amplitude ratio of 4) higher; between ``slow_dominance_ratio`` and
+#: that, either could be breathing and the rate is left unknown.
+AMBIGUITY_FACTOR = 4.0
 
 
-def _highest_local_max(f: FloatArray, p: FloatArray, lo: float, hi: float) -> int | None:
-    """Index of the highest strict local maximum of ``p`` with ``lo <= f <= hi``."""
-    if p.size < 3:
+@dataclasses.dataclass(frozen=True)
+class RsaEstimate:
+    """Breathing rate from the RSA peak, with the strength of the evidence.
+
+    Attributes
+    ----------
+    rate_bpm : float or None
+        Breathing rate in breaths/min when the evidence is strong enough
+        (``confidence`` at or above the config's threshold), else ``None`` (unknown).
+    candidate_bpm : float or None
+        Rate of the best candidate peak, accepted or not (``None`` without one).
+    confidence : float or None
+        Confidence in ``[0, 1]`` of the candidate (see :func:`rsa_estimate`); ``None``
+        without a spectrum.
+    outside_hf_band : bool
+        Whether the candidate's rate lies outside the HF band (judged by the stricter
+        rule, as it would declare HF power invalid).
+    share : float or None
+        Share of power in the candidate's main lobe: of its search range for a rate inside
+        the HF band, of the total power for one outside (see :func:`rsa_estimate`).
+    consistency : float or None
+        Fraction of 60-s sub-windows that agree with the candidate; ``None`` without the
+        NN series or with fewer than 3 sub-windows.
+    reason : str
+        Why the rate was accepted or left unknown, in words.
+    """
+
+    rate_bpm: float | None
+    candidate_bpm: float | None
+    confidence: float | None
+    outside_hf_band: bool = False
+    share: float | None = None
+    consistency: float | None = None
+    reason: str = ""
+
+
+def _ramp(x: float, lo_hi: tuple[float, float]) -> float:
+    lo, hi = lo_hi
+    return float(min(max((x - lo) / (hi - lo), 0.0), 1.0))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Candidate:
+    ev: PeakEvidence
+    rate_bpm: float
+    confidence: float
+    inside: bool
+    accepted: bool
+
+
+def _candidate(f: FloatArray, p: FloatArray, ev: PeakEvidence | None,
+               config: RespirationConfig) -> _Candidate | None:
+    """Refined rate, confidence and acceptance of one peak (rule steps 3-4)."""
+    if ev is None:
         return None
-    inner = np.arange(1, p.size - 1)
-    is_max = (p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:]) & (f[1:-1] >= lo) & (f[1:-1] <= hi)
-    cand = inner[is_max]
-    if cand.size == 0:
-        return None
-    return int(cand[np.argmax(p[cand])])
+    i = ev.index
+    peak = peak_frequency(f, p, float(f[i - 1]), float(f[i + 1]))
+    rate = 60.0 * (ev.freq_hz if peak is None else peak)
+    inside = config.hf_valid_min_bpm <= rate <= config.hf_valid_max_bpm
+    if ev.prominence < CLEAR_PEAK_FACTOR:
+        conf = 0.0
+    else:
+        s = (_ramp(ev.share, INSIDE_SHARE_RANGE) if inside
+             else _ramp(ev.share_total, OUTSIDE_SHARE_RANGE))
+        conf = s if ev.consistency is None else math.sqrt(s * ev.consistency)
+    need = config.min_confidence if inside else config.slow_min_confidence
+    return _Candidate(ev, rate, conf, inside, conf >= need)
 
 
-def rsa_rate_bpm(
-    fd: FrequencyDomain, config: RespirationConfig = RespirationConfig()
-) -> float | None:
-    """Breathing rate from the respiratory (RSA) peak of the NN spectrum.
+def rsa_estimate(
+    fd: FrequencyDomain,
+    config: RespirationConfig = RespirationConfig(),
+    *,
+    nn: Intervals | None = None,
+) -> RsaEstimate:
+    """Breathing rate from the RSA peak of the NN spectrum, or "unknown" when unclear.
 
-    Rule (both search ranges from ``config``):
+    Rule (search ranges and thresholds from ``config``):
 
-    1. ``P_rsa``: the highest local maximum of the PSD in ``rsa_search_hz`` (0.12–0.5 Hz,
-       7.2–30 breaths/min); ``P_slow``: the highest local maximum in ``slow_search_hz``
-       (0.05–0.12 Hz, 3–7.2 breaths/min).
-    2. A peak is *clear* when its PSD is at least ``CLEAR_PEAK_FACTOR`` (5) times the
-       median PSD over 0.05–0.5 Hz and the power within its main lobe (± 2 bins,
-       at least ± 1/T for segments of T s) holds at least ``CLEAR_PEAK_SHARE`` (15 %) of
-       the power over ``rsa_search_hz`` (for ``P_rsa``), or ``SLOW_PEAK_SHARE`` (30 %) of
-       the power over 0.05–0.5 Hz (for ``P_slow``, which must dominate).
-       Peaks that are not clear are ignored (a flat, noise-like spectrum gives ``None``).
-    3. A clear ``P_rsa`` is the breathing rate unless a clear ``P_slow`` is at least
-       ``slow_dominance_ratio`` (4) times higher (PSD at the peak): then breathing is slow
-       and ``P_slow`` is the rate. So a Mayer-wave LF peak as high as the RSA peak does not
-       hide normal breathing, while dominant slow breathing (whose harmonics or leakage
-       may show above 0.12 Hz) is found.
-    4. Without a clear ``P_rsa`` a clear ``P_slow`` is the rate; with neither, ``None``.
+    1. Candidates: ``P_rsa``, the highest local maximum of the PSD in ``rsa_search_hz``
+       (0.12-0.5 Hz, 7.2-30 breaths/min), and ``P_slow``, the highest in
+       ``slow_search_hz`` (0.05-0.12 Hz, 3-7.2 breaths/min). Each rate is the peak
+       refined by a parabola through the peak bin and its neighbours.
+    2. Evidence for each: the power in its main lobe (± 2 bins, at least ± 1/T for
+       segments of T s) as a *share* of the power in ``rsa_search_hz`` and as a share of
+       the *total* power from 0 Hz to ``rsa_search_hz[1]``; its *prominence*, PSD at the
+       peak over the median PSD of 0.05-0.5 Hz; and, when ``nn`` is given, its
+       *consistency*, the fraction of 60-s sub-windows (30-s step, at most 40, evenly
+       spread) whose own highest peak in the same search range lies within ± 0.03 Hz.
+    3. Confidence in ``[0, 1]``: 0 when the prominence is below 5; otherwise a share
+       term and, with a consistency (>= 3 sub-windows), the geometric mean of the two.
+       For a rate inside the HF band (``hf_valid_min_bpm``-``hf_valid_max_bpm``) the
+       share term ramps from 0 to 1 as the share of ``rsa_search_hz`` goes from 10 to
+       40 %. A rate outside the band would declare HF invalid, so it needs a peak that
+       dominates all variability: the share of the total power, 25 to 55 %.
+    4. Acceptance: confidence >= ``min_confidence`` (0.5) inside the HF band,
+       >= ``slow_min_confidence`` (0.7) outside it.
+    5. Decision, with ``r`` = PSD(``P_slow``) / PSD(``P_rsa``) and ``D`` =
+       ``slow_dominance_ratio`` (4): an accepted ``P_slow`` is the rate when ``P_rsa`` is
+       not accepted or ``r >= 4 D``; with both accepted and ``D <= r < 4 D`` either
+       could be breathing and the rate is unknown. Otherwise an accepted ``P_rsa`` is the
+       rate, unless it sits on the 2nd or 3rd harmonic of ``P_slow`` with ``r >= D``
+       (unknown). With nothing accepted the rate is unknown (``None``); the estimate
+       still names the best candidate and its confidence (for an ambiguous candidate at
+       most half its threshold).
 
-    The NN spectrum alone cannot tell a dominant Mayer wave (≈ 0.1 Hz) from breathing at
-    6/min; ECG- or PPG-derived respiration (:func:`fuse_respiration`) resolves that.
+    The NN spectrum alone cannot tell a dominant Mayer wave (~0.1 Hz) from breathing at
+    6/min: a rate outside the HF band is claimed only for a large, steady peak that
+    dominates the spectrum, as paced or relaxed slow breathing produces (RSA then holds
+    most of the variability; Vaschillo et al. 2006). A weaker one leaves the rate unknown
+    rather than wrongly declaring HF invalid; ECG- or PPG-derived respiration
+    (:func:`fuse_respiration`) can then settle it. Measured on BIDMC, nsr2db and
+    synthetic series in ``benchmarks/results/respiration_rsa.md``.
 
     Parameters
     ----------
     fd : FrequencyDomain
         Result of :func:`hrv.metrics.frequency_domain`; its ``spectrum`` is used.
     config : RespirationConfig
-        Search ranges and the slow-dominance ratio.
+        Search ranges, dominance ratio and confidence thresholds.
+    nn : Intervals, optional
+        The NN series the spectrum came from; enables the sub-window consistency check.
 
     Returns
     -------
-    float or None
-        Breathing rate in breaths per minute (peak frequency refined by a parabola
-        through the peak bin and its neighbours, times 60), or ``None`` when there is no
-        spectrum or no clear peak.
+    RsaEstimate
+        The rate (breaths/min, peak refined by a parabola through the peak bin and its
+        neighbours) or ``None``, with the candidate, its confidence and the reason.
 
     References
     ----------
     Schäfer A, Kratky KW (2008). Estimation of breathing rate from respiratory sinus
     arrhythmia: comparison of various methods. Ann Biomed Eng 36:476-485.
+    Vaschillo EG, Vaschillo B, Lehrer PM (2006). Characteristics of resonance in heart
+    rate variability stimulated by biofeedback. Appl Psychophysiol Biofeedback 31:129-142.
     """
     spec = fd.spectrum
     if spec is None or spec.freq_hz.size < 3:
-        return None
+        return RsaEstimate(None, None, None, reason="no spectrum")
     f = np.asarray(spec.freq_hz, dtype=np.float64)
     p = np.asarray(spec.psd_ms2_per_hz, dtype=np.float64)
     rsa_lo, rsa_hi = config.rsa_search_hz
     slow_lo, slow_hi = config.slow_search_hz
-    in_range = (f >= min(slow_lo, rsa_lo)) & (f <= max(slow_hi, rsa_hi))
+    whole = (min(slow_lo, rsa_lo), max(slow_hi, rsa_hi))
+    in_range = (f >= whole[0]) & (f <= whole[1])
     if not np.any(in_range):
-        return None
+        return RsaEstimate(None, None, None, reason="spectrum does not cover the search range")
     floor = float(np.median(p[in_range]))
-    # main lobe: ±2 bins for Hann-tapered Welch, ±1/T for the untapered Lomb periodogram
     segment_s = fd.info.get("segment_s")
     half = PEAK_HALF_WIDTH_BINS * float(f[1] - f[0])
     if isinstance(segment_s, int | float) and segment_s > 0:
         half = max(half, 1.0 / float(segment_s))
 
-    def clear(i: int, lo: float, hi: float, share: float) -> bool:
-        ref = band_power(f, p, lo, hi)
-        peak = band_power(f, p, float(f[i]) - half, float(f[i]) + half)
-        return ref > 0 and float(p[i]) >= CLEAR_PEAK_FACTOR * floor and peak >= share * ref
+    subs = subwindow_spectra(nn, whole[1]) if nn is not None else None
 
-    whole = (min(slow_lo, rsa_lo), max(slow_hi, rsa_hi))
-    i_rsa = _highest_local_max(f, p, rsa_lo, rsa_hi)
-    i_slow = _highest_local_max(f, p, slow_lo, slow_hi)
-    if i_rsa is not None and not clear(i_rsa, rsa_lo, rsa_hi, CLEAR_PEAK_SHARE):
-        i_rsa = None
-    if i_slow is not None and not clear(i_slow, *whole, SLOW_PEAK_SHARE):
-        i_slow = None
-    chosen = i_rsa if i_rsa is not None else i_slow
-    if (
-        i_rsa is not None
-        and i_slow is not None
-        and p[i_slow] >= config.slow_dominance_ratio * p[i_rsa]
-    ):
-        chosen = i_slow
-    if chosen is None:
-        return None
-    peak = peak_frequency(f, p, float(f[chosen - 1]), float(f[chosen + 1]))
-    return None if peak is None else 60.0 * peak
+    def evidence(lo: float, hi: float, share_of: tuple[float, float]) -> PeakEvidence | None:
+        i = highest_local_max(f, p, lo, hi)
+        if i is None:
+            return None
+        sub = subs.peaks_hz(lo, hi) if subs is not None else None
+        return peak_evidence(f, p, i, half_width_hz=half, share_of=share_of, floor=floor,
+                             subwindow_hz=sub, tolerance_hz=CONSISTENCY_TOLERANCE_HZ)
+
+    rsa = _candidate(f, p, evidence(rsa_lo, rsa_hi, (rsa_lo, rsa_hi)), config)
+    slow = _candidate(f, p, evidence(slow_lo, slow_hi, whole), config)
+    ratio = 0.0
+    harmonic = False
+    if rsa is not None and slow is not None:
+        ratio = float(p[slow.ev.index] / p[rsa.ev.index])
+        k = rsa.ev.freq_hz / slow.ev.freq_hz
+        harmonic = min(abs(k - 2.0), abs(k - 3.0)) * slow.ev.freq_hz <= half
+    dominance = config.slow_dominance_ratio
+
+    if slow is not None and slow.accepted:
+        if rsa is None or not rsa.accepted or ratio >= AMBIGUITY_FACTOR * dominance:
+            return _result(slow, True, "a dominant, steady slow peak")
+        if ratio >= dominance:
+            return _result(slow, False, "two strong peaks (slow and respiratory range): "
+                           "either could be breathing", ambiguous=config)
+    if rsa is not None and rsa.accepted:
+        if harmonic and ratio >= dominance:
+            return _result(rsa, False, "the respiratory-range peak is a harmonic of a larger "
+                           "slow peak", ambiguous=config)
+        return _result(rsa, True, "a clear, steady respiratory peak")
+    # neither accepted: report the candidate closer to its own acceptance threshold
+    cands = [c for c in (rsa, slow) if c is not None]
+    if not cands:
+        return RsaEstimate(None, None, 0.0, reason="no peak in the search range")
+
+    def closeness(c: _Candidate) -> float:
+        return c.confidence / (config.min_confidence if c.inside else config.slow_min_confidence)
+
+    best = max(cands, key=closeness)
+    return _result(best, False, "no peak strong and steady enough")
+
+
+def _result(c: _Candidate, accept: bool, reason: str, *,
+            ambiguous: RespirationConfig | None = None) -> RsaEstimate:
+    """The estimate for candidate ``c``; an ambiguous one gets half its threshold at most."""
+    ev = c.ev
+    conf = c.confidence
+    if ambiguous is not None:
+        need = ambiguous.min_confidence if c.inside else ambiguous.slow_min_confidence
+        conf = 0.5 * min(conf, need)
+    return RsaEstimate(
+        rate_bpm=c.rate_bpm if accept else None,
+        candidate_bpm=c.rate_bpm,
+        confidence=conf,
+        outside_hf_band=not c.inside,
+        share=ev.share if c.inside else ev.share_total,
+        consistency=ev.consistency,
+        reason=reason,
+    )
+
+
+def rsa_rate_bpm(
+    fd: FrequencyDomain,
+    config: RespirationConfig = RespirationConfig(),
+    *,
+    nn: Intervals | None = None,
+) -> float | None:
+    """Breathing rate from the RSA peak, or ``None`` when the evidence is weak.
+
+    Shorthand for ``rsa_estimate(fd, config, nn=nn).rate_bpm``; see :func:`rsa_estimate`
+    for the rule, parameters and references.
+
+    Returns
+    -------
+    float or None
+        Breathing rate in breaths per minute, or ``None`` (no spectrum, or no peak strong
+        and steady enough).
+    """
+    return rsa_estimate(fd, config, nn=nn).rate_bpm
 
 
 def fuse_respiration(
     estimates: Mapping[str, float | None],
     config: RespirationConfig = RespirationConfig(),
+    *,
+    rsa_confidence: float | None = None,
 ) -> Respiration:
     """Fuse breathing-rate estimates and judge whether HF power is interpretable.
 
@@ -156,6 +317,10 @@ def fuse_respiration(
         Breathing-rate estimates in breaths per minute, by source.
     config : RespirationConfig
         HF-band validity limits (9–24 breaths/min) and the disagreement threshold.
+    rsa_confidence : float, optional
+        Confidence of the RSA estimate (:attr:`RsaEstimate.confidence`), passed on as
+        ``Respiration.confidence`` when the rate rests on the RSA estimate alone or no
+        rate could be given; waveform-derived rates are not scored (``None``).
 
     Returns
     -------
@@ -163,7 +328,9 @@ def fuse_respiration(
         ``rate_bpm``; ``hf_band_valid`` (``False`` outside
         ``[hf_valid_min_bpm, hf_valid_max_bpm]``, ``None`` without a rate); ``source``
         (``"rsa"``, a waveform key such as ``"edr"``, ``"fused"`` for a median of several,
-        or ``"none"``); and every estimate in ``estimates_bpm``.
+        or ``"none"``); every estimate in ``estimates_bpm``; and ``confidence``. An RSA
+        estimate too weak to be given (``None``) leaves the rate and ``hf_band_valid``
+        unknown (``None``) unless a waveform-derived estimate is available.
 
     References
     ----------
@@ -175,7 +342,8 @@ def fuse_respiration(
     }
     usable = {k: v for k, v in given.items() if v is not None and math.isfinite(v) and v > 0}
     if not usable:
-        return Respiration(rate_bpm=None, hf_band_valid=None, source="none", estimates_bpm=given)
+        return Respiration(rate_bpm=None, hf_band_valid=None, source="none",
+                           estimates_bpm=given, confidence=rsa_confidence)
     waveform = {k: v for k, v in usable.items() if k != "rsa"}
     rsa = usable.get("rsa")
     if not waveform:
@@ -188,4 +356,5 @@ def fuse_respiration(
         else:
             rate, source = float(statistics.median(usable.values())), "fused"
     valid = config.hf_valid_min_bpm <= rate <= config.hf_valid_max_bpm
-    return Respiration(rate_bpm=rate, hf_band_valid=valid, source=source, estimates_bpm=given)
+    return Respiration(rate_bpm=rate, hf_band_valid=valid, source=source, estimates_bpm=given,
+                       confidence=rsa_confidence if source == "rsa" else None)

@@ -189,12 +189,18 @@ class Respiration:
         Which estimate(s) the rate came from (``"rsa"``, ``"edr"``, ``"fused"``, ...).
     estimates_bpm : mapping
         Each individual estimate, for audit.
+    confidence : float or None
+        Confidence in ``[0, 1]`` of the RR-only (RSA-peak) estimate when the rate rests on
+        it (``source`` ``"rsa"``) or when no rate could be given (``"none"``: how weak the
+        RSA evidence was); ``None`` when not assessed (waveform-derived sources). A rate
+        left unknown gives ``hf_band_valid`` ``None``, not ``False``.
     """
 
     rate_bpm: float | None = None
     hf_band_valid: bool | None = None
     source: str = "none"
     estimates_bpm: Mapping[str, float | None] = dataclasses.field(default_factory=dict)
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -202,6 +208,7 @@ class Respiration:
             "hf_band_valid": self.hf_band_valid,
             "source": self.source,
             "estimates_bpm": {k: _num(v) for k, v in self.estimates_bpm.items()},
+            "confidence": _num(self.confidence),
         }
 
 

@@ -1,0 +1,79 @@
+"""Synthetic RR series for the RSA breathing-rate benchmark (``respiration_rsa.py``).
+
+Two generators: :func:`hrv.simulate.rr_series` (pure sinusoids plus AR(1) noise) and
+:func:`variable_series`, closer to real recordings: breath-by-breath varying breathing
+periods (coefficient of variation ``breath_cv``) and a Mayer wave that is narrow-band
+noise around 0.1 Hz (an AR(2) resonance) rather than a pure sinusoid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["variable_series"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_GRID_HZ = 10.0
+
+
+def _breath_phase(duration_s: float, rate_bpm: float, cv: float,
+                  rng: np.random.Generator) -> FloatArray:
+    """Breathing phase (rad) on a 10-Hz grid, each breath with its own period."""
+    t = np.arange(0.0, duration_s + 5.0, 1.0 / _GRID_HZ)
+    period = 60.0 / rate_bpm
+    n_breaths = int(duration_s / period * 2) + 10
+    periods = np.clip(rng.normal(period, cv * period, n_breaths), 0.4 * period, 2.5 * period)
+    edges = np.concatenate(([-rng.uniform(0, period)], np.cumsum(periods)))
+    k = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, n_breaths - 1)
+    return np.asarray(2 * np.pi * (k + (t - edges[k]) / periods[k]), dtype=np.float64)
+
+
+def _mayer(duration_s: float, amplitude_ms: float, rng: np.random.Generator,
+           f0_hz: float = 0.1, bandwidth_hz: float = 0.02) -> FloatArray:
+    """Narrow-band noise around ``f0_hz`` with standard deviation ``amplitude/√2`` ms.
+
+    An AR(2) resonance (pole radius from the bandwidth), so its power, like a sinusoid of
+    amplitude ``A``, is ``A² / 2`` ms².
+    """
+    n = int((duration_s + 5.0) * _GRID_HZ)
+    r = np.exp(-np.pi * bandwidth_hz / _GRID_HZ)
+    a1, a2 = 2 * r * np.cos(2 * np.pi * f0_hz / _GRID_HZ), -r * r
+    e = rng.normal(0.0, 1.0, n + 2000)
+    x = np.zeros(n + 2000)
+    for i in range(2, x.size):  # a few thousand samples: cheap
+        x[i] = a1 * x[i - 1] + a2 * x[i - 2] + e[i]
+    x = x[2000:]
+    return np.asarray(x / x.std() * amplitude_ms / np.sqrt(2.0), dtype=np.float64)
+
+
+def variable_series(
+    duration_s: float,
+    *,
+    mean_hr_bpm: float = 65.0,
+    breath_bpm: float = 15.0,
+    breath_cv: float = 0.15,
+    rsa_ms: float = 20.0,
+    mayer_ms: float = 20.0,
+    noise_ms: float = 5.0,
+    seed: int = 0,
+) -> FloatArray:
+    """RR intervals (ms) with variable-rate RSA, a narrow-band Mayer wave and noise.
+
+    Each interval is ``mean + rsa_ms·sin(phase(t)) + mayer(t) + noise`` at the time of
+    the beat that starts it (as :func:`hrv.simulate.rr_series`). Returns shape ``(n,)``.
+    """
+    rng = np.random.default_rng(seed)
+    phase = _breath_phase(duration_s, breath_bpm, breath_cv, rng)
+    mod = rsa_ms * np.sin(phase) + _mayer(duration_s, mayer_ms, rng)
+    mean_rr = 60000.0 / mean_hr_bpm
+    n = int(np.ceil(duration_s * 1000.0 / mean_rr * 1.5)) + 1
+    noise = rng.normal(0.0, noise_ms, n)
+    rr = np.empty(n)
+    t = 0.0
+    for i in range(n):  # one step per beat
+        rr[i] = mean_rr + mod[min(int(t * _GRID_HZ), mod.size - 1)] + noise[i]
+        t += rr[i] / 1000.0
+    keep = np.cumsum(rr) <= duration_s * 1000.0
+    return np.asarray(rr[keep], dtype=np.float64)

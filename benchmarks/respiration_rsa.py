@@ -1,0 +1,345 @@
+"""Breathing rate from RR intervals alone (the RSA peak): accuracy and false slow breathing.
+
+Scores the RR-only estimate of :func:`hrv.analyze_beat_times` / ``analyze_intervals``
+(``Analysis.respiration`` without any waveform-derived estimate) against references, side
+by side with the former rule (``benchmarks/_rsa_legacy.py``, column "before"):
+
+* **BIDMC 01-05** (Pimentel et al., IEEE TBME 64:1914, 2016): R peaks from
+  :func:`hrv.detect.ecg.detect_ecg` on ECG lead II; reference = breaths/min from the
+  annotated breath onsets in the same window (mean of the two annotators). Sliding
+  windows of 60 and 120 s (30-s step; beats from 2 s before the window start, so the NN
+  series spans the whole window) and whole records. Record 05 breathes at ~6/min.
+* **nsr2db** nsr001/004/009 (Goldberger et al., Circulation 101:e215, 2000), consecutive
+  5-min windows of the annotated beats. No breathing reference: breathing at rest is
+  rarely below 8/min, so a claimed rate outside 9-24/min is counted as a likely false
+  claim (the "slow-breathing trap", ``shared/docs/hrv-methods.md`` §4).
+* **Synthetic** 5-min series with known breathing: sinusoidal Mayer wave (0.1 Hz) + RSA
+  (:func:`hrv.simulate.rr_series`), variable-rate breathing with a narrow-band Mayer wave
+  (``benchmarks/_rsa_synthetic.py``), and slow breathing at 5-7/min.
+
+An HF-validity call is *wrong* when ``hf_band_valid`` (True/False) disagrees with the
+reference rate's position in 9-24/min; ``None`` (unknown) is not wrong, only unhelpful.
+
+Run: ``.venv/bin/python -m benchmarks.respiration_rsa`` (writes
+``benchmarks/results/respiration_rsa.md``; about a minute).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+import hrv
+from benchmarks._data import BEAT_CODES, DATA_DIR, BidmcRecord, load_bidmc
+from benchmarks._rsa_legacy import legacy_rsa_rate_bpm
+from benchmarks._rsa_synthetic import variable_series
+from hrv.config import AnalysisConfig
+from hrv.metrics.frequency import frequency_domain
+from hrv.respiration import rsa_estimate
+from hrv.simulate import rr_series
+from hrv.types import Analysis
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FloatArray = npt.NDArray[np.float64]
+CFG = AnalysisConfig()
+LO_BPM, HI_BPM = CFG.respiration.hf_valid_min_bpm, CFG.respiration.hf_valid_max_bpm
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """One window: the former rule's rate, the new result and the reference (breaths/min)."""
+
+    before: float | None
+    after: float | None
+    valid: bool | None
+    confidence: float | None
+    ref: float | None = None
+
+
+def outcome(a: Analysis, ref: float | None = None) -> Outcome:
+    """Former and current RR-only estimate of one analysed window."""
+    too_many = a.quality.corrected_pct > CFG.artifacts.max_corrected_pct
+    fd = frequency_domain(a.nn, CFG.spectrum, CFG.bands)
+    before = None if too_many else legacy_rsa_rate_bpm(fd, CFG.respiration)
+    r = a.respiration
+    return Outcome(before, r.rate_bpm, r.hf_band_valid, r.confidence, ref)
+
+
+def _rate(onsets_s: FloatArray, lo: float, hi: float) -> float:
+    t = np.sort(onsets_s[np.isfinite(onsets_s)])
+    t = t[(t >= lo) & (t <= hi)]
+    return 60.0 * (t.size - 1) / float(t[-1] - t[0]) if t.size > 2 else float("nan")
+
+
+def _valid(rate: float) -> bool:
+    return LO_BPM <= rate <= HI_BPM
+
+
+# ---------------------------------------------------------------- BIDMC
+
+def _bidmc_window(rec: BidmcRecord, t: FloatArray, normal: npt.NDArray[np.bool_], lo: float,
+                  hi: float) -> Outcome | None:
+    """Outcome of the beats in ``[lo - 2 s, hi)`` against the breaths in ``[lo, hi]``."""
+    b1, b2 = rec.breaths_s, rec.breaths2_s
+    ref = float(np.nanmean([_rate(b1, lo, hi), _rate(b2, lo, hi)]))
+    m = (t >= lo - 2.0) & (t < hi)
+    try:
+        a = hrv.analyze_beat_times(t[m], normal=normal[m])
+    except hrv.HRVError:
+        return None
+    return outcome(a, ref if np.isfinite(ref) else None)
+
+
+def bidmc_outcomes() -> dict[str, list[Outcome]]:
+    """Outcomes per window set (``"60 s"``, ``"120 s"``, ``"whole"``) over records 01-05."""
+    from hrv.detect.ecg import detect_ecg
+
+    sets: dict[str, list[Outcome]] = {"60 s": [], "120 s": [], "whole": []}
+    for num in range(1, 6):
+        rec = load_bidmc(num)
+        det = detect_ecg(rec.ecg, rec.fs_hz)
+        t = det.times_s
+        normal = det.normal.copy()
+        for w in det.excluded_windows:
+            normal &= ~((t >= w.start_s) & (t <= w.end_s))
+        for win in (60.0, 120.0):
+            for lo in np.arange(float(t[0]) + 2.0, float(t[-1]) - win, 30.0):
+                o = _bidmc_window(rec, t, normal, lo, lo + win)
+                if o is not None:
+                    sets[f"{win:.0f} s"].append(o)
+        o = _bidmc_window(rec, t, normal, float(t[0]) + 2.0, float(t[-1]) + 1.0)
+        if o is not None:
+            sets["whole"].append(o)
+    return sets
+
+
+def _stats(rates: Iterable[tuple[float | None, bool | None, float]]) -> str:
+    rows = list(rates)
+    n = len(rows)
+    given = [(x, ref) for x, _, ref in rows if x is not None]
+    err = np.abs(np.array([x - ref for x, ref in given])) if given else np.zeros(0)
+    wrong = sum(v is not None and v != _valid(ref) for _, v, ref in rows)
+    unknown = sum(v is None for _, v, _ in rows)
+    mae = f"{err.mean():.2f}" if err.size else "–"
+    within = f"{100 * np.mean(err <= 2):.0f}%" if err.size else "–"
+    return (f"{100 * len(given) / n:.0f}% | {mae} | {within} | {wrong} | {unknown}")
+
+
+def bidmc_table(sets: dict[str, list[Outcome]]) -> list[str]:
+    head = "rate given | MAE | within 2/min | wrong HF calls | unknown"
+    lines = [f"| windows | n | before: {head.replace(' | ', ' | before: ')} | "
+             f"after: {head.replace(' | ', ' | after: ')} |", "|---" * 12 + "|"]
+    for name, outs in sets.items():
+        outs = [o for o in outs if o.ref is not None]
+        b = [(o.before, None if o.before is None else _valid(o.before), o.ref) for o in outs]
+        a = [(o.after, o.valid, o.ref) for o in outs]
+        lines.append(f"| {name} | {len(outs)} | {_stats(b)} | {_stats(a)} |")  # type: ignore[arg-type]
+    return lines
+
+
+# ---------------------------------------------------------------- nsr2db
+
+def nsr_outcomes(name: str) -> list[Outcome]:
+    """Consecutive 5-min windows of one nsr2db record."""
+    import wfdb
+
+    ann = wfdb.rdann(str(DATA_DIR / "nsr2db" / name), "ecg")
+    fs = float(ann.fs or 128.0)
+    sym = np.asarray(ann.symbol)
+    is_beat = np.isin(sym, list(BEAT_CODES))
+    t = np.asarray(ann.sample, dtype=np.float64)[is_beat] / fs
+    normal = sym[is_beat] == "N"
+    out = []
+    for lo in np.arange(float(t[0]), float(t[-1]) - 300.0, 300.0):
+        m = (t >= lo) & (t < lo + 300.0)
+        try:
+            out.append(outcome(hrv.analyze_beat_times(t[m], normal=normal[m])))
+        except hrv.HRVError:
+            continue
+    return out
+
+
+def nsr_table(per_record: dict[str, list[Outcome]]) -> list[str]:
+    lines = ["| record | windows | before: no rate | before: outside 9–24 | before: < 8 | "
+             "after: unknown | after: outside 9–24 (HF invalid) | after: < 8 | "
+             "after: HF valid |", "|---" * 9 + "|"]
+    every = [o for outs in per_record.values() for o in outs]
+    for name, outs in [*per_record.items(), ("all", every)]:
+        n = len(outs)
+
+        def pct(pred: Callable[[Outcome], bool], outs: list[Outcome] = outs, n: int = n) -> str:
+            return f"{100 * sum(map(pred, outs)) / n:.1f}%"
+
+        lines.append(
+            f"| {name} | {n} | {pct(lambda o: o.before is None)} | "
+            f"{pct(lambda o: o.before is not None and not _valid(o.before))} | "
+            f"{pct(lambda o: o.before is not None and o.before < 8)} | "
+            f"{pct(lambda o: o.after is None)} | {pct(lambda o: o.valid is False)} | "
+            f"{pct(lambda o: o.after is not None and o.after < 8)} | "
+            f"{pct(lambda o: o.valid is True)} |")
+    return lines
+
+
+# ---------------------------------------------------------------- synthetic
+
+SEEDS = range(40)
+
+
+def _sinusoids(seed: int, ratio: float, hf_hz: float) -> FloatArray:
+    return rr_series(300, lf_amplitude_ms=15 * ratio, hf_amplitude_ms=15, hf_hz=hf_hz,
+                     noise_ms=8, noise_ar=0.3, seed=seed)
+
+
+def _variable(seed: int, ratio: float) -> FloatArray:
+    return variable_series(300, rsa_ms=15, mayer_ms=15 * ratio, noise_ms=8, seed=seed)
+
+
+def _slow(seed: int, bpm: float) -> FloatArray:
+    return variable_series(300, breath_bpm=bpm, breath_cv=0.08, rsa_ms=40, mayer_ms=10,
+                           noise_ms=8, seed=seed)
+
+
+def _slow_sinusoid(seed: int) -> FloatArray:
+    return rr_series(300, lf_amplitude_ms=40, hf_amplitude_ms=8, noise_ms=5, seed=seed)
+
+
+def _white(seed: int) -> FloatArray:
+    return rr_series(300, noise_ms=20, seed=seed)
+
+
+def synthetic_cases() -> dict[str, tuple[float, Callable[[int], FloatArray]]]:
+    """Scenario name -> (true breathing rate in breaths/min, generator of a seed)."""
+    cases: dict[str, tuple[float, Callable[[int], FloatArray]]] = {}
+    for ratio in (0.5, 1.0, 1.5, 2.0, 3.0):
+        for hf_hz in (0.2, 0.3):
+            cases[f"sinusoids: Mayer/RSA amplitude {ratio:g}, RSA {60 * hf_hz:.0f}/min"] = (
+                60 * hf_hz, functools.partial(_sinusoids, ratio=ratio, hf_hz=hf_hz))
+    for ratio in (0.5, 1.0, 2.0, 3.0):
+        cases[f"variable 15/min (CV 15%), narrow-band Mayer/RSA {ratio:g}"] = (
+            15.0, functools.partial(_variable, ratio=ratio))
+    for bpm in (5.0, 6.0, 7.0):
+        cases[f"slow breathing {bpm:g}/min (CV 8%), RSA 40 ms, Mayer 10 ms"] = (
+            bpm, functools.partial(_slow, bpm=bpm))
+    cases["slow breathing 6/min (sinusoid 40 ms, HF 8 ms)"] = (6.0, _slow_sinusoid)
+    cases["no breathing peak (white noise 20 ms)"] = (float("nan"), _white)
+    return cases
+
+
+def _tally(xs: list[float | None], truth: float) -> str:
+    n = len(xs)
+    given = [x for x in xs if x is not None]
+    right = sum(abs(x - truth) <= 2 for x in given) if np.isfinite(truth) else 0
+    return f"{right}/{n} | {len(given) - right}/{n} | {n - len(given)}/{n}"
+
+
+def synthetic_table() -> list[str]:
+    lines = ["| scenario | truth | before: right | before: wrong | before: none | "
+             "after: right | after: wrong | after: unknown | after: median confidence |",
+             "|---" * 9 + "|"]
+    for name, (truth, gen) in synthetic_cases().items():
+        outs = [outcome(hrv.analyze_intervals(gen(s), unit="ms"), truth) for s in SEEDS]
+        conf = [o.confidence for o in outs if o.confidence is not None]
+        med = f"{np.median(conf):.2f}" if conf else "–"
+        t = "–" if not np.isfinite(truth) else f"{truth:g}"
+        lines.append(f"| {name} | {t} | {_tally([o.before for o in outs], truth)} | "
+                     f"{_tally([o.after for o in outs], truth)} | {med} |")
+    return lines
+
+
+# ---------------------------------------------------------------- speed
+
+def speed_lines() -> list[str]:
+    """Time of the former and the new rule per 5-min window, and on 24 h."""
+    rr = rr_series(300, lf_amplitude_ms=20, hf_amplitude_ms=20, noise_ms=8, seed=1)
+    a = hrv.analyze_intervals(rr, unit="ms")
+    fd = frequency_domain(a.nn, CFG.spectrum, CFG.bands)
+
+    def best(fn: Callable[[], object], k: int) -> float:
+        ts = []
+        for _ in range(k):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+        return min(ts)
+
+    t_old = best(lambda: legacy_rsa_rate_bpm(fd), 50)
+    t_new = best(lambda: rsa_estimate(fd, nn=a.nn), 50)
+    t_an = best(lambda: hrv.analyze_intervals(rr, unit="ms"), 10)
+    rr24 = rr_series(86400, lf_amplitude_ms=20, hf_amplitude_ms=20, noise_ms=8, seed=1)
+    a24 = hrv.analyze_intervals(rr24, unit="ms")
+    fd24 = frequency_domain(a24.nn, CFG.spectrum, CFG.bands)
+    t24_new = best(lambda: rsa_estimate(fd24, nn=a24.nn), 3)
+    t24_old = best(lambda: legacy_rsa_rate_bpm(fd24), 3)
+    t24_an = best(lambda: hrv.analyze_intervals(rr24, unit="ms"), 2)
+    return [
+        "| series | former rule | new rule (with sub-windows) | whole analyze_intervals |",
+        "|---|---|---|---|",
+        f"| 5 min | {1e3 * t_old:.2f} ms | {1e3 * t_new:.2f} ms | {1e3 * t_an:.1f} ms |",
+        f"| 24 h | {1e3 * t24_old:.2f} ms | {1e3 * t24_new:.2f} ms | {1e3 * t24_an:.0f} ms |",
+    ]
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    sets = bidmc_outcomes()
+    nsr = {name: nsr_outcomes(name) for name in ("nsr001", "nsr004", "nsr009")}
+    nsr_first = nsr["nsr001"][0]
+    lines = [
+        "# Breathing rate from RR intervals alone (RSA peak)",
+        "",
+        "Generated by `benchmarks/respiration_rsa.py` (method and data sources in its "
+        "docstring). \"before\" = the former rule (a rate whenever a clear peak exists); "
+        "\"after\" = `Analysis.respiration` of `hrv.analyze_beat_times` / "
+        "`analyze_intervals` now (RR only, no waveform): a rate only with enough "
+        "confidence, else unknown (`rate_bpm` and `hf_band_valid` `None`).",
+        "",
+        "## BIDMC 01-05 against annotated breaths",
+        "",
+        "MAE and within-2 are over the windows given a rate; *wrong HF calls* = "
+        "`hf_band_valid` True/False contradicting the reference (record 05 breathes at "
+        "~6/min, so a call of True there is wrong).",
+        "",
+        *bidmc_table(sets),
+        "",
+        "Whole records, breaths/min (reference / before / after, confidence):",
+        "",
+        *[f"- bidmc_{i + 1:02d}: {o.ref:.1f} / "
+          f"{'–' if o.before is None else f'{o.before:.1f}'} / "
+          f"{'unknown' if o.after is None else f'{o.after:.1f}'}, "
+          f"{'–' if o.confidence is None else f'{o.confidence:.2f}'}"
+          for i, o in enumerate(sets["whole"]) if o.ref is not None],
+        "",
+        "## nsr2db 5-minute windows: how often breathing outside 9–24/min is claimed",
+        "",
+        *nsr_table(nsr),
+        "",
+        f"nsr001, first 5 min: before {nsr_first.before}, after "
+        f"{nsr_first.after} (confidence {nsr_first.confidence}).",
+        "",
+        "## Synthetic 5-minute series (40 seeds each)",
+        "",
+        "*right* = rate within 2 breaths/min of the truth; *wrong* = a rate further off; "
+        "*none/unknown* = no rate.",
+        "",
+        *synthetic_table(),
+        "",
+        "## Speed (best of repeated runs, this machine, shared)",
+        "",
+        *speed_lines(),
+        "",
+        f"Benchmark run time: {time.perf_counter() - t0:.0f} s.",
+    ]
+    text = "\n".join(lines) + "\n"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "respiration_rsa.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
