@@ -10,11 +10,12 @@ recording costs a few passes over the data and memory well below its own size.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from hrv._blockfilter import bandpass, block_bounds, filtered_blocks
+from hrv._blockfilter import BLOCK_SAMPLES, bandpass, block_bounds, filtered_blocks
 from hrv.errors import InvalidInputError
 from hrv.types import BoolArray, FloatArray
 
@@ -144,6 +145,43 @@ def _coverage(rs: IntArray, re: IntArray, starts: IntArray, ends: IntArray) -> I
     return covered_before(ends) - covered_before(starts)
 
 
+def _block_runs(mask_of: Callable[[int, int], BoolArray], n: int
+                ) -> tuple[IntArray, IntArray]:
+    """Runs of a boolean mask over ``[0, n)`` computed block by block.
+
+    ``mask_of(a, b)`` returns the mask on ``[a, b)``; block-sized temporaries stay in
+    the CPU caches, and runs cut by a block edge are joined again.
+    """
+    starts: list[IntArray] = []
+    ends: list[IntArray] = []
+    for a in range(0, n, BLOCK_SAMPLES):
+        b = min(n, a + BLOCK_SAMPLES)
+        rs, re = _runs(mask_of(a, b))
+        starts.append(rs + a)
+        ends.append(re + a)
+    if not starts:
+        e = np.empty(0, dtype=np.intp)
+        return e, e
+    return _join_touching(np.concatenate(starts).astype(np.intp),
+                          np.concatenate(ends).astype(np.intp))
+
+
+def _rail_piles_up(x: FloatArray, nan: BoolArray | None, rail: float, below: bool,
+                   span: float) -> bool:
+    """Do samples pile up exactly at ``rail`` (>= 3, and 4x those within 1 % of the range)?"""
+    n_on = n_near = 0
+    lim = rail - 0.01 * span if below else rail + 0.01 * span
+    for a in range(0, len(x), BLOCK_SAMPLES):
+        blk = x[a: a + BLOCK_SAMPLES]
+        on = blk == rail
+        if nan is not None:
+            on &= ~nan[a: a + BLOCK_SAMPLES]
+        n_on += int(np.count_nonzero(on))
+        near = (blk < rail) & (blk >= lim) if below else (blk > rail) & (blk <= lim)
+        n_near += int(np.count_nonzero(near))
+    return n_on >= 3 and n_on >= 4 * n_near
+
+
 def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) -> WindowStats:
     """Compute :class:`WindowStats` for ``x`` (NaN-filled) with its NaN mask ``nan``."""
     n = len(x)
@@ -151,19 +189,24 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
     lengths = ends - starts
     has_nan = bool(nan.any())
     nan_frac = _coverage(*_runs(nan), starts, ends) / lengths if has_nan else np.zeros(len(starts))
+    nan_or_none = nan if has_nan else None
 
     # Filled samples lie between their finite neighbours, so the extremes are those of
     # the finite samples (0 when there is none: x is then all zeros).
     hi = float(x.max()) if n else 0.0
     lo = float(x.min()) if n else 0.0
+
     # Constant runs: consecutive equal samples (NaN samples break runs).
-    same = x[1:] == x[:-1]
-    if has_nan:
-        same &= ~nan[1:]
-        same &= ~nan[:-1]
+    def same(a: int, b: int) -> BoolArray:  # pair (i, i + 1) for i in [a, b)
+        m = x[a:b] == x[a + 1: b + 1]
+        if has_nan:
+            m &= ~nan[a:b]
+            m &= ~nan[a + 1: b + 1]
+        return m
+
     # A sample belongs to a run when it equals a neighbour; runs that touch (a step from
     # one constant value straight to the next) count as one run.
-    ps, pe = _runs(same)  # equal pairs (i, i + 1) for i in [ps, pe)
+    ps, pe = _block_runs(same, n - 1)  # equal pairs (i, i + 1) for i in [ps, pe)
     rs, re = _join_touching(ps, pe + 1)
     long_min = max(round(fs_hz), 3)
     long = (re - rs) >= long_min
@@ -177,21 +220,18 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
     # extreme than within the next 1 % of the range (a natural extreme is passed
     # through, a saturated one is sat on).
     span = hi - lo
-    at_rail: BoolArray | None = None
-    if span > 0:
-        for rail, below in ((hi, True), (lo, False)):
-            on = x == rail
-            if has_nan:
-                on &= ~nan
-            n_on = int(np.count_nonzero(on))
-            if n_on < 3:
-                continue
-            near = (x < rail) & (x >= rail - 0.01 * span) if below else (
-                (x > rail) & (x <= rail + 0.01 * span))
-            if n_on >= 4 * int(np.count_nonzero(near)):
-                at_rail = on if at_rail is None else (at_rail | on)
-    if at_rail is not None:
-        cs, ce = _runs(at_rail)
+    rails = [r for r, below in ((hi, True), (lo, False))
+             if span > 0 and _rail_piles_up(x, nan_or_none, r, below, span)]
+
+    def at_rail(a: int, b: int) -> BoolArray:
+        blk = x[a:b]
+        m = np.isin(blk, rails) if len(rails) > 1 else blk == rails[0]
+        if has_nan:
+            m &= ~nan[a:b]
+        return m
+
+    if rails:
+        cs, ce = _block_runs(at_rail, n)
         keep = ((ce - cs) >= 3) & ((ce - cs) < long_min)
         cs, ce = cs[keep], ce[keep]
     else:
