@@ -16,6 +16,11 @@ NeuroKit2's frequency analysis runs with ``interpolation_rate=4, normalize=False
 its work and units match ours. Our figures are the best of several runs (NeuroKit2's of
 fewer, as it is slow); peak memory by :mod:`tracemalloc`, relative to the input array.
 
+A second table splits our ECG path into its stages (detector, waveform quality,
+ECG-derived respiration, interval tail), each timed alone on the same input, to show
+where the time goes. The host is shared: the load average is printed at the start and
+the end of the run, and every figure is a best-of-N.
+
 Run: ``.venv/bin/python -m benchmarks.pipeline_speed`` (needs the ``bench`` extra);
 writes ``benchmarks/results/pipeline_speed.md``.
 """
@@ -110,6 +115,24 @@ def nk_rr(rr: np.ndarray) -> object:
     return nk.hrv_frequency(peaks, interpolation_rate=4, normalize=False)
 
 
+def ecg_stages(x: np.ndarray, fs: float, repeat: int) -> list[tuple[str, float]]:
+    """Best-of-``repeat`` seconds of each stage of ``hrv.analyze(x, fs, "ecg")``."""
+    from hrv.detect.ecg import detect_ecg
+    from hrv.edr import ecg_derived_respiration_bpm
+    from hrv.quality import assess_waveform
+
+    det = detect_ecg(x, fs)
+    return [
+        ("detector (`detect_ecg`)", best_time(lambda: detect_ecg(x, fs), repeat)),
+        ("quality (`assess_waveform`)", best_time(
+            lambda: assess_waveform(x, fs, "ecg", beat_times_s=det.times_s), repeat)),
+        ("EDR (`ecg_derived_respiration_bpm`)", best_time(
+            lambda: ecg_derived_respiration_bpm(x, fs, det.times_s), repeat)),
+        ("interval tail (`analyze_beat_times`)", best_time(
+            lambda: hrv.analyze_beat_times(det.times_s, normal=det.normal), repeat)),
+    ]
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -148,6 +171,7 @@ def main() -> None:
     cases.append(("24 h RR (nsr001)", rr, lambda: hrv.analyze_intervals(rr, unit="ms"),
                   lambda: nk_rr(rr), "hrv_time+hrv_frequency"))
 
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows = []
     for name, x, ours, theirs, nk_desc in cases:
         ours()  # warm-up (imports, filter design caches)
@@ -158,6 +182,13 @@ def main() -> None:
         rows.append((name, t_ours, t_nk, mem, nk_desc))
         print(f"{name}: hrv {1000 * t_ours:.1f} ms, NeuroKit2 {1000 * t_nk:.0f} ms, "
               f"ratio {t_nk / t_ours:.1f}x, peak memory {mem:.2f}x input", flush=True)
+
+    stages = {name: ecg_stages(x, 250.0, max(2, args.repeat // 2) if x.size > 5_000_000
+                               else args.repeat)
+              for name, x, *_ in cases[:2]}
+    for name, parts in stages.items():
+        print(name, ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in parts), flush=True)
+    load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
     lines = [
         "# Whole-path speed and memory against NeuroKit2",
@@ -174,6 +205,21 @@ def main() -> None:
     for name, t_ours, t_nk, mem, nk_desc in rows:
         lines.append(f"| {name} | {1000 * t_ours:.1f} | {1000 * t_nk:.0f} | "
                      f"{t_nk / t_ours:.1f}x | {mem:.2f}x | {nk_desc} |")
+    names = list(stages)
+    lines += [
+        "",
+        f"Load average (1 min) at the start {load_start:.1f}, at the end {load_end:.1f}: "
+        "the 2-core host was shared, so absolute times are inflated; ratios are from "
+        "the same run.",
+        "",
+        "## Where the time goes (ECG, each stage alone, best of several runs)",
+        "",
+        "| stage | " + " | ".join(f"{n} (ms)" for n in names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for i, (stage, _) in enumerate(stages[names[0]]):
+        lines.append(f"| {stage} | " + " | ".join(
+            f"{1000 * stages[n][i][1]:.1f}" for n in names) + " |")
     rerun = "Rerun: `make install-bench && .venv/bin/python -m benchmarks.pipeline_speed`."
     lines += ["", rerun, ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
