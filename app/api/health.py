@@ -34,7 +34,7 @@ async def readyz(request: Request) -> Response:
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
     token = request.app.state.settings.metrics_token
-    if token is not None:
+    if token is not None and token.get_secret_value():  # an empty value means off
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         expected = token.get_secret_value().encode()
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):

@@ -81,6 +81,11 @@ class TestMetricsToken:
     def test_open_by_default(self, client: TestClient) -> None:
         assert client.get("/metrics").status_code == 200
 
+    def test_empty_token_is_off(self, app: FastAPI) -> None:
+        # compose passes HRV_METRICS_TOKEN through as "" when it is not set.
+        app.state.settings = app.state.settings.model_copy(update={"metrics_token": SecretStr("")})
+        assert TestClient(app).get("/metrics").status_code == 200
+
     def test_token_required_when_set(self, app: FastAPI) -> None:
         app.state.settings = app.state.settings.model_copy(
             update={"metrics_token": SecretStr("s3cret")})
