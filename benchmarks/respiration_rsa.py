@@ -77,6 +77,10 @@ def _rate(onsets_s: FloatArray, lo: float, hi: float) -> float:
     return 60.0 * (t.size - 1) / float(t[-1] - t[0]) if t.size > 2 else float("nan")
 
 
+def _fmt(x: float | None, nd: int = 1) -> str:
+    return "unknown" if x is None else f"{x:.{nd}f}"
+
+
 def _valid(rate: float) -> bool:
     return LO_BPM <= rate <= HI_BPM
 
@@ -307,7 +311,8 @@ def main() -> None:
         "",
         *bidmc_table(sets),
         "",
-        "Whole records, breaths/min (reference / before / after, confidence):",
+        "Whole records, breaths/min (reference / before / after, confidence; a confidence "
+        "of – means no RSA estimate was attempted: too many corrected beats):",
         "",
         *[f"- bidmc_{i + 1:02d}: {o.ref:.1f} / "
           f"{'–' if o.before is None else f'{o.before:.1f}'} / "
@@ -319,8 +324,8 @@ def main() -> None:
         "",
         *nsr_table(nsr),
         "",
-        f"nsr001, first 5 min: before {nsr_first.before}, after "
-        f"{nsr_first.after} (confidence {nsr_first.confidence}).",
+        f"nsr001, first 5 min: before {_fmt(nsr_first.before)}/min, after "
+        f"{_fmt(nsr_first.after)} (confidence {_fmt(nsr_first.confidence, 2)}).",
         "",
         "## Synthetic 5-minute series (40 seeds each)",
         "",
@@ -331,7 +336,25 @@ def main() -> None:
         "",
         "## Speed (best of repeated runs, this machine, shared)",
         "",
+        "NeuroKit2 has no breathing-rate estimate from RR intervals alone to compare with; "
+        "the new rule is timed against the former one and the whole analysis.",
+        "",
         *speed_lines(),
+        "",
+        "## Reading",
+        "",
+        "- A rate outside 9–24/min (which sets HF and LF/HF aside) is now claimed only for "
+        "a peak that holds a large share of all variability and is steady across 60-s "
+        "sub-windows; the slow VLF/Mayer peaks of ambulatory nsr2db windows no longer "
+        "pass, synthetic paced breathing at 5–7/min still does.",
+        "- Known limits: BIDMC 05 breathes at ~6/min, but its RR spectrum peaks near "
+        "11–12/min (twice the rate) in several short windows, which are still called "
+        "valid; RR alone cannot see its slow breathing (the ECG/PPG-derived estimate "
+        "can, `respiration_bidmc.md`). A Mayer wave 2–3× the RSA amplitude that is "
+        "narrow-band and steady is indistinguishable from breathing at 6/min and is "
+        "still taken for it in some draws. Most nsr2db windows (24-h Holter, daily "
+        "activity, 128-Hz beat times) are now *unknown*: honest, but HF then needs a "
+        "waveform-derived rate to count as evidence in a shift report.",
         "",
         f"Benchmark run time: {time.perf_counter() - t0:.0f} s.",
     ]

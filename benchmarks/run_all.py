@@ -19,6 +19,7 @@ BENCHMARKS = [
     "benchmarks.ppg_accuracy",
     "benchmarks.welltory",
     "benchmarks.respiration_bidmc",
+    "benchmarks.respiration_rsa",
     "benchmarks.shift_calibration",
     "benchmarks.pipeline_speed",
     "benchmarks.http_bench",
