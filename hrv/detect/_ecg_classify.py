@@ -78,12 +78,11 @@ def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
     slope = np.abs(np.diff(core, axis=1))
     smax = slope.max(axis=1)
     width = slope.sum(axis=1) / np.where(smax > 0, smax, 1.0)
-    tmpl = block_medians(core, CLASS_BLOCK)
-    wmed = block_medians(width[:, None], CLASS_BLOCK)[:, 0]
-    if tmpl.shape[0] > 1:
-        size = 2 * CLASS_CONTEXT + 1
-        tmpl = ndimage.uniform_filter1d(tmpl, size, axis=0, mode="nearest")
-        wmed = ndimage.uniform_filter1d(wmed, size, mode="nearest")
+    # One block-median call for the templates and the typical width (last column).
+    med = block_medians(np.column_stack((core, width)), CLASS_BLOCK)
+    if med.shape[0] > 1:
+        med = ndimage.uniform_filter1d(med, 2 * CLASS_CONTEXT + 1, axis=0, mode="nearest")
+    tmpl, wmed = med[:, :-1], med[:, -1]
     tmpl -= tmpl.mean(axis=1, keepdims=True)
     tmpl /= np.maximum(np.linalg.norm(tmpl, axis=1, keepdims=True), 1e-300)
     block_of = np.arange(n) // CLASS_BLOCK
