@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hrv
 from hrv.config import RespirationConfig, SpectrumConfig, SpectrumMethod
@@ -223,6 +225,44 @@ class TestRsaConfidence:
                 RespirationConfig(min_confidence=bad)
             with pytest.raises(ConfigError):
                 RespirationConfig(slow_min_confidence=bad)
+
+
+@st.composite
+def _gappy_series(draw: st.DrawFn) -> Intervals:
+    """A modulated RR series of 1-6 min with random gaps (flagged holes of 1.5 s or 60 s)."""
+    duration = draw(st.floats(60.0, 360.0))
+    rr = rr_series(duration, lf_amplitude_ms=draw(st.floats(0, 60)),
+                   hf_amplitude_ms=draw(st.floats(0, 60)), hf_hz=draw(st.floats(0.13, 0.45)),
+                   noise_ms=draw(st.floats(0, 40)), noise_ar=draw(st.floats(0, 0.95)),
+                   seed=draw(st.integers(0, 10_000)))
+    gaps = np.array(draw(st.lists(st.booleans(), min_size=rr.size, max_size=rr.size)))
+    gaps &= np.random.default_rng(0).random(rr.size) < 0.02
+    t = np.cumsum(rr) / 1000.0 + np.cumsum(gaps) * draw(st.sampled_from([1.5, 60.0]))
+    gaps[0] = True
+    return Intervals(rr, t, gaps)
+
+
+class TestRsaEstimateProperties:
+    @settings(max_examples=40, deadline=None)
+    @given(nn=_gappy_series(), method=st.sampled_from(list(SpectrumMethod)))
+    def test_confidence_decides_the_rate(self, nn: Intervals, method: SpectrumMethod) -> None:
+        # the documented contract: confidence in [0, 1]; a rate is given exactly when the
+        # confidence reaches the threshold for its side of the HF band
+        cfg = RespirationConfig()
+        est = rsa_estimate(frequency_domain(nn, SpectrumConfig(method=method)), cfg, nn=nn)
+        if est.confidence is None:
+            assert est.rate_bpm is None and est.candidate_bpm is None
+            return
+        assert 0.0 <= est.confidence <= 1.0
+        assert est.consistency is None or 0.0 <= est.consistency <= 1.0
+        need = cfg.slow_min_confidence if est.outside_hf_band else cfg.min_confidence
+        assert (est.rate_bpm is not None) == (est.confidence >= need)
+        if est.rate_bpm is not None:
+            assert est.rate_bpm == est.candidate_bpm
+            # the parabolic refinement may move the rate by up to one bin (0.23/min for
+            # 256-s Welch segments) past the edge of the search range
+            lo, hi = 60 * cfg.slow_search_hz[0], 60 * cfg.rsa_search_hz[1]
+            assert lo - 0.25 <= est.rate_bpm <= hi + 0.25
 
 
 class TestFusionConfidence:
