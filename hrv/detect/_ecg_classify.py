@@ -128,9 +128,10 @@ def _premature(times_s: FloatArray, abnormal: BoolArray) -> BoolArray:
     med = ndimage.median_filter(rr, size=size, mode="mirror" if rr.size > 1 else "nearest")
     a = rr / med  # interval into beat j + 1, relative to the local median
     b = np.concatenate((a[1:], [1.0]))  # interval after beat j + 1
-    premature[1:] = (
-        (a < PREMATURE_RATIO) | ((a < MILD_PREMATURE_RATIO) & (b - a > SHORT_LONG_STEP))
-    ) & ~_irregular(rr, abnormal)
+    early = (a < PREMATURE_RATIO) | ((a < MILD_PREMATURE_RATIO) & (b - a > SHORT_LONG_STEP))
+    if early.any():
+        early &= ~_irregular(rr, abnormal)
+    premature[1:] = early
     return premature
     rr = np.diff(times_s)
     size = min(RR_MEDIAN_BEATS, rr.size)
