@@ -11,10 +11,12 @@ Run: ``.venv/bin/python -m benchmarks.ecg_speed`` (writes ``benchmarks/results/e
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -64,15 +66,12 @@ def main() -> None:
     ap.add_argument("--no-neurokit", action="store_true")
     args = ap.parse_args()
     rows = []
+    load_before = os.getloadavg()[0]
     for label, dur, rep in (("5 min", 300.0, 20), ("24 h", 86400.0, 3)):
         x = make_ecg(dur)
-        ours = best_time(lambda x=x: detect_ecg(x, FS), rep)
-        mem = peak_memory(lambda x=x: detect_ecg(x, FS))
-        nk = (
-            np.nan
-            if args.no_neurokit
-            else best_time(lambda x=x: nk_path(x), 1 if dur > 1000 else 5)
-        )
+        ours = best_time(partial(detect_ecg, x, FS), rep)
+        mem = peak_memory(partial(detect_ecg, x, FS))
+        nk = np.nan if args.no_neurokit else best_time(partial(nk_path, x), 1 if dur > 1000 else 5)
         n_beats = detect_ecg(x, FS).times_s.size
         rows.append((label, x.size, ours, nk, mem / x.nbytes, n_beats))
         print(f"{label}: ours {ours * 1e3:.1f} ms, nk {nk * 1e3:.1f} ms, mem {mem / x.nbytes:.2f}x")
@@ -81,7 +80,10 @@ def main() -> None:
         "",
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python "
         f"{platform.python_version()}, numpy {np.__version__}; shared 2-core host "
-        "(timings are the best of several runs).",
+        "(timings are the best of several runs; 1-min load average "
+        f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run, so absolute "
+        "times vary between runs; the ratio to NeuroKit2, measured under the same load, "
+        "is the stable figure).",
         "",
         "Input: MIT-BIH 101 MLII resampled to 250 Hz and tiled; float64 array.",
         "NeuroKit2 path: `ecg_clean` + `ecg_peaks` (default method), same array, same run.",

@@ -19,7 +19,7 @@ FIDUCIAL_HALF_S = 0.05  # search half-width around the template's fiducial
 # deflection of that sign is this many times larger.
 POLARITY_SWITCH = 1.5
 TEMPLATE_BLOCK = 200  # beats per running-template block
-TEMPLATE_STEP = 4
+TEMPLATE_STEP = 4  # template from every 4th beat (the median needs no more)
 
 
 def gather(x: npt.NDArray[np.generic], centre: IntArray, offsets: IntArray) -> FloatArray:
@@ -54,11 +54,13 @@ def refine_peaks(
 ) -> tuple[FloatArray, int]:
     """R-peak times in seconds, refined by a parabola through the local extremum.
 
-    The beats of each block of ``TEMPLATE_BLOCK`` beats are averaged (median) into a
-    template on the lightly smoothed signal; the template's largest deflection gives the
-    block's QRS polarity and the fiducial's position relative to the approximate beat
-    positions. Each beat's fiducial is then the extremum of that polarity within
-    +-``FIDUCIAL_HALF_S`` of the template's, so a biphasic QRS does not make the
+    Every ``TEMPLATE_STEP``-th beat of each block of ``TEMPLATE_BLOCK`` beats forms a
+    median template on the lightly smoothed signal. The block's polarity is the
+    recording's (sign of the median of max + min over the beat windows) unless the
+    template's opposite deflection is ``POLARITY_SWITCH`` times larger; the template's
+    extremum in that polarity fixes where the fiducial lies relative to the approximate
+    beat positions. Each beat's fiducial is then its extremum of that polarity within
+    +-``FIDUCIAL_HALF_S`` of the template's, so that a biphasic QRS does not make the
     fiducial jump between its two peaks. Returns the times and the majority polarity
     (+1 or -1).
     """
