@@ -12,6 +12,7 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -208,7 +209,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "An unexpected error occurred; it has been logged.", instance=request.url.path,
         )
 
+    async def on_data_error(request: Request, exc: Exception) -> Response:
+        # The database refused a value (e.g. PostgreSQL and a NUL character in text):
+        # bad input, not a server fault. The driver's message may quote the value.
+        _log.info("database_refused_value", error_type=type(exc).__name__)
+        return problem_response(
+            422, ValidationFailed.slug, ValidationFailed.title,
+            "a value cannot be stored (text must not contain NUL characters)",
+            instance=request.url.path,
+        )
+
     app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(DataError, on_data_error)
     app.add_exception_handler(HRVError, on_hrv_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -146,9 +146,21 @@ class SessionQuery:
     started_to: Any = None
 
 
+def _no_nul(query: SessionQuery) -> None:
+    """Refuse NUL in text filters on every backend (PostgreSQL cannot compare them)."""
+    for name in ("client", "therapist", "modality"):
+        value = getattr(query, name)
+        if value is not None and "\x00" in value:
+            raise ValidationFailed(
+                f"query parameter {name!r} contains a NUL character",
+                errors=[{"field": f"query.{name}", "message": "NUL character"}],
+            )
+
+
 def list_sessions(
     db: Session, principal: Principal, query: SessionQuery, cursor: str | None, limit: int
 ) -> SessionPage:
+    _no_nul(query)
     clients = ClientRepository(db)
     client_id = therapist_id = None
     if query.client is not None:

@@ -96,3 +96,15 @@ class TestMetricsToken:
         assert bad.headers["content-type"] == "application/problem+json"
         ok = http.get("/metrics", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200 and "hrv_http_requests_total" in ok.text
+
+
+class TestNulText:
+    def test_nul_in_filter_is_422(self, client: TestClient, tenant: TenantKeys) -> None:
+        r = client.get("/v1/sessions", params={"client": "C\x001"}, headers=tenant.auth("admin"))
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.client"
+
+    def test_nul_in_body_never_500(self, client: TestClient, tenant: TenantKeys) -> None:
+        # SQLite stores NUL, PostgreSQL refuses it: either way not a server error.
+        r = client.post("/v1/sessions", json={**SESSION, "notes": "a\x00b"},
+                        headers=tenant.auth("integration"))
+        assert r.status_code in (201, 422), r.text
