@@ -175,8 +175,7 @@ def main() -> None:
     for name, x, ours, theirs, nk_desc in cases:
         ours()  # warm-up (imports, filter design caches)
         # Short cases are cheap: many repeats make the best-of robust to a busy host.
-        reps = (max(args.repeat, 25) if x.size < 1_000_000 else args.repeat
-                if x.size < 5_000_000 else max(2, args.repeat // 2))
+        reps = max(args.repeat, 25) if x.size < 1_000_000 else args.repeat
         t_ours = best_time(ours, reps)
         mem = peak_memory(ours) / x.nbytes
         t_nk = best_time(theirs, args.nk_repeat if x.size > 100_000 else 5)
@@ -184,8 +183,8 @@ def main() -> None:
         print(f"{name}: hrv {1000 * t_ours:.1f} ms, NeuroKit2 {1000 * t_nk:.0f} ms, "
               f"ratio {t_nk / t_ours:.1f}x, peak memory {mem:.2f}x input", flush=True)
 
-    stages = {name: ecg_stages(x, 250.0, max(2, args.repeat // 2) if x.size > 5_000_000
-                               else args.repeat)
+    stages = {name: ecg_stages(x, 250.0, args.repeat if x.size > 1_000_000
+                               else max(args.repeat, 25))
               for name, x, *_ in cases[:2]}
     for name, parts in stages.items():
         print(name, ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in parts), flush=True)
