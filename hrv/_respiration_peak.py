@@ -72,13 +72,22 @@ class SubwindowSpectra:
     freq_hz: FloatArray
     psd: FloatArray
 
-    def peaks_hz(self, lo: float, hi: float) -> FloatArray:
-        """Frequency of each sub-window's highest bin in ``[lo, hi]`` Hz, shape ``(k,)``."""
+    def peaks_hz(self, lo: float, hi: float, *, rising_below: bool = False) -> FloatArray:
+        """Frequency of each sub-window's highest bin in ``[lo, hi]`` Hz, shape ``(k,)``.
+
+        With ``rising_below``, ``nan`` where that bin is the range's lowest and the power
+        keeps rising below it (VLF power below the slow range): such a sub-window has no
+        peak of its own in the range. Used for the slow range only: below the RSA range
+        lies slow breathing itself (a 7.2/min rate straddles its 0.12-Hz edge).
+        """
         sel = np.flatnonzero((self.freq_hz >= lo) & (self.freq_hz <= hi))
         if sel.size == 0 or self.psd.shape[0] == 0:
             return np.zeros(0)
-        return np.asarray(self.freq_hz[sel[np.argmax(self.psd[:, sel], axis=1)]],
-                          dtype=np.float64)
+        j = sel[np.argmax(self.psd[:, sel], axis=1)]
+        rows = np.arange(j.size)
+        below = self.psd[rows, np.maximum(j - 1, 0)]
+        rising = rising_below & (j == sel[0]) & (j > 0) & (below > self.psd[rows, j])
+        return np.where(rising, np.nan, self.freq_hz[j]).astype(np.float64)
 
 
 def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
@@ -154,8 +163,8 @@ def peak_evidence(
     ``share_of`` (Hz); ``share_total``: the same over all power from 0 Hz to
     ``share_of[1]`` (VLF included). ``prominence``: PSD at the peak over ``floor``.
     ``consistency``:
-    fraction of ``subwindow_hz`` within ``± tolerance_hz`` of the peak (``None`` when
-    fewer than 3 sub-windows were available).
+    fraction of ``subwindow_hz`` within ``± tolerance_hz`` of the peak (a ``nan`` entry,
+    a sub-window without a peak, disagrees; ``None`` with fewer than 3 sub-windows).
     """
     f0 = float(f[index])
     ref = band_power(f, p, *share_of)

@@ -148,7 +148,9 @@ def rsa_estimate(
        the *total* power from 0 Hz to ``rsa_search_hz[1]``; its *prominence*, PSD at the
        peak over the median PSD of 0.05-0.5 Hz; and, when ``nn`` is given, its
        *consistency*, the fraction of 60-s sub-windows (30-s step, at most 40, evenly
-       spread) whose own highest peak in the same search range lies within ± 0.03 Hz.
+       spread) whose own highest peak in the same search range lies within ± 0.03 Hz
+       (for ``P_slow``, a sub-window whose power keeps rising below the range, VLF
+       rather than a peak, does not agree).
     3. Confidence in ``[0, 1]``: 0 when the prominence is below 5; otherwise a share
        term and, with a consistency (>= 3 sub-windows), the geometric mean of the two.
        For a rate inside the HF band (``hf_valid_min_bpm``-``hf_valid_max_bpm``) the
@@ -219,7 +221,7 @@ def rsa_estimate(
         i = highest_local_max(f, p, lo, hi)
         if i is None:
             return None
-        sub = subs.peaks_hz(lo, hi) if subs is not None else None
+        sub = None if subs is None else subs.peaks_hz(lo, hi, rising_below=lo == slow_lo)
         return peak_evidence(f, p, i, half_width_hz=half, share_of=share_of, floor=floor,
                              subwindow_hz=sub, tolerance_hz=CONSISTENCY_TOLERANCE_HZ)
 
