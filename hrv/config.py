@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar
@@ -388,8 +389,11 @@ class AnalysisConfig:
     quality: QualityConfig = dataclasses.field(default_factory=QualityConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dictionary of every parameter (enums as their values)."""
-        return _to_plain(self)
+        """Plain JSON-ready dictionary of every parameter (enums as their values).
+
+        A fresh copy each call (built once per configuration: it goes into every result).
+        """
+        return _copy_plain(_plain_config(self))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> AnalysisConfig:
@@ -433,6 +437,20 @@ def _build(section_cls: type[_C], values: Any, section: str) -> _C:
         return section_cls(**clean)
     except TypeError as exc:
         raise ConfigError(f"invalid value in section {section!r}: {exc}") from None
+
+
+def _copy_plain(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _copy_plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_copy_plain(v) for v in obj]
+    return obj
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_config(cfg: AnalysisConfig) -> dict[str, Any]:
+    plain: dict[str, Any] = _to_plain(cfg)
+    return plain
 
 
 def _to_plain(obj: Any) -> Any:

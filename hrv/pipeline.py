@@ -308,12 +308,11 @@ def _finish(
         usable_duration_s=nn_duration_s,
         excluded_s=excluded_s,
     )
+    # The configuration dict is plain already; only the data-dependent parts need it.
     provenance: dict[str, Any] = {
         "hrv_version": __version__,
         "config": cfg.to_dict(),
-        **extra,
-        "spectrum": dict(fd.info),
-        "gaps": prepared.n_gaps,
+        **_plain({**extra, "spectrum": dict(fd.info), "gaps": prepared.n_gaps}),
     }
     return Analysis(
         kind=kind,
@@ -323,7 +322,7 @@ def _finish(
         quality=quality,
         beats=beats,
         nn=nn,
-        provenance=_plain(provenance),
+        provenance=provenance,
     )
 
 
@@ -361,7 +360,7 @@ def _unusable(
         quality=quality,
         beats=beats,
         nn=Intervals(empty, empty, np.zeros(0, dtype=bool)),
-        provenance=_plain({"hrv_version": __version__, "config": cfg.to_dict(), **info}),
+        provenance={"hrv_version": __version__, "config": cfg.to_dict(), **_plain(info)},
     )
 
 

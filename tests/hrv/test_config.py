@@ -27,3 +27,15 @@ class TestAnalysisConfig:
     def test_bad_rate(self, value: float) -> None:
         with pytest.raises(ConfigError):
             AnalysisConfig.from_dict({"spectrum": {"resample_hz": value}})
+
+
+class TestToDictCopies:
+    def test_to_dict_is_a_fresh_copy(self) -> None:
+        # The plain form is built once per configuration; callers must not share it.
+        cfg = AnalysisConfig()
+        d = cfg.to_dict()
+        d["spectrum"]["method"] = "changed"
+        d["bands"]["hf_hz"][0] = 99.0
+        again = cfg.to_dict()
+        assert again["spectrum"]["method"] == "welch"
+        assert again["bands"]["hf_hz"][0] == pytest.approx(0.15)
