@@ -166,20 +166,28 @@ def _block_runs(mask_of: Callable[[int, int], BoolArray], n: int
                           np.concatenate(ends).astype(np.intp))
 
 
+def _count_blocks(x: FloatArray, test: Callable[[FloatArray, int], BoolArray]) -> int:
+    """Number of samples passing ``test(block, offset)``, block by block."""
+    return sum(int(np.count_nonzero(test(x[a: a + BLOCK_SAMPLES], a)))
+               for a in range(0, len(x), BLOCK_SAMPLES))
+
+
 def _rail_piles_up(x: FloatArray, nan: BoolArray | None, rail: float, below: bool,
                    span: float) -> bool:
-    """Do samples pile up exactly at ``rail`` (>= 3, and 4x those within 1 % of the range)?"""
-    n_on = n_near = 0
+    """Do samples pile up exactly at ``rail`` (>= 3, and 4x those within 1 % of the range)?
+
+    ``rail`` is the maximum (``below``) or the minimum of ``x``, so the samples within
+    1 % of the range but off the rail are those beyond the 1 % limit minus those on it.
+    """
+    n_eq = _count_blocks(x, lambda blk, a: blk == rail)
+    n_on = n_eq if nan is None or n_eq < 3 else _count_blocks(
+        x, lambda blk, a: (blk == rail) & ~nan[a: a + len(blk)])
+    if n_on < 3:
+        return False
     lim = rail - 0.01 * span if below else rail + 0.01 * span
-    for a in range(0, len(x), BLOCK_SAMPLES):
-        blk = x[a: a + BLOCK_SAMPLES]
-        on = blk == rail
-        if nan is not None:
-            on &= ~nan[a: a + BLOCK_SAMPLES]
-        n_on += int(np.count_nonzero(on))
-        near = (blk < rail) & (blk >= lim) if below else (blk > rail) & (blk <= lim)
-        n_near += int(np.count_nonzero(near))
-    return n_on >= 3 and n_on >= 4 * n_near
+    n_within = _count_blocks(x, (lambda blk, a: blk >= lim) if below else
+                             (lambda blk, a: blk <= lim))
+    return n_on >= 4 * (n_within - n_eq)
 
 
 def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) -> WindowStats:
@@ -370,18 +378,21 @@ class _TemplatePlan:
         n_loc = i1 - i0
         bl = self.beats[j0:j1]
         w = self.win_of[j0:j1] - i0
-        segs = f[(bl - s)[:, None] + np.arange(-self.half, self.half + 1)[None, :]]
-        segs = segs - segs.mean(axis=1, keepdims=True)
-        norms = np.linalg.norm(segs, axis=1, keepdims=True)
-        segs = segs / np.where(norms > 0, norms, 1.0)
-        tmpl = np.zeros((n_loc, segs.shape[1]))
-        if len(w):  # beats are sorted, so each window's beats are one run of rows
-            first = np.flatnonzero(np.diff(w, prepend=-1))
-            tmpl[w[first]] = np.add.reduceat(segs, first, axis=0)
+        length = 2 * self.half + 1
+        segs = np.lib.stride_tricks.sliding_window_view(f, length)[bl - s - self.half]
+        # Correlation with centred unit-norm beats without materialising them: a window's
+        # template is the sum of its beats' centred unit vectors (one sparse product),
+        # and the dot product with a centred template ignores each beat's own mean.
+        s1 = segs.sum(axis=1)
+        norms = np.sqrt(np.maximum(np.einsum("ij,ij->i", segs, segs) - s1 * s1 / length, 0.0))
+        inv = 1.0 / np.where(norms > 0, norms, 1.0)
+        member = np.zeros((n_loc, len(bl)))
+        member[w, np.arange(len(bl))] = inv
+        tmpl = member @ segs
         tmpl -= tmpl.mean(axis=1, keepdims=True)
-        tn = np.linalg.norm(tmpl, axis=1, keepdims=True)
-        tmpl = tmpl / np.where(tn > 0, tn, 1.0)
-        corr = np.einsum("ij,ij->i", segs, tmpl[w])
+        tn = np.sqrt(np.einsum("ij,ij->i", tmpl, tmpl))[:, None]
+        tmpl /= np.where(tn > 0, tn, 1.0)
+        corr = np.einsum("ij,ij->i", segs, tmpl[w]) * inv
         sums = np.bincount(w, weights=corr, minlength=n_loc)
         counts = self.counts[i0:i1]
         with np.errstate(divide="ignore", invalid="ignore"):
