@@ -24,11 +24,12 @@ def analyze_waveform(
     config: AnalysisConfig,
     times_s: npt.ArrayLike | None = None,
 ) -> Analysis:
+    from hrv._quality_windows import as_waveform, fill_nan
     from hrv.detect.ecg import detect_ecg
     from hrv.detect.ppg import detect_ppg
-    from hrv.edr import ecg_derived_respiration_bpm, ppg_derived_respiration_bpm
+    from hrv.edr import _ecg_rate_filled, _ppg_rate_filled
     from hrv.pipeline import finish_waveform
-    from hrv.quality import assess_waveform
+    from hrv.quality import _assess_filled
 
     sk = _parse_kind(kind)
     x = _as_samples(samples)
@@ -56,8 +57,11 @@ def analyze_waveform(
         det = detect_ppg(raw, fs, config.detection, times_s=t_frames - t_frames[0])
     else:
         det = detect_ppg(x, fs, config.detection)
+    # Checked (infinite values are an error) and NaN gaps bridged once, for both the
+    # quality windows and the derived respiration; no further copy of the recording.
+    xf, nan = fill_nan(as_waveform(x, fs, name=sk.value.upper()))
     if sk is SignalKind.ECG:
-        wq = assess_waveform(x, fs, sk, config.quality, beat_times_s=det.times_s)
+        wq = _assess_filled(xf, nan, fs, sk, config.quality, det.times_s)
         quality_windows, quality_warnings = wq.excluded_windows, wq.warnings
     else:
         # The PPG detector already judged every second once (8-s quality windows with
@@ -69,11 +73,9 @@ def analyze_waveform(
     keep = _outside(det.times_s, excluded)
     estimates: dict[str, float | None] = {}
     if np.count_nonzero(keep) >= 10:
-        derive = ecg_derived_respiration_bpm if sk is SignalKind.ECG else (
-            ppg_derived_respiration_bpm
-        )
+        derive = _ecg_rate_filled if sk is SignalKind.ECG else _ppg_rate_filled
         key = "edr" if sk is SignalKind.ECG else "pdr"
-        estimates[key] = derive(x, fs, det.times_s[keep])
+        estimates[key] = derive(xf, fs, det.times_s[keep])
     # Parameters and summary scores go into provenance; per-beat arrays do not.
     detection_info = {k: v for k, v in det.info.items() if not isinstance(v, np.ndarray)}
     info.update({"fs_hz": fs, "detection": detection_info})

@@ -152,9 +152,13 @@ def ecg_derived_respiration_bpm(
     spectra are averaged (Moody et al. 1985, Computers in Cardiology 12:113;
     Charlton et al. 2016, Physiol Meas 37:610).
     """
-    x = as_waveform(samples, fs_hz, name="ECG")
-    fs = float(fs_hz)
-    filled, _ = fill_nan(x)
+    filled, _ = fill_nan(as_waveform(samples, fs_hz, name="ECG"))
+    return _ecg_rate_filled(filled, float(fs_hz), beat_times_s)
+
+
+def _ecg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike
+                    ) -> float | None:
+    """:func:`ecg_derived_respiration_bpm` on a validated, NaN-filled ECG (pipeline use)."""
     if len(filled) < 16:
         return None
     half = max(round(0.05 * fs), 1)
@@ -200,9 +204,13 @@ def ppg_derived_respiration_bpm(
     three normalised spectra are averaged (Karlen et al. 2013, IEEE TBME 60:1946, fuse
     the same three modulations; Charlton et al. 2016).
     """
-    x = as_waveform(samples, fs_hz, name="PPG")
-    fs = float(fs_hz)
-    filled, _ = fill_nan(x)
+    filled, _ = fill_nan(as_waveform(samples, fs_hz, name="PPG"))
+    return _ppg_rate_filled(filled, float(fs_hz), beat_times_s)
+
+
+def _ppg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike
+                    ) -> float | None:
+    """:func:`ppg_derived_respiration_bpm` on a validated, NaN-filled PPG (pipeline use)."""
     if len(filled) < 16:
         return None
     w = max(round(0.4 * fs), 2)

@@ -157,14 +157,23 @@ def assess_waveform(
     """
     k = _parse_kind(kind)
     x = qw.as_waveform(samples, fs_hz, name=f"{k.value.upper()} quality")
-    fs = float(fs_hz)
-    n = len(x)
+    if len(x) == 0:
+        raise InvalidInputError("waveform is empty")
+    xf, nan = qw.fill_nan(x)
+    return _assess_filled(xf, nan, float(fs_hz), k, config, beat_times_s)
+
+
+def _assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: SignalKind,
+                  config: QualityConfig, beat_times_s: npt.ArrayLike | None
+                  ) -> WaveformQuality:
+    """:func:`assess_waveform` on a validated, NaN-filled waveform and its NaN mask.
+
+    For the pipeline, which validates and fills the recording once for all its stages.
+    """
+    n = len(xf)
     duration = n / fs
     win = max(round(config.window_s * fs), 1)
-    if n == 0:
-        raise InvalidInputError("waveform is empty")
     starts = qw.window_starts(n, win)
-    xf, nan = qw.fill_nan(x)
     band = (0.5, 8.0) if k is SignalKind.PPG else (5.0, 30.0)
     st = qw.window_stats(xf, nan, fs, starts)
     beat_idx = None
