@@ -5,18 +5,22 @@ from __future__ import annotations
 import dataclasses
 
 from hrv._shift_types import Baseline, ShiftConfig
+from hrv.rhythm import ECTOPIC_MAX_SHARE
 from hrv.types import Analysis, Grade, QualityWarning
 
 __all__ = ["Checks", "check_pair"]
 
 #: Rhythm findings after which HRV does not reflect vagal activity at all.
 _AF_CODES = frozenset({"possible_atrial_fibrillation"})
-#: Rhythm findings that weaken, but do not void, a comparison.
+#: Rhythm findings under which the recording's own screening calls HRV not
+#: interpretable (more than 10 % non-normal beats, ``hrv.rhythm``): they void the comparison.
 _ECTOPY_CODES = frozenset({"high_ectopic_burden", "rhythm_not_interpretable"})
 #: Caveats that cap the confidence (one: below "high"; two or more: "low").
 SERIOUS = frozenset({"poor_quality", "arrhythmia", "many_corrections", "different_kind",
                      "short_recording", "sparse_intervals"})
 
+#: Above this share of non-normal beats (half the rhythm screen's limit), a caveat is given.
+_ARRHYTHMIA_CAVEAT_SHARE = ECTOPIC_MAX_SHARE / 2
 #: Quality-grade findings that explain an "unusable" grade (see ``hrv._grading``).
 _GRADE_CODES = frozenset({"too_short", "excessive_artifacts", "too_many_corrections",
                           "mostly_excluded", "rhythm_not_interpretable", "short_recording"})
@@ -50,6 +54,14 @@ class Checks:
     advice: tuple[str, ...]
 
 
+def _abnormal_share(a: Analysis) -> float | None:
+    """Share of beats classified non-normal, or ``None`` without a classification."""
+    normal = a.beats.normal
+    if normal is None or len(normal) == 0:
+        return None
+    return 1.0 - float(normal.mean())
+
+
 def _nn_s(a: Analysis) -> float:
     return float(a.nn.rr_ms.sum()) / 1000.0 if len(a.nn) else 0.0
 
@@ -62,6 +74,7 @@ def check_pair(
     cav: list[QualityWarning] = []
     advice: list[str] = []
     recs = (("pre", pre), ("post", post))
+    rhythm: dict[str, list[tuple[str, float | None]]] = {}
 
     for name, a in recs:
         unusable = a.quality.grade is Grade.UNUSABLE
@@ -72,25 +85,29 @@ def check_pair(
             bad.append(QualityWarning(
                 "unusable_recording",
                 f"The {name} recording was graded unusable: "
-                f"{'; '.join(why) or 'no reason recorded'}.",
+                f"{_lower_first('; '.join(why)) or 'no reason recorded'}.",
             ))
             advice.append(_ADVICE_STILL)
         nn_s = _nn_s(a)
         share = nn_s / a.duration_s if a.duration_s > 0 else 1.0
-        if share < _MIN_NN_SHARE_VERDICT and not unusable:
+        # Frequent non-normal beats void the comparison below and already explain why so
+        # little of the recording is covered: one reason, not two.
+        explained = unusable or (_rhythm(a) or ("",))[0] == "ectopy"
+        if share < _MIN_NN_SHARE_VERDICT and not explained:
             bad.append(QualityWarning(
                 "too_few_normal_intervals",
                 f"Only {100 * share:.0f}% of the {name} recording is covered by clean "
-                "normal-to-normal intervals; the rest touches extra (ectopic) beats or gaps, "
-                "so the remaining pieces do not represent the recording.",
+                "intervals between normal heartbeats; the rest touches extra (ectopic) beats "
+                "or gaps, so the remaining pieces do not represent the recording.",
             ))
             advice.append("If extra heartbeats are frequent for this client, HRV cannot "
                           "track relaxation reliably; otherwise check the sensor contact.")
-        elif share < _MIN_NN_SHARE and not unusable:
+        elif share < _MIN_NN_SHARE and not explained:
             cav.append(QualityWarning(
                 "sparse_intervals",
                 f"Only {100 * nn_s / a.duration_s:.0f}% of the {name} recording is covered "
-                "by clean normal-to-normal intervals (the rest touches ectopic beats or gaps).",
+                "by clean intervals between normal heartbeats (the rest touches extra "
+                "(ectopic) beats or gaps).",
             ))
         if unusable:
             pass  # the grade's own reason (usually the same shortness) is already given
@@ -123,22 +140,9 @@ def check_pair(
                 "corrected; corrected beats bias RMSSD and HF power.",
             ))
             advice.append(_ADVICE_CONTACT)
-        codes = {w.code for w in a.quality.warnings}
-        if codes & _AF_CODES:
-            bad.append(QualityWarning(
-                "irregular_rhythm",
-                f"The {name} recording's rhythm looks irregular (possible atrial "
-                "fibrillation): beat-to-beat variability then reflects the arrhythmia, "
-                "not vagal activity.",
-            ))
-            advice.append("Ask the client's physician about the irregular rhythm; HRV "
-                          "cannot track relaxation while it persists.")
-        elif codes & _ECTOPY_CODES:
-            cav.append(QualityWarning(
-                "arrhythmia",
-                f"The {name} recording contains many extra (ectopic) beats; they were "
-                "removed, but the remaining variability is less reliable.",
-            ))
+        finding = _rhythm(a)
+        if finding is not None:
+            rhythm.setdefault(finding[0], []).append((name, finding[1]))
         elif a.quality.grade is Grade.POOR:
             cav.append(QualityWarning(
                 "poor_quality", f"The {name} recording's data quality is poor."))
@@ -146,6 +150,8 @@ def check_pair(
         if a.metrics.rmssd_ms is None:
             bad.append(QualityWarning(
                 "rmssd_unavailable", f"RMSSD could not be computed for the {name} recording."))
+
+    _rhythm_reasons(rhythm, bad, cav, advice)
 
     if pre.kind is not post.kind:
         cav.append(QualityWarning(
@@ -170,24 +176,9 @@ def check_pair(
             f"{post.quality.grade.value} after).",
         ))
 
-    hf_reasons = []
-    for name, a in recs:
-        r = a.respiration
-        if r.hf_band_valid is False:
-            rate = f"about {r.rate_bpm:.1f} breaths/min" if r.rate_bpm is not None else "slow"
-            hf_reasons.append(f"breathing was {rate} in the {name} recording, outside the "
-                              "HF band (9–24 breaths/min)")
-        elif r.hf_band_valid is None:
-            hf_reasons.append(f"the breathing rate of the {name} recording is unknown")
-    hf_invalid = "; ".join(hf_reasons) if hf_reasons else None
-    if hf_invalid is not None:
-        code = ("breathing_outside_hf_band" if any("outside" in h for h in hf_reasons)
-                else "breathing_rate_unknown")
-        cav.append(QualityWarning(
-            code,
-            f"HF power and LF/HF are not used as evidence because {hf_invalid}: they then "
-            "reflect the breathing pattern rather than vagal activity.",
-        ))
+    hf_invalid, code, hf_caveat = _breathing(pre, post)
+    if hf_caveat is not None and code is not None:
+        cav.append(QualityWarning(code, hf_caveat))
 
     if baseline is not None and baseline.n_sessions < cfg.min_baseline_sessions:
         cav.append(QualityWarning(
@@ -197,3 +188,110 @@ def check_pair(
             "errors were used.",
         ))
     return Checks(tuple(bad), tuple(cav), hf_invalid, tuple(dict.fromkeys(advice)))
+
+
+def _lower_first(text: str) -> str:
+    """``text`` with its first letter in lower case, to follow a colon."""
+    return text[:1].lower() + text[1:]
+
+
+def _which(names: list[str]) -> str:
+    return "both recordings" if len(names) == 2 else f"the {names[0]} recording"
+
+
+def _breathing(pre: Analysis, post: Analysis) -> tuple[str | None, str | None, str | None]:
+    """Why HF and LF/HF are not evidence: ``(reason, caveat code, caveat message)``.
+
+    Outside the HF band (9–24 breaths/min) HF follows the breathing pattern, not vagal
+    activity; with an unknown rate that cannot be checked, so HF is set aside as well
+    (``hrv-methods`` §4). All ``None`` when both rates are known and inside the band.
+    """
+    outside: list[str] = []
+    unknown: list[str] = []
+    for name, a in (("pre", pre), ("post", post)):
+        r = a.respiration
+        if r.hf_band_valid is False:
+            rate = (f"about {r.rate_bpm:.0f} breaths/min" if r.rate_bpm is not None
+                    else "slow")
+            outside.append(f"breathing was {rate} in the {name} recording")
+        elif r.hf_band_valid is None:
+            unknown.append(name)
+    parts = list(outside)
+    if unknown:
+        parts.append(f"the breathing rate is unknown in {_which(unknown)} (no clear "
+                     "breathing rhythm shows in the heartbeat)")
+    if not parts:
+        return None, None, None
+    reason = "; ".join(parts)
+    why = ("outside 9–24 breaths/min they follow the breathing pattern, not vagal activity"
+           if outside else
+           "they reflect vagal activity only while breathing is 9–24 breaths/min")
+    code = "breathing_outside_hf_band" if outside else "breathing_rate_unknown"
+    message = (f"HF power and LF/HF (breathing-linked measures) are not used as evidence: "
+               f"{reason}, and {why}.")
+    return reason, code, message
+
+
+def _rhythm(a: Analysis) -> tuple[str, float | None] | None:
+    """The recording's rhythm finding: ``("af" | "ectopy" | "ectopic_caveat", share)``.
+
+    ``share`` is the fraction of beats classified non-normal (``None`` without a
+    classification). More than :data:`hrv.rhythm.ECTOPIC_MAX_SHARE` non-normal beats (or
+    the rhythm screen's own flag) means the recording's screening calls HRV not
+    interpretable; paced beats count as non-normal.
+    """
+    codes = {w.code for w in a.quality.warnings}
+    abnormal = _abnormal_share(a)
+    if codes & _AF_CODES:
+        return "af", abnormal
+    if codes & _ECTOPY_CODES or (abnormal is not None and abnormal > ECTOPIC_MAX_SHARE):
+        return "ectopy", abnormal
+    if abnormal is not None and abnormal > _ARRHYTHMIA_CAVEAT_SHARE:
+        return "ectopic_caveat", abnormal
+    return None
+
+
+def _share_of(found: list[tuple[str, float | None]]) -> str:
+    """``"18% of the pre and 45% of the post recording's beats"`` and the like."""
+    if all(f is not None for _, f in found):
+        parts = [f"{100 * (f or 0.0):.0f}% of the {n}" for n, f in found]
+        return " and ".join(parts) + " recording's beats"
+    return "many of the " + " and ".join(n for n, _ in found) + " recording's beats"
+
+
+def _rhythm_reasons(
+    found: dict[str, list[tuple[str, float | None]]],
+    bad: list[QualityWarning],
+    cav: list[QualityWarning],
+    advice: list[str],
+) -> None:
+    """One reason per rhythm finding, naming both recordings when both have it."""
+    if "af" in found:
+        names = [n for n, _ in found["af"]]
+        whose = "Both recordings' rhythms look" if len(names) == 2 else \
+            f"The {names[0]} recording's rhythm looks"
+        bad.append(QualityWarning(
+            "irregular_rhythm",
+            f"{whose} irregular (possible atrial fibrillation): beat-to-beat variability "
+            "then reflects the arrhythmia, not vagal activity.",
+        ))
+        advice.append("Ask the client's physician about the irregular rhythm; HRV "
+                      "cannot track relaxation while it persists.")
+    if "ectopy" in found:
+        many = _share_of(found["ectopy"])
+        bad.append(QualityWarning(
+            "rhythm_not_interpretable",
+            f"{many[0].upper() + many[1:]} are not normal heartbeats (the limit is "
+            f"{100 * ECTOPIC_MAX_SHARE:.0f}%): they are extra (ectopic) beats or beats set "
+            "by a pacemaker, and only the timing of normal heartbeats reflects vagal "
+            "activity.",
+        ))
+        advice.append("If the client has frequent extra heartbeats or a pacemaker, HRV "
+                      "cannot track relaxation; otherwise check the sensor contact.")
+    if "ectopic_caveat" in found:
+        many = _share_of(found["ectopic_caveat"])
+        cav.append(QualityWarning(
+            "arrhythmia",
+            f"{many[0].upper() + many[1:]} are extra (ectopic) beats; the intervals "
+            "around them were left out, but the remaining variability is less reliable.",
+        ))

@@ -16,6 +16,8 @@ __all__ = ["decide"]
 #: Evidence markers, their vagal sign (+1: rises with vagal activity) and weight in the
 #: confidence. RMSSD is primary (hrv-methods §3); SD1 duplicates it and is not counted.
 _EVIDENCE = {"ln_rmssd": (1, 2.0), "mean_hr_bpm": (-1, 1.0), "ln_hf": (1, 1.0)}
+#: Caveats about breathing, told in full in the summary (the others are listed).
+_BREATHING_CODES = frozenset({"breathing_outside_hf_band", "breathing_rate_unknown"})
 
 
 def _p_beyond(d: float, se: float, swc: float, sign: int) -> float:
@@ -42,6 +44,14 @@ def _fmt(x: float) -> str:
     return f"{x:.0f}" if abs(x) >= 10 else f"{x:.1f}"
 
 
+def _pair(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` formatted alike, with a decimal more when they would read the same."""
+    fa, fb = _fmt(a), _fmt(b)
+    if fa == fb and a != b:
+        fa, fb = f"{a:.1f}", f"{b:.1f}"
+    return fa, fb
+
+
 def _vagal_sign(c: MarkerChange, sign: int) -> int:
     """+1 / −1 if ``c`` is a meaningful change towards more / less vagal activity, else 0."""
     if c.meaningful is not True or c.delta is None:
@@ -49,17 +59,23 @@ def _vagal_sign(c: MarkerChange, sign: int) -> int:
     return sign * (1 if c.delta > 0 else -1)
 
 
+#: Plain-language names of the evidence markers, with the technical name in brackets.
+_PLAIN = {
+    "rmssd_ms": "beat-to-beat variation (RMSSD)",
+    "mean_hr_bpm": "heart rate",
+    "hf_power_ms2": "breathing-linked variation (HF power)",
+}
+
+
 def _describe(name: str, c: MarkerChange) -> str:
     assert c.pre is not None and c.post is not None and c.delta is not None
-    if name == "rmssd_ms":
-        verb = ("rose" if c.delta > 0 else "fell") if c.meaningful else "went"
-        return f"RMSSD {verb} from {_fmt(c.pre)} to {_fmt(c.post)} ms ({c.pct_change:+.0f}%)"
+    pre, post = _pair(c.pre, c.post)
     if name == "mean_hr_bpm":
         verb = "fell" if c.delta < 0 else "rose"
-        return (f"heart rate {verb} by {abs(c.delta):.0f} bpm ({_fmt(c.pre)} to "
-                f"{_fmt(c.post)} bpm)")
-    verb = "rose" if c.delta > 0 else "fell"
-    return f"HF power {verb} from {_fmt(c.pre)} to {_fmt(c.post)} ms² ({c.pct_change:+.0f}%)"
+        return f"heart rate {verb} by {abs(c.delta):.0f} bpm ({pre} to {post} bpm)"
+    verb = ("rose" if c.delta > 0 else "fell") if c.meaningful else "went"
+    unit = "ms" if name == "rmssd_ms" else "ms²"
+    return f"{_PLAIN[name]} {verb} from {pre} to {post} {unit} ({c.pct_change:+.0f}%)"
 
 
 def _join(parts: list[str]) -> str:
@@ -122,9 +138,9 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
     certain = abs(primary.delta) - z * primary.se > primary.swc
     rmssd, hr = changes["rmssd_ms"], changes["mean_hr_bpm"]
     swc_pct = 100 * math.expm1(primary.swc)
-    src = "the client's own baseline" if primary.swc_source == "baseline" else \
-        "published typical error"
-    tail = _tail(changes, checks)
+    src = "the client's own earlier sessions" if primary.swc_source == "baseline" else \
+        "published day-to-day variation"
+    tail = _tail(checks)
 
     if s != 0 and not against and (support or certain):
         direction = (Direction.PARASYMPATHETIC_INCREASE if s > 0
@@ -141,38 +157,43 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
                  for k in used]
         facts = _join([_describe(k, changes[k]) for k in named])
         word = "rose" if s > 0 else "fell"
-        both = "both changes exceed" if len(named) == 2 else (
-            "these changes exceed" if len(named) > 2 else "the change exceeds")
+        both = "Both changes are" if len(named) == 2 else (
+            "These changes are" if len(named) > 2 else "The change is")
         summary = (
-            f"Parasympathetic (vagal) activity {word}: {facts[0].upper() + facts[1:]}; "
-            f"{both} what we would expect from measurement noise and the smallest worthwhile "
-            f"change ({swc_pct:.0f}% for RMSSD, from {src}). Confidence is "
-            f"{_label(p, cfg).value} ({p:.2f}).{tail}"
+            f"Parasympathetic (calming, vagal) activity {word}: "
+            f"{facts}. {both} larger than measurement noise and "
+            f"than the smallest change worth noticing ({swc_pct:.0f}% for RMSSD, from "
+            f"{src}). Confidence in this verdict: {_label(p, cfg).value} "
+            f"({p:.2f}).{tail}"
         )
         return Verdict(direction, p, _label(p, cfg), summary, tuple(used), caveats,
                        advice)
 
     p = _cap(_p_within(primary.delta, primary.se, primary.swc), codes, cfg)
-    r = _describe("rmssd_ms", rmssd) if rmssd.delta is not None else "RMSSD was not compared"
-    h = (f"heart rate went from {_fmt(hr.pre)} to {_fmt(hr.post)} bpm"
-         if hr.pre is not None and hr.post is not None else "")
+    r = (_describe("rmssd_ms", rmssd) if rmssd.delta is not None
+         else "beat-to-beat variation (RMSSD) was not compared")
+    h = ""
+    if hr.pre is not None and hr.post is not None:
+        hr_pre, hr_post = _pair(hr.pre, hr.post)
+        h = f"heart rate went from {hr_pre} to {hr_post} bpm"
     facts = r + (f" and {h}" if h else "")
     if s != 0 and against:
         why = (f"The evidence is mixed: RMSSD points one way but "
-               f"{_join([_name(k) for k in against])} changed meaningfully the other way, "
+               f"{_join([_name(k) for k in against])} changed beyond noise the other way, "
                "so no direction is called.")
     elif s != 0:
-        why = ("The RMSSD change exceeds the noise but no other marker confirms it and its "
-               "interval still reaches within the smallest worthwhile change; treat it as a "
-               "possible change to watch over further sessions.")
+        why = ("The RMSSD change is larger than the noise, but nothing else confirms it "
+               "and it may still be smaller than the smallest change worth noticing; treat "
+               "it as a possible change to watch over further sessions.")
     elif votes.get("mean_hr_bpm", 0) != 0:
-        why = ("Heart rate changed meaningfully, but RMSSD did not: a heart-rate change alone "
-               "is not specific to vagal activity (posture, digestion or movement also move it).")
+        why = ("Heart rate changed beyond measurement noise, but RMSSD did not: a "
+               "heart-rate change alone is not specific to vagal activity (posture, digestion "
+               "or movement also move it).")
     else:
-        why = (f"Neither exceeds both the measurement noise and the smallest worthwhile "
-               f"change ({swc_pct:.0f}% for RMSSD, from {src}).")
-    summary = (f"No clear change in parasympathetic (vagal) activity: "
-               f"{facts[0].upper() + facts[1:]}. {why} Confidence is "
+        why = (f"Neither change is larger than both the measurement noise and the smallest "
+               f"change worth noticing ({swc_pct:.0f}% for RMSSD, from {src}).")
+    summary = (f"No clear change in parasympathetic (calming, vagal) activity: "
+               f"{facts}. {why} Confidence in this verdict: "
                f"{_label(p, cfg).value} ({p:.2f}).{tail}")
     return Verdict(Direction.NO_CLEAR_CHANGE, p, _label(p, cfg), summary, ("ln_rmssd",),
                    caveats, advice)
@@ -182,17 +203,14 @@ def _name(k: str) -> str:
     return {"mean_hr_bpm": "heart rate", "ln_hf": "HF power"}.get(k, k)
 
 
-def _tail(changes: Mapping[str, MarkerChange], checks: Checks) -> str:
-    """Caveat sentences appended to the summary."""
-    out = []
-    if checks.hf_invalid_reason is not None:
-        out.append(f" HF power and LF/HF are not used as evidence: {checks.hf_invalid_reason}.")
-    lfhf = changes.get("lf_hf_ratio")
-    if lfhf is not None and lfhf.pre is not None and lfhf.post is not None:
-        out.append(f" LF/HF went from {lfhf.pre:.2f} to {lfhf.post:.2f}; it is reported "
-                   "descriptively only and is not evidence of a direction.")
-    others = [c.message for c in checks.caveats
-              if c.code not in ("breathing_outside_hf_band", "breathing_rate_unknown")]
+def _tail(checks: Checks) -> str:
+    """Caveat sentences appended to the summary.
+
+    LF/HF is left out: it is never evidence, and its value (in ``changes``, marked
+    descriptive) would invite a reading the method does not support (Billman 2013).
+    """
+    out = [f" {c.message}" for c in checks.caveats if c.code in _BREATHING_CODES]
+    others = [c.message for c in checks.caveats if c.code not in _BREATHING_CODES]
     if others:
         out.append(" Caveats: " + " ".join(others))
     return "".join(out)

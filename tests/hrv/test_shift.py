@@ -18,6 +18,7 @@ from hrv.shift import (
     compare,
     windowed_trend,
 )
+from hrv.types import Analysis
 from tests.hrv.test_shift_support import (
     REST,
     SLOW_BREATH,
@@ -84,7 +85,7 @@ class TestAcceptance:
         v = shift.verdict
         assert v.direction is Direction.PARASYMPATHETIC_INCREASE
         assert "ln_rmssd" in v.evidence and "mean_hr_bpm" in v.evidence
-        assert "RMSSD rose from" in v.summary and "heart rate fell by" in v.summary
+        assert "(RMSSD) rose from" in v.summary and "heart rate fell by" in v.summary
         assert v.confidence is not None and 0 <= v.confidence <= 1
 
     def test_interval_covers_the_true_change(self) -> None:
@@ -113,9 +114,10 @@ class TestBreathing:
         for name in ("hf_power_ms2", "ln_hf", "lf_hf_ratio"):
             assert s.changes[name].meaningful is None
         # The summary may only mention HF to say why it is excluded, never as a change.
-        assert "HF power rose" not in s.verdict.summary
-        assert "HF power fell" not in s.verdict.summary
+        assert "(HF power) rose" not in s.verdict.summary
+        assert "(HF power) fell" not in s.verdict.summary
         assert "not used as evidence" in s.verdict.summary
+        assert "about 6 breaths/min in the post recording" in s.verdict.summary
 
 
 class TestInconclusive:
@@ -203,18 +205,28 @@ class TestTrend:
 
 class TestComparability:
     def test_fragmented_nn_series_is_inconclusive(self) -> None:
-        # Every third beat marked non-normal (as in ventricular trigeminy): two of every
-        # three intervals touch it, so NN intervals cover about a third of the recording,
-        # below the 50 % the rule requires.
+        # Every third beat marked non-normal (as in ventricular trigeminy): a third of the
+        # beats are not normal, far above the 10 % the rhythm screen allows.
+        rr, _ = simulate(REST, 81)
+        s = compare(analyse(*simulate(REST, 82)), _with_non_normal(rr, 3))
+        assert s.verdict.direction is Direction.INCONCLUSIVE
+        assert "rhythm_not_interpretable" in {c.code for c in s.verdict.caveats}
+        assert "33% of the post recording's beats" in s.verdict.summary
+
+    def test_series_broken_by_gaps_is_inconclusive(self) -> None:
+        # Two of every three intervals flagged as gaps (a device dropping beats): every
+        # beat is normal, but NN intervals cover about a third of the recording, below
+        # the 50 % the rule requires.
         from hrv.pipeline import analyze_beat_times
 
-        rr, _ = simulate(REST, 81)
+        rr, _ = simulate(REST, 83)
         t = np.concatenate([[0.0], np.cumsum(rr) / 1000.0])
-        normal = np.ones(len(t), dtype=bool)
-        normal[::3] = False
-        s = compare(analyse(*simulate(REST, 82)), analyze_beat_times(t, normal=normal))
+        gaps = np.arange(len(rr)) % 3 != 0
+        s = compare(analyse(*simulate(REST, 84)), analyze_beat_times(t, gap_flags=gaps))
         assert s.verdict.direction is Direction.INCONCLUSIVE
-        assert "too_few_normal_intervals" in {c.code for c in s.verdict.caveats}
+        codes = {c.code for c in s.verdict.caveats}
+        assert "too_few_normal_intervals" in codes
+        assert "rhythm_not_interpretable" not in codes
 
     def test_ecg_against_ppg_is_flagged(self) -> None:
         import dataclasses
@@ -236,3 +248,78 @@ class TestComparability:
         post = hrv.analyze_intervals(rr_series(300, mean_hr_bpm=64, hf_amplitude_ms=35,
                                                noise_ms=12, seed=2), unit="ms")
         assert hrv.compare(pre, post).verdict.direction is Direction.PARASYMPATHETIC_INCREASE
+
+
+def _with_non_normal(rr_ms: np.ndarray, every: int) -> Analysis:
+    """Beat-times analysis of ``rr_ms`` with every ``every``-th beat marked non-normal."""
+    from hrv.pipeline import analyze_beat_times
+
+    t = np.concatenate([[0.0], np.cumsum(rr_ms) / 1000.0])
+    normal = np.ones(len(t), dtype=bool)
+    normal[::every] = False
+    return analyze_beat_times(t, normal=normal)
+
+
+class TestNonNormalBeats:
+    # A true vagal increase (+50 % RMSSD, -8 bpm): only the share of non-normal beats in
+    # the post recording differs between the cases. Above the rhythm screen's 10 % limit
+    # (hrv.rhythm.ECTOPIC_MAX_SHARE) HRV is "not interpretable" and no verdict may rest on
+    # it, even though NN intervals still cover more than half of the recording (a paced
+    # or ectopic rhythm whose every 8th beat is abnormal covers ~75 %).
+    def test_above_the_limit_is_inconclusive_with_the_reason(self) -> None:
+        pre = analyse(*simulate(REST, 101))
+        rr, _ = simulate(VAGAL, 102)
+        post = _with_non_normal(rr, 8)  # 12.5 % non-normal
+        assert post.nn.rr_ms.sum() / 1000.0 / post.duration_s > 0.5
+        s = compare(pre, post)
+        assert s.verdict.direction is Direction.INCONCLUSIVE
+        codes = {c.code for c in s.verdict.caveats}
+        assert "rhythm_not_interpretable" in codes
+        assert "13% of the post recording's beats" in s.verdict.summary
+        assert s.verdict.next_time is not None and "pacemaker" in s.verdict.next_time
+
+    def test_between_half_and_the_limit_is_a_caveat(self) -> None:
+        pre = analyse(*simulate(REST, 103))
+        rr, _ = simulate(VAGAL, 104)
+        s = compare(pre, _with_non_normal(rr, 14))  # 7.1 % non-normal
+        codes = {c.code for c in s.verdict.caveats}
+        assert "arrhythmia" in codes and "rhythm_not_interpretable" not in codes
+        assert s.verdict.direction is not Direction.INCONCLUSIVE
+
+    def test_few_non_normal_beats_leave_the_verdict_alone(self) -> None:
+        pre = analyse(*simulate(REST, 105))
+        rr, _ = simulate(VAGAL, 106)
+        s = compare(pre, _with_non_normal(rr, 40))  # 2.5 % non-normal
+        assert not {"arrhythmia", "rhythm_not_interpretable"} & {
+            c.code for c in s.verdict.caveats}
+        assert s.verdict.direction is Direction.PARASYMPATHETIC_INCREASE
+
+
+class TestSummaryWording:
+    def test_unknown_breathing_in_both_is_said_once_and_plainly(self) -> None:
+        import hrv
+        from hrv.simulate import rr_series
+
+        # Red noise only: no breathing peak, so the rate is unknown in both recordings.
+        pre = hrv.analyze_intervals(rr_series(300, noise_ms=30, noise_ar=0.9, seed=3))
+        post = hrv.analyze_intervals(rr_series(300, noise_ms=30, noise_ar=0.9, seed=4))
+        assert pre.respiration.hf_band_valid is None
+        assert post.respiration.hf_band_valid is None
+        text = compare(pre, post).verdict.summary
+        assert text.count("unknown") == 1
+        assert "unknown in both recordings" in text
+        assert "9–24 breaths/min" in text
+
+    def test_technical_names_come_with_plain_ones(self) -> None:
+        shift, _ = _runs(REST, VAGAL)[2]
+        text = shift.verdict.summary
+        assert "beat-to-beat variation (RMSSD)" in text
+        # LF/HF is never evidence: its value is not put before the reader.
+        assert "LF/HF went" not in text and "sympathovagal" not in text.lower()
+
+    def test_values_that_round_alike_keep_a_decimal(self) -> None:
+        from hrv._shift_verdict import _pair
+
+        assert _pair(16.6, 17.2) == ("16.6", "17.2")
+        assert _pair(33.4, 39.1) == ("33", "39")
+        assert _pair(5.0, 5.0) == ("5.0", "5.0")

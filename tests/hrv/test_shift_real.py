@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hrv.errors import InsufficientDataError
 from hrv.pipeline import analyze_beat_times
 from hrv.shift import Direction, SessionShift, compare
 from hrv.types import Analysis
@@ -37,9 +38,13 @@ BEAT_CODES = frozenset("NLRBAaJSVrFejnE/fQ?")
 SINUS_CODES = frozenset("NLRej")
 WINDOW_S = 300.0
 
+#: ``":ecg"``: the raw lead-MLII waveform through :func:`hrv.analyze` (the service's path
+#: for an uploaded ECG) instead of the reference beats. Paced record 107 is compared this
+#: way because through its reference beats no sinus interval is left (every beat is paced)
+#: and ``analyze_beat_times`` refuses the segment.
 RECORDS = (
     "mitdb/101", "mitdb/106", "mitdb/112", "mitdb/115", "mitdb/116", "mitdb/122",
-    "mitdb/201", "mitdb/203", "mitdb/207", "mitdb/208",
+    "mitdb/201", "mitdb/203", "mitdb/207", "mitdb/208", "mitdb/107:ecg",
     "nsr2db/nsr001", "nsr2db/nsr004", "nsr2db/nsr009",
 )  # fmt: skip
 
@@ -68,9 +73,27 @@ def _segment(times: np.ndarray, normal: np.ndarray, t0: float) -> Analysis:
     return analyze_beat_times(times[keep] - t0, normal=normal[keep])
 
 
+def _waveform_pair(record: str) -> tuple[Analysis, Analysis]:
+    """First and last 5 minutes of a record's first ECG lead through :func:`hrv.analyze`."""
+    import wfdb
+
+    import hrv
+
+    path = str(DATA / record)
+    header = wfdb.rdheader(path)
+    n = int(WINDOW_S * header.fs)
+    out = []
+    for start in (0, header.sig_len - n):
+        sig, _ = wfdb.rdsamp(path, sampfrom=start, sampto=start + n, channels=[0])
+        out.append(hrv.analyze(sig[:, 0], float(header.fs), "ecg"))
+    return out[0], out[1]
+
+
 @functools.cache
 def shift_of(record: str) -> SessionShift:
     """First 5 minutes (pre) against the last 5 minutes (post) of a record."""
+    if record.endswith(":ecg"):
+        return compare(*_waveform_pair(record.removesuffix(":ecg")))
     times, normal = beat_times(record)
     return compare(_segment(times, normal, float(times[0])),
                    _segment(times, normal, float(times[-1]) - WINDOW_S + 1e-6))
@@ -135,6 +158,27 @@ class TestRealPairs:
         assert len(s.verdict.summary) > 80
         if s.verdict.direction is Direction.INCONCLUSIVE:
             assert s.verdict.next_time
+
+
+class TestPacedRecord:
+    def test_reference_beats_of_a_paced_record_give_no_verdict(self) -> None:
+        # Every beat of mitdb/107 is paced ('/' in the reference annotations), so no
+        # interval between two sinus beats is left: the beat-times path refuses the
+        # segment (the service answers 422 with the reason) or, should it ever return an
+        # Analysis instead, the comparison must be inconclusive. Never a direction.
+        times, normal = beat_times("mitdb/107")
+        try:
+            pair = [_segment(times, normal, float(times[0])),
+                    _segment(times, normal, float(times[-1]) - WINDOW_S + 1e-6)]
+        except InsufficientDataError:
+            return
+        assert compare(*pair).verdict.direction is Direction.INCONCLUSIVE
+
+    def test_paced_ecg_is_inconclusive_with_the_reason(self) -> None:
+        s = shift_of("mitdb/107:ecg")
+        assert s.verdict.direction is Direction.INCONCLUSIVE
+        assert "rhythm_not_interpretable" in {c.code for c in s.verdict.caveats}
+        assert "pacemaker" in s.verdict.summary
 
 
 def main() -> None:
