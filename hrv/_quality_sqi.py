@@ -1,0 +1,116 @@
+"""Shape scores of :func:`hrv.quality.assess_waveform`: spectral purity and template SQI.
+
+Both act on one block of the band-passed signal at a time (see
+:func:`hrv._quality_windows.filtered_stats`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import numpy.typing as npt
+
+from hrv.types import FloatArray
+
+__all__ = ["TemplatePlan", "spectral_purity"]
+
+IntArray = npt.NDArray[np.intp]
+
+
+def spectral_purity(filtered: FloatArray, fs_hz: float, starts: IntArray, win: int
+                    ) -> FloatArray:
+    """Share of 0.5–8 Hz power near the dominant pulse frequency and its 2nd harmonic.
+
+    A clean pulse wave is a periodic signal: most of its power sits in narrow lines at the
+    pulse rate and its harmonics. Motion spreads power over the band. ``win`` is the
+    analysed length from each window start (the shortest window of the recording).
+    """
+    if win < int(4 * fs_hz):
+        return np.ones(len(starts))
+    seg = np.lib.stride_tricks.sliding_window_view(filtered, win)[starts]
+    seg = seg - seg.mean(axis=1, keepdims=True)
+    spec = np.abs(np.fft.rfft(seg * np.hanning(win), axis=1)) ** 2
+    freqs = np.fft.rfftfreq(win, 1.0 / fs_hz)
+    band = (freqs >= 0.5) & (freqs <= 8.0)
+    total = spec[:, band].sum(axis=1)
+    search = (freqs >= 0.6) & (freqs <= 3.5)
+    idx_search = np.flatnonzero(search)
+    f0 = freqs[idx_search[np.argmax(spec[:, search], axis=1)]]
+    half = 0.15
+    near = (np.abs(freqs[None, :] - f0[:, None]) <= half) | (
+        np.abs(freqs[None, :] - 2 * f0[:, None]) <= half
+    )
+    line = (spec * near * band[None, :]).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(total > 0, line / total, 0.0)
+    return np.asarray(out, dtype=np.float64)
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplatePlan:
+    """Beats and segment length of the template-correlation SQI.
+
+    After Orphanidou et al. (2015) IEEE J Biomed Health Inform 19:832: the mean
+    correlation of each window's beats with that window's average beat. Windows holding
+    far fewer beats than the recording's median rate implies score 0; windows with fewer
+    than three beats (but not suspiciously few) score NaN (undecided).
+    """
+
+    beats: IntArray  # beats whose segment lies inside the recording
+    win_of: IntArray  # window of each of those beats
+    counts: IntArray  # beats per window
+    expected: FloatArray  # beats per window expected from the median interval
+    half: int  # segment half-length in samples
+
+    @classmethod
+    def of(cls, beat_idx: IntArray, n: int, starts: IntArray, lengths: IntArray
+           ) -> TemplatePlan | None:
+        beat_idx = np.sort(np.asarray(beat_idx, dtype=np.intp))
+        beat_idx = beat_idx[(beat_idx >= 0) & (beat_idx < n)]
+        if len(beat_idx) < 3:
+            return None
+        med = float(np.median(np.diff(beat_idx)))
+        half = max(int(0.5 * med), 2)
+        b = beat_idx[(beat_idx - half >= 0) & (beat_idx + half < n)]
+        win_of = np.searchsorted(starts, b, side="right") - 1
+        counts = np.bincount(win_of, minlength=len(lengths))
+        return cls(b, win_of, counts, lengths / med, half)
+
+    def initial(self, starts: IntArray) -> FloatArray:
+        out = np.full(len(starts), np.nan)
+        if len(self.beats) == 0:
+            return np.where(self.expected >= 2, 0.0, out)
+        return out
+
+    def fill(self, out: FloatArray, f: FloatArray, s: int, a: int, b: int,
+             starts: IntArray) -> None:
+        """Score the windows of block ``[a, b)``; ``f`` is the filtered signal from ``s``."""
+        if len(self.beats) == 0:
+            return
+        j0, j1 = np.searchsorted(self.beats, [a, b])
+        i0, i1 = np.searchsorted(starts, [a, b])
+        n_loc = i1 - i0
+        bl = self.beats[j0:j1]
+        w = self.win_of[j0:j1] - i0
+        length = 2 * self.half + 1
+        segs = np.lib.stride_tricks.sliding_window_view(f, length)[bl - s - self.half]
+        # Correlation with centred unit-norm beats without materialising them: a window's
+        # template is the sum of its beats' centred unit vectors (one sparse product),
+        # and the dot product with a centred template ignores each beat's own mean.
+        s1 = segs.sum(axis=1)
+        norms = np.sqrt(np.maximum(np.einsum("ij,ij->i", segs, segs) - s1 * s1 / length, 0.0))
+        inv = 1.0 / np.where(norms > 0, norms, 1.0)
+        member = np.zeros((n_loc, len(bl)))
+        member[w, np.arange(len(bl))] = inv
+        tmpl = member @ segs
+        tmpl -= tmpl.mean(axis=1, keepdims=True)
+        tn = np.sqrt(np.einsum("ij,ij->i", tmpl, tmpl))[:, None]
+        tmpl /= np.where(tn > 0, tn, 1.0)
+        corr = np.einsum("ij,ij->i", segs, tmpl[w]) * inv
+        sums = np.bincount(w, weights=corr, minlength=n_loc)
+        counts = self.counts[i0:i1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_corr = sums / counts
+        res = np.where(counts >= 3, mean_corr, np.nan)
+        out[i0:i1] = np.where(counts < 0.4 * self.expected[i0:i1], 0.0, res)
