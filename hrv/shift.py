@@ -193,8 +193,10 @@ def compare(
     ``inconclusive`` is returned, with the reason and advice for next time, when a
     recording is graded unusable, has less than ``min_duration_s`` of clean intervals or
     more than ``max_corrected_pct`` corrected beats, shows an irregular (AF-like) rhythm,
-    or has no RMSSD. Breathing outside the HF band in either recording removes HF and
-    LF/HF from the evidence, with a caveat saying why.
+    has more than 10 % non-normal beats (ectopic or paced: the rhythm screen's limit,
+    :data:`hrv.rhythm.ECTOPIC_MAX_SHARE`), or has no RMSSD. Breathing outside the HF
+    band, or of unknown rate, in either recording removes HF and LF/HF from the
+    evidence, with a caveat saying why.
 
     References
     ----------
