@@ -22,6 +22,7 @@ _ORDER = [Grade.GOOD, Grade.FAIR, Grade.POOR, Grade.UNUSABLE]
 def grade_quality(
     *,
     n_beats: int,
+    n_intervals: int,
     nn_duration_s: float,
     duration_s: float,
     corrected_pct: float,
@@ -54,7 +55,8 @@ def grade_quality(
         worsen(
             Grade.UNUSABLE,
             "too_short",
-            f"Only {nn_duration_s:.0f} s of clean beat intervals ({n_beats} beats); at least "
+            f"Only {nn_duration_s:.0f} s of clean beat intervals ({n_intervals} intervals "
+            f"between normal beats, from {n_beats} beats); at least "
             f"{config.min_usable_s:.0f} s are needed (record at least 3 minutes sitting still).",
         )
     elif nn_duration_s < config.min_usable_s:

@@ -326,7 +326,8 @@ def _build(rr_ms: FloatArray, ends_s: FloatArray, drop: BoolArray) -> tuple[Inte
 def _require(intervals: Intervals, n_in: int) -> None:
     if len(intervals) < MIN_INTERVALS:
         raise InsufficientDataError(
-            f"only {len(intervals)} usable interval(s) out of {n_in} after removing gaps; "
+            f"only {len(intervals)} usable interval(s) out of {n_in} after removing gaps "
+            "and intervals next to non-normal beats; "
             f"at least {MIN_INTERVALS} are needed"
         )
 

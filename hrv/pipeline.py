@@ -128,15 +128,31 @@ def analyze_beat_times(
     Analysis
     """
     cfg = config or AnalysisConfig()
-    prepared = prepare_beat_times(
-        times_s, config=cfg.intervals, normal=normal, gap_flags=gap_flags
-    )
+    normal_arr = None if normal is None else np.asarray(normal, dtype=bool).ravel()
+    try:
+        prepared = prepare_beat_times(
+            times_s, config=cfg.intervals, normal=normal, gap_flags=gap_flags
+        )
+    except InsufficientDataError as exc:
+        if normal_arr is None:
+            raise
+        # Valid beats, but too few between two normal beats (paced rhythm, frequent
+        # ectopy): a result that says so is more useful than an error.
+        from hrv.rhythm import screen_rhythm
+
+        t_all = np.asarray(times_s, dtype=np.float64).ravel()
+        beats = Beats(times_s=t_all, normal=normal_arr)
+        rhythm = screen_rhythm(np.diff(t_all) * 1000.0, normal_arr)
+        return _unusable(
+            SignalKind.RR, float(t_all[-1] - t_all[0]), beats, cfg,
+            {"input": "beat_times"}, (), tuple(rhythm), str(exc),
+        )
     t = prepared.beat_times_s
     duration_s = float(t[-1] - t[0]) if len(t) > 1 else 0.0
-    normal_arr = None if normal is None else np.asarray(normal, dtype=bool)
-    beats = Beats(times_s=np.asarray(times_s, dtype=np.float64), normal=normal_arr)
+    beats = Beats(times_s=np.asarray(times_s, dtype=np.float64).ravel(), normal=normal_arr)
     return _finish(
-        SignalKind.RR, duration_s, prepared, beats, cfg, extra={"input": "beat_times"}
+        SignalKind.RR, duration_s, prepared, beats, cfg, extra={"input": "beat_times"},
+        normal=normal_arr,
     )
 
 
@@ -289,6 +305,7 @@ def _finish(
     excluded_s = float(sum(w.end_s - w.start_s for w in excluded))
     grade, grade_warnings = grade_quality(
         n_beats=len(beats.times_s),
+        n_intervals=len(nn),
         nn_duration_s=nn_duration_s,
         duration_s=duration_s,
         corrected_pct=corrected_pct,
@@ -339,9 +356,13 @@ def _unusable(
     excluded_s = float(sum(w.end_s - w.start_s for w in excluded))
     why = QualityWarning(
         "no_usable_beats",
-        f"Too few usable beats to measure anything ({reason}); "
-        f"{excluded_s:.0f} s of {duration_s:.0f} s were excluded as unusable signal. "
-        "Check the sensor contact and record again sitting still.",
+        f"Too few usable beats to measure anything ({reason}). "
+        + (
+            f"{excluded_s:.0f} s of {duration_s:.0f} s were excluded as unusable signal. "
+            if excluded_s > 0
+            else ""
+        )
+        + "Check the sensor contact and record again sitting still.",
     )
     empty = np.zeros(0)
     quality = Quality(

@@ -161,6 +161,30 @@ class TestBeatTimes:
         assert a.metrics.rmssd_ms == pytest.approx(b.metrics.rmssd_ms, rel=1e-9)
         assert a.metrics.hf_power_ms2 == pytest.approx(b.metrics.hf_power_ms2, rel=1e-6)
 
+    def test_mostly_abnormal_beats_give_unusable_result_not_error(self) -> None:
+        # A paced rhythm: every beat labelled non-normal. Valid input, nothing to measure.
+        t = np.arange(400) * 0.8
+        normal = np.zeros(len(t), dtype=bool)
+        a = hrv.analyze_beat_times(t, normal=normal)
+        assert a.quality.grade is hrv.Grade.UNUSABLE
+        assert a.metrics.rmssd_ms is None
+        codes = {w.code for w in a.quality.warnings}
+        assert "no_usable_beats" in codes
+        assert "high_ectopic_burden" in codes
+
+    def test_beat_classification_reaches_rhythm_screen(self) -> None:
+        rr = rr_series(300, hf_amplitude_ms=25, noise_ms=3, seed=12)
+        t = np.concatenate([[0.0], np.cumsum(rr) / 1000])
+        normal = np.ones(len(t), dtype=bool)
+        normal[::6] = False  # 17 % non-normal beats
+        a = hrv.analyze_beat_times(t, normal=normal)
+        assert a.quality.has_warning("high_ectopic_burden")
+        assert a.quality.grade in {hrv.Grade.POOR, hrv.Grade.UNUSABLE}
+
+    def test_unlabelled_too_few_beats_still_raise(self) -> None:
+        with pytest.raises(InsufficientDataError):
+            hrv.analyze_beat_times([0.0, 0.8])
+
     def test_abnormal_beats_excluded(self) -> None:
         rr = rr_series(300, hf_amplitude_ms=25, noise_ms=3, seed=11)
         t = np.concatenate([[0.0], np.cumsum(rr) / 1000])
