@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.intp]
+AnyFloatArray = FloatArray | npt.NDArray[np.float32]  # float32: a working-rate signal
 
 BLOCK_SAMPLES = 1 << 17  # ~9 min at 250 Hz: temporaries stay in the CPU caches
 SETTLE_PERIODS = 8.0  # context before/after a block, in periods of the low edge
@@ -78,7 +79,7 @@ def _design(order: int, lo_hz: float, hi_hz: float, fs_hz: float) -> _Design:
                    np.asarray(sps.lfilter_zi(b, a), dtype=np.float64), use_tf)
 
 
-def _filtfilt(d: _Design, x: FloatArray, padlen: int) -> FloatArray:
+def _filtfilt(d: _Design, x: AnyFloatArray, padlen: int) -> FloatArray:
     """Forward-backward filtering with odd extension, as :func:`scipy.signal.sosfiltfilt`.
 
     The initial states are precomputed: computing them and validating the sections
@@ -114,7 +115,7 @@ def bandpass(x: FloatArray, fs_hz: float, lo_hz: float, hi_hz: float, order: int
 
 
 def filtered_blocks(
-    x: FloatArray,
+    x: AnyFloatArray,
     fs_hz: float,
     lo_hz: float,
     hi_hz: float,
@@ -128,7 +129,7 @@ def filtered_blocks(
     Parameters
     ----------
     x : ndarray, shape (n,)
-        Signal without NaN.
+        Signal without NaN (float64, or float32 at the ECG detector's working rate).
     fs_hz, lo_hz, hi_hz : float
         Sampling rate and band edges in Hz.
     bounds : ndarray of int, shape (m + 1,)

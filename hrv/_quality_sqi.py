@@ -62,20 +62,33 @@ class TemplatePlan:
     counts: IntArray  # beats per window
     expected: FloatArray  # beats per window expected from the median interval
     half: int  # segment half-length in samples
+    frac: FloatArray | None = None  # sub-sample position of each beat past ``beats``
 
     @classmethod
-    def of(cls, beat_idx: IntArray, n: int, starts: IntArray, lengths: IntArray
-           ) -> TemplatePlan | None:
-        beat_idx = np.sort(np.asarray(beat_idx, dtype=np.intp))
-        beat_idx = beat_idx[(beat_idx >= 0) & (beat_idx < n)]
+    def of(cls, beat_idx: IntArray, n: int, starts: IntArray, lengths: IntArray,
+           frac: FloatArray | None = None) -> TemplatePlan | None:
+        """Plan for beats at samples ``beat_idx`` (+ ``frac`` in [0, 1) when given).
+
+        With ``frac`` each beat's segment is linearly interpolated at its sub-sample
+        position: at 100-200 Hz, rounding to whole samples would misalign the beats by
+        up to 5 ms and lower their correlation with the template.
+        """
+        order = np.argsort(beat_idx + (frac if frac is not None else 0.0), kind="stable")
+        beat_idx = np.asarray(beat_idx, dtype=np.intp)[order]
+        fr = np.asarray(frac, dtype=np.float64)[order] if frac is not None else None
+        inside = (beat_idx >= 0) & (beat_idx < n)
+        beat_idx = beat_idx[inside]
         if len(beat_idx) < 3:
             return None
-        med = float(np.median(np.diff(beat_idx)))
+        rounded = beat_idx if fr is None else beat_idx + np.round(fr[inside]).astype(np.intp)
+        med = float(np.median(np.diff(rounded)))
         half = max(int(0.5 * med), 2)
-        b = beat_idx[(beat_idx - half >= 0) & (beat_idx + half < n)]
+        ok = (beat_idx - half >= 0) & (beat_idx + half + (fr is not None) < n)
+        b = beat_idx[ok]
         win_of = np.searchsorted(starts, b, side="right") - 1
         counts = np.bincount(win_of, minlength=len(lengths))
-        return cls(b, win_of, counts, lengths / med, half)
+        return cls(b, win_of, counts, lengths / med, half,
+                   None if fr is None else fr[inside][ok])
 
     def initial(self, starts: IntArray) -> FloatArray:
         out = np.full(len(starts), np.nan)
@@ -94,20 +107,31 @@ class TemplatePlan:
         bl = self.beats[j0:j1]
         w = self.win_of[j0:j1] - i0
         length = 2 * self.half + 1
-        segs = np.lib.stride_tricks.sliding_window_view(f, length)[bl - s - self.half]
+        view = np.lib.stride_tricks.sliding_window_view(f, length)
+        segs = view[bl - s - self.half]
+        if self.frac is not None:
+            fr = self.frac[j0:j1, None]
+            segs = segs + fr * (view[bl - s - self.half + 1] - segs)
         # Correlation with centred unit-norm beats without materialising them: a window's
-        # template is the sum of its beats' centred unit vectors (one sparse product),
-        # and the dot product with a centred template ignores each beat's own mean.
+        # template is the sum of its beats' centred unit vectors, and the dot product
+        # with a centred template ignores each beat's own mean.
         s1 = segs.sum(axis=1)
         norms = np.sqrt(np.maximum(np.einsum("ij,ij->i", segs, segs) - s1 * s1 / length, 0.0))
         inv = 1.0 / np.where(norms > 0, norms, 1.0)
-        member = np.zeros((n_loc, len(bl)))
-        member[w, np.arange(len(bl))] = inv
-        tmpl = member @ segs
+        if len(bl) == 0:
+            out[i0:i1] = np.where(self.counts[i0:i1] < 0.4 * self.expected[i0:i1], 0.0,
+                                  np.nan)
+            return
+        # Beats are sorted, so each window's beats are one run of rows: a row-wise
+        # reduceat sums them (no dense membership product, which would go through a
+        # threaded BLAS call that stalls on a busy host).
+        first = np.flatnonzero(np.concatenate(([True], w[1:] != w[:-1])))
+        tmpl = np.add.reduceat(segs * inv[:, None], first, axis=0)
         tmpl -= tmpl.mean(axis=1, keepdims=True)
         tn = np.sqrt(np.einsum("ij,ij->i", tmpl, tmpl))[:, None]
         tmpl /= np.where(tn > 0, tn, 1.0)
-        corr = np.einsum("ij,ij->i", segs, tmpl[w]) * inv
+        run_of = np.cumsum(np.concatenate(([False], w[1:] != w[:-1])))
+        corr = np.einsum("ij,ij->i", segs, tmpl[run_of]) * inv
         sums = np.bincount(w, weights=corr, minlength=n_loc)
         counts = self.counts[i0:i1]
         with np.errstate(divide="ignore", invalid="ignore"):

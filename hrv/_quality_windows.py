@@ -15,14 +15,20 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from hrv._blockfilter import BLOCK_SAMPLES, bandpass, block_bounds, filtered_blocks
+from hrv._blockfilter import (
+    BLOCK_SAMPLES,
+    AnyFloatArray,
+    bandpass,
+    block_bounds,
+    filtered_blocks,
+)
 from hrv._quality_sqi import TemplatePlan, spectral_purity
 from hrv.errors import InvalidInputError
 from hrv.types import BoolArray, FloatArray
 
 __all__ = [
     "FilteredStats", "WindowStats", "as_waveform", "bandpass", "fill_nan", "filtered_stats",
-    "window_stats",
+    "moments", "window_stats",
 ]
 
 IntArray = npt.NDArray[np.intp]
@@ -252,7 +258,7 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
                        rail_runs, max(abs(hi), abs(lo)))
 
 
-def _moments(core: FloatArray, loc: IntArray, lengths: IntArray, kurtosis: bool
+def moments(core: FloatArray, loc: IntArray, lengths: IntArray, kurtosis: bool
              ) -> tuple[FloatArray, FloatArray]:
     """Standard deviation and kurtosis per window of one block (``loc``: local starts)."""
     s1 = np.add.reduceat(core, loc)
@@ -270,14 +276,15 @@ def _moments(core: FloatArray, loc: IntArray, lengths: IntArray, kurtosis: bool
     return np.sqrt(var), kurt
 
 
-def filtered_stats(x: FloatArray, fs_hz: float, starts: IntArray, band_hz: tuple[float, float],
-                   *, kurtosis: bool, purity: bool, beat_idx: IntArray | None
-                   ) -> FilteredStats:
+def filtered_stats(x: AnyFloatArray, fs_hz: float, starts: IntArray, band_hz: tuple[float, float],
+                   *, kurtosis: bool, purity: bool, beat_idx: IntArray | None,
+                   beat_frac: FloatArray | None = None) -> FilteredStats:
     """Per-window statistics of ``x`` band-passed to ``band_hz``, block by block.
 
     Windows never straddle a block, so each window sees exactly the samples it would in
     a whole-signal computation; beats near a block edge read the filtered signal from
-    the block's margin.
+    the block's margin. ``beat_frac`` (in [0, 1)) places the beats between samples
+    ``beat_idx`` and ``beat_idx + 1`` for the template SQI.
     """
     n = len(x)
     n_win = len(starts)
@@ -286,17 +293,18 @@ def filtered_stats(x: FloatArray, fs_hz: float, starts: IntArray, band_hz: tuple
     std = np.zeros(n_win)
     kurt = np.full(n_win, np.nan)
     pur = np.zeros(n_win) if purity else np.full(n_win, np.nan)
-    plan = TemplatePlan.of(beat_idx, n, starts, lengths) if beat_idx is not None else None
+    plan = (TemplatePlan.of(beat_idx, n, starts, lengths, beat_frac) if beat_idx is not None
+            else None)
     sqi = np.full(n_win, np.nan) if plan is None else plan.initial(starts)
     win = int(lengths.min()) if n_win else 0
-    margin = plan.half + 1 if plan is not None else 0
+    margin = plan.half + 2 if plan is not None else 0
     bounds = block_bounds(n, starts=starts)
     for a, b, s, f in filtered_blocks(x, fs_hz, band_hz[0], band_hz[1], bounds,
                                       margin=margin):
         i0, i1 = np.searchsorted(starts, [a, b])
         loc = starts[i0:i1] - a
         core = f[a - s: b - s]
-        std[i0:i1], kurt[i0:i1] = _moments(core, loc, lengths[i0:i1], kurtosis)
+        std[i0:i1], kurt[i0:i1] = moments(core, loc, lengths[i0:i1], kurtosis)
         if purity:
             pur[i0:i1] = spectral_purity(core, fs_hz, loc, win)
         if plan is not None:

@@ -25,7 +25,7 @@ def analyze_waveform(
     times_s: npt.ArrayLike | None = None,
 ) -> Analysis:
     from hrv._quality_windows import as_waveform, fill_nan
-    from hrv.detect.ecg import detect_ecg
+    from hrv.detect.ecg import _detect
     from hrv.detect.ppg import detect_ppg
     from hrv.edr import _ecg_rate_filled, _ppg_rate_filled
     from hrv.pipeline import finish_waveform
@@ -49,8 +49,10 @@ def analyze_waveform(
             "find beats, 60 s for HF power and 5 minutes for the short-term standard"
         )
 
+    work = None
     if sk is SignalKind.ECG:
-        det = detect_ecg(x, fs, config.detection)
+        # The detector's working-rate signal serves the quality and respiration too.
+        det, work = _detect(x, fs, config.detection, keep_work=True)
     elif times_s is not None:
         # The PPG detector re-grids the frames itself and checks their timing regularity.
         t_frames = np.asarray(times_s, dtype=np.float64).ravel()
@@ -61,7 +63,7 @@ def analyze_waveform(
     # quality windows and the derived respiration; no further copy of the recording.
     xf, nan = fill_nan(as_waveform(x, fs, name=sk.value.upper()))
     if sk is SignalKind.ECG:
-        wq = _assess_filled(xf, nan, fs, sk, config.quality, det.times_s)
+        wq = _assess_filled(xf, nan, fs, sk, config.quality, det.times_s, work)
         quality_windows, quality_warnings = wq.excluded_windows, wq.warnings
     else:
         # The PPG detector already judged every second once (8-s quality windows with
@@ -73,9 +75,10 @@ def analyze_waveform(
     keep = _outside(det.times_s, excluded)
     estimates: dict[str, float | None] = {}
     if np.count_nonzero(keep) >= 10:
-        derive = _ecg_rate_filled if sk is SignalKind.ECG else _ppg_rate_filled
-        key = "edr" if sk is SignalKind.ECG else "pdr"
-        estimates[key] = derive(xf, fs, det.times_s[keep])
+        if sk is SignalKind.ECG:
+            estimates["edr"] = _ecg_rate_filled(xf, fs, det.times_s[keep], work)
+        else:
+            estimates["pdr"] = _ppg_rate_filled(xf, fs, det.times_s[keep])
     # Parameters and summary scores go into provenance; per-beat arrays do not.
     detection_info = {k: v for k, v in det.info.items() if not isinstance(v, np.ndarray)}
     info.update({"fs_hz": fs, "detection": detection_info})

@@ -17,7 +17,10 @@ from scipy import signal as sps
 
 from hrv._blockfilter import BLOCK_SAMPLES, filtered_blocks
 from hrv._quality_windows import as_waveform, fill_nan
+from hrv.detect._ecg_feature import WorkingSignal, working_factor, working_signal
 from hrv.types import FloatArray
+
+AnyFloatArray = FloatArray | npt.NDArray[np.float32]
 
 __all__ = ["ecg_derived_respiration_bpm", "ppg_derived_respiration_bpm"]
 
@@ -26,6 +29,7 @@ RESAMPLE_HZ = 4.0
 SEGMENT_S = 64.0
 MIN_DURATION_S = 30.0
 MIN_BEATS = 15
+ECG_MIN_FS_HZ = 50.0  # the ECG detector's lowest rate
 
 
 def _beat_indices(beat_times_s: npt.ArrayLike, fs: float, n: int, margin: int
@@ -37,7 +41,7 @@ def _beat_indices(beat_times_s: npt.ArrayLike, fs: float, n: int, margin: int
     return t[ok], idx[ok]
 
 
-def _beat_windows(x: FloatArray, fs: float, band_hz: tuple[float, float],
+def _beat_windows(x: AnyFloatArray, fs: float, band_hz: tuple[float, float],
                   idx: npt.NDArray[np.intp], before: int, after: int) -> FloatArray:
     """Band-passed signal around each beat: row i is ``f[idx[i] - before: idx[i] + after + 1]``.
 
@@ -156,11 +160,20 @@ def ecg_derived_respiration_bpm(
     return _ecg_rate_filled(filled, float(fs_hz), beat_times_s)
 
 
-def _ecg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike
-                    ) -> float | None:
-    """:func:`ecg_derived_respiration_bpm` on a validated, NaN-filled ECG (pipeline use)."""
+def _ecg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike,
+                     work: WorkingSignal | None = None) -> float | None:
+    """:func:`ecg_derived_respiration_bpm` on a validated, NaN-filled ECG (pipeline use).
+
+    From 200 Hz up the beat features are read at the ECG detector's working rate
+    (100–200 Hz; ``work``, computed here when not given): the 0.5–40 Hz band fits
+    below its Nyquist frequency, and filtering it costs a fraction of the full rate.
+    """
     if len(filled) < 16:
         return None
+    k = working_factor(fs) if fs >= ECG_MIN_FS_HZ else 1
+    if k > 1 and len(filled) // k >= 16:
+        ws = work if work is not None else working_signal(filled, fs)
+        return _ecg_rate_working(ws, beat_times_s)
     half = max(round(0.05 * fs), 1)
     pre = max(round(0.08 * fs), 2)
     t, idx = _beat_indices(beat_times_s, fs, len(filled), max(half, pre) + 1)
@@ -176,6 +189,52 @@ def _ecg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike
     t, r_amp = t[keep], r_amp[keep]
     area = np.abs(g[keep, before - half:]).sum(axis=1) / fs
     return _fused_rate([_spectrum(t, r_amp), _spectrum(t, area)])
+
+
+def _ecg_rate_working(work: WorkingSignal, beat_times_s: npt.ArrayLike) -> float | None:
+    """The ECG features of :func:`_ecg_rate_filled` on the working-rate signal.
+
+    Each beat's window is interpolated linearly at its sub-sample position (working
+    sample i is centred on raw sample ``i k + (k - 1) / 2``); the R amplitude takes the
+    peak of a parabola through the largest sample within one sample of the beat and
+    its neighbours, so that the coarser grid does not modulate it from beat to beat.
+    """
+    fs, k = work.fs_hz, work.factor
+    x = work.samples
+    half = max(round(0.05 * fs), 1)
+    pre = max(round(0.08 * fs), 2)
+    before = max(half, pre)
+    t = np.asarray(beat_times_s, dtype=np.float64).ravel()
+    t = np.sort(t[np.isfinite(t)])
+    pos = t * fs - (k - 1) / (2 * k)
+    idx = np.floor(pos).astype(np.intp)
+    ok = (idx - before - 1 >= 0) & (idx + half + 2 < len(x))
+    t, idx, frac = t[ok], idx[ok], (pos - idx)[ok]
+    if len(t) < MIN_BEATS:
+        return None
+    rows = _beat_windows(x, fs, (0.5, 40.0), idx, before + 1, half + 2)
+    c = before + 1  # column of sample idx
+    w = rows[:, :-1] + frac[:, None] * (rows[:, 1:] - rows[:, :-1])  # column c: the beat
+    sign = 1.0 if np.median(w[:, c]) >= 0 else -1.0
+    g = sign * rows
+    r_amp = _parabolic_peak(g, c) - (sign * w[:, c - pre: c + 1]).min(axis=1)
+    keep = _drop_close_smaller(t, r_amp)
+    t, r_amp = t[keep], r_amp[keep]
+    area = np.abs(w[keep, c - half: c + half + 1]).sum(axis=1) / fs
+    return _fused_rate([_spectrum(t, r_amp), _spectrum(t, area)])
+
+
+def _parabolic_peak(g: FloatArray, c: int) -> FloatArray:
+    """Peak of a parabola through the largest of ``g[:, c : c + 2]`` (the samples around
+    each beat) and its two neighbours."""
+    rows = np.arange(len(g))
+    j = c + (g[:, c + 1] > g[:, c]).astype(np.intp)
+    y0, y1, y2 = g[rows, j - 1], g[rows, j], g[rows, j + 1]
+    den = y0 - 2 * y1 + y2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(den < 0, 0.5 * (y0 - y2) / den, 0.0)
+    d = np.clip(d, -1.0, 1.0)
+    return np.asarray(y1 - 0.25 * (y0 - y2) * d, dtype=np.float64)
 
 
 def ppg_derived_respiration_bpm(

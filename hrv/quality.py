@@ -30,12 +30,15 @@ import numpy.typing as npt
 
 from hrv import _quality_windows as qw
 from hrv.config import QualityConfig
+from hrv.detect._ecg_feature import WorkingSignal, working_factor, working_signal
 from hrv.errors import InvalidInputError
 from hrv.types import ExcludedWindow, FloatArray, QualityWarning, SignalKind
 
 __all__ = ["WaveformQuality", "assess_waveform"]
 
 SCORE_THRESHOLD = 0.5
+ECG_BAND_MIN_FS_HZ = 50.0  # the ECG detector's lowest rate
+ECG_BAND_HZ = (5.0, 30.0)
 _ARTEFACT_REASONS = ("motion", "noise")
 
 
@@ -164,24 +167,19 @@ def assess_waveform(
 
 
 def _assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: SignalKind,
-                  config: QualityConfig, beat_times_s: npt.ArrayLike | None
-                  ) -> WaveformQuality:
+                  config: QualityConfig, beat_times_s: npt.ArrayLike | None,
+                  work: WorkingSignal | None = None) -> WaveformQuality:
     """:func:`assess_waveform` on a validated, NaN-filled waveform and its NaN mask.
 
-    For the pipeline, which validates and fills the recording once for all its stages.
+    For the pipeline, which validates and fills the recording once for all its stages
+    and passes the ECG detector's working-rate signal as ``work``.
     """
     n = len(xf)
     duration = n / fs
     win = max(round(config.window_s * fs), 1)
     starts = qw.window_starts(n, win)
-    band = (0.5, 8.0) if k is SignalKind.PPG else (5.0, 30.0)
     st = qw.window_stats(xf, nan, fs, starts)
-    beat_idx = None
-    if beat_times_s is not None:
-        bt = np.asarray(beat_times_s, dtype=np.float64).ravel()
-        beat_idx = np.round(bt[np.isfinite(bt)] * fs).astype(np.intp)
-    fst = qw.filtered_stats(xf, fs, starts, band, kurtosis=k is SignalKind.ECG,
-                            purity=k is SignalKind.PPG, beat_idx=beat_idx)
+    fst = _shape_stats(xf, fs, k, starts, beat_times_s, work)
     n_win = len(starts)
 
     usable_base = (st.nan_frac <= 0.2) & (st.const_frac <= 0.2) & (fst.std > 0)
@@ -195,9 +193,8 @@ def _assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: Sig
         shape_score = _ramp(fst.kurtosis, 3.0, 5.0)
         sqi_bad, sqi_good = 0.5, 0.66
     score = np.minimum(amp_score, shape_score)
-    if beat_idx is not None:
-        sqi = fst.sqi
-        score = np.where(np.isnan(sqi), score, np.minimum(score, _ramp(sqi, sqi_bad, sqi_good)))
+    sqi = fst.sqi  # NaN where undecided, and everywhere without beat times
+    score = np.where(np.isnan(sqi), score, np.minimum(score, _ramp(sqi, sqi_bad, sqi_good)))
 
     reasons = np.full(n_win, "", dtype=object)
     flat = (fst.std <= 1e-12 * max(1.0, st.max_abs)) | (
@@ -235,6 +232,43 @@ def _assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: Sig
     warnings = _warnings(windows, duration, usable, config)
     return WaveformQuality(tuple(windows), warnings, starts / fs, score.astype(np.float64),
                            float(usable), float(duration))
+
+
+def _shape_stats(xf: FloatArray, fs: float, k: SignalKind, starts: npt.NDArray[np.intp],
+                 beat_times_s: npt.ArrayLike | None, work: WorkingSignal | None
+                 ) -> qw.FilteredStats:
+    """Amplitude and shape statistics per window of the band-passed waveform.
+
+    ECG from 200 Hz up: the 5–30 Hz band is taken at the ECG detector's working rate
+    (100–200 Hz, :class:`~hrv.detect._ecg_feature.WorkingSignal`; computed here when not
+    given), windows mapped to that rate. Below, and for PPG: at the full rate.
+    """
+    beat_s = None
+    if beat_times_s is not None:
+        bt = np.asarray(beat_times_s, dtype=np.float64).ravel()
+        beat_s = bt[np.isfinite(bt)]
+    if k is SignalKind.PPG:
+        return qw.filtered_stats(xf, fs, starts, (0.5, 8.0), kurtosis=False, purity=True,
+                                 beat_idx=_indices(beat_s, fs))
+    f = working_factor(fs) if fs >= ECG_BAND_MIN_FS_HZ else 1
+    sw = (starts + f // 2) // f
+    if f > 1 and len(sw) > 0 and sw[-1] < len(xf) // f and (np.diff(sw) >= 2).all():
+        w = work if work is not None else working_signal(xf, fs)
+        idx = frac = None
+        if beat_s is not None:
+            # Working sample i is the mean of raw samples [i f, (i + 1) f): centred on
+            # raw sample i f + (f - 1) / 2.
+            pos = beat_s * w.fs_hz - (f - 1) / (2 * f)
+            idx = np.floor(pos).astype(np.intp)
+            frac = pos - idx
+        return qw.filtered_stats(w.samples, w.fs_hz, sw.astype(np.intp), ECG_BAND_HZ,
+                                 kurtosis=True, purity=False, beat_idx=idx, beat_frac=frac)
+    return qw.filtered_stats(xf, fs, starts, ECG_BAND_HZ, kurtosis=True, purity=False,
+                             beat_idx=_indices(beat_s, fs))
+
+
+def _indices(times_s: FloatArray | None, fs: float) -> npt.NDArray[np.intp] | None:
+    return None if times_s is None else np.round(times_s * fs).astype(np.intp)
 
 
 _MESSAGES = {

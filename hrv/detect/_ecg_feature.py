@@ -16,10 +16,14 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage, signal
 
-__all__ = ["Candidates", "Runs", "compute_candidates", "working_factor"]
+__all__ = [
+    "Candidates", "Runs", "WorkingSignal", "compute_candidates", "working_factor",
+    "working_signal",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+Float32Array = npt.NDArray[np.float32]
 
 BAND_HZ = (5.0, 20.0)
 FEATURE_WINDOW_S = 0.10
@@ -57,6 +61,21 @@ class Runs:
     reason: tuple[str, ...]
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class WorkingSignal:
+    """The recording at the detector's working rate, before its band-pass.
+
+    ``samples[i]`` is the mean of raw samples ``[i * factor, (i + 1) * factor)`` (float32,
+    ``len(x) // factor`` samples; NaN gaps bridged linearly). Shared with the waveform
+    quality and the derived respiration, whose QRS-band statistics need no more than
+    100-200 Hz: filtering a quarter of the samples instead of the full-rate recording.
+    """
+
+    samples: Float32Array
+    factor: int
+    fs_hz: float
+
+
 @dataclasses.dataclass(frozen=True)
 class Candidates:
     """Local maxima of the QRS feature over the whole recording.
@@ -72,6 +91,7 @@ class Candidates:
     fs_work: float
     factor: int
     n_work: int
+    work: WorkingSignal | None = None
 
 
 def _runs(mask: npt.NDArray[np.bool_], min_len: int) -> tuple[IntArray, IntArray]:
@@ -113,7 +133,8 @@ def _fill_missing(w: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_] | None:
 
 
 def _chunk(
-    x: npt.NDArray[np.generic], k: int, fs_work: float, lo: int, hi: int, pad: int, n_work: int
+    x: npt.NDArray[np.generic], k: int, fs_work: float, lo: int, hi: int, pad: int, n_work: int,
+    work_out: Float32Array | None = None,
 ) -> tuple[IntArray, FloatArray, list[tuple[int, int, str]]]:
     """Candidates whose working index lies in ``[lo, hi)``, from a padded chunk."""
     a = max(0, lo - pad)
@@ -121,6 +142,8 @@ def _chunk(
     w = _decimate(x[a * k : b * k], k)
     runs: list[tuple[int, int, str]] = []
     nan = _fill_missing(w)
+    if work_out is not None:
+        work_out[lo:hi] = w[lo - a: hi - a]
     if nan is not None:
         s, e = _runs(nan, 1)
         runs += [(int(i) + a, int(j) + a, "missing_data") for i, j in zip(s, e, strict=True)]
@@ -151,7 +174,8 @@ def _chunk(
     return pos[core].astype(np.int64), heights, runs
 
 
-def compute_candidates(x: npt.NDArray[np.generic], fs_hz: float) -> Candidates:
+def compute_candidates(x: npt.NDArray[np.generic], fs_hz: float, *, keep_work: bool = False
+                       ) -> Candidates:
     """Beat candidates of the whole recording, processed in overlapping chunks.
 
     Parameters
@@ -160,17 +184,20 @@ def compute_candidates(x: npt.NDArray[np.generic], fs_hz: float) -> Candidates:
         The raw ECG (any numeric dtype; NaN marks missing samples).
     fs_hz : float
         Sampling rate in Hz.
+    keep_work : bool
+        Also return the working-rate signal (:class:`WorkingSignal`).
     """
     k = working_factor(fs_hz)
     fs_work = fs_hz / k
     n_work = len(x) // k
     pad = round(PAD_S * fs_work)
+    work = np.empty(n_work, dtype=np.float32) if keep_work else None
     idx: list[IntArray] = []
     hts: list[FloatArray] = []
     runs: list[tuple[int, int, str]] = []
     for lo in range(0, n_work, CHUNK_WORK_SAMPLES):
         hi = min(n_work, lo + CHUNK_WORK_SAMPLES)
-        i, h, r = _chunk(x, k, fs_work, lo, hi, pad, n_work)
+        i, h, r = _chunk(x, k, fs_work, lo, hi, pad, n_work, work)
         idx.append(i)
         hts.append(h)
         runs += r
@@ -185,7 +212,16 @@ def compute_candidates(x: npt.NDArray[np.generic], fs_hz: float) -> Candidates:
         fs_work=fs_work,
         factor=k,
         n_work=n_work,
+        work=WorkingSignal(work, k, fs_work) if work is not None else None,
     )
+
+
+def working_signal(x: npt.NDArray[np.generic], fs_hz: float) -> WorkingSignal:
+    """:class:`WorkingSignal` of ``x`` alone (what :func:`compute_candidates` keeps)."""
+    k = working_factor(fs_hz)
+    w = _decimate(x, k)
+    _fill_missing(w)
+    return WorkingSignal(w, k, fs_hz / k)
 
 
 def _window_max(index: IntArray, height: FloatArray, half: int) -> FloatArray:

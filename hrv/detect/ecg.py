@@ -25,7 +25,7 @@ import numpy.typing as npt
 from hrv.config import DetectionConfig, EcgDetector
 from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import classify
-from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
+from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, WorkingSignal, compute_candidates
 from hrv.detect._ecg_morph import resolve_close_pairs
 from hrv.detect._ecg_select import THRESHOLD_FRACTION, select_beats
 from hrv.errors import InsufficientDataError, InvalidInputError
@@ -115,12 +115,23 @@ def detect_ecg(
     The fiducial is the extremum of the R wave in the dominant polarity, as in the
     MIT-BIH Arrhythmia Database annotations (Moody & Mark, 2001).
     """
+    return _detect(samples, fs_hz, config, keep_work=False)[0]
+
+
+def _detect(
+    samples: npt.ArrayLike, fs_hz: float, config: DetectionConfig | None, *, keep_work: bool
+) -> tuple[BeatDetection, WorkingSignal | None]:
+    """:func:`detect_ecg`, and with ``keep_work`` its working-rate signal.
+
+    For the pipeline: the waveform quality and the derived respiration filter that
+    signal (100-200 Hz) instead of the full-rate recording.
+    """
     cfg = config if config is not None else DetectionConfig()
     if cfg.ecg_detector is not EcgDetector.DEFAULT:  # pragma: no cover - single choice now
         raise InvalidInputError(f"unsupported ECG detector {cfg.ecg_detector!r}")
     x = _validate(samples, fs_hz)
     fs = float(fs_hz)
-    cand = compute_candidates(x, fs)
+    cand = compute_candidates(x, fs, keep_work=keep_work)
     sel, _ = select_beats(cand)
     k = cand.factor
     approx = cand.index[sel] * k + (k - 1) // 2
@@ -173,10 +184,11 @@ def detect_ecg(
         "premature": classes.premature,
         "template_correlation": classes.correlation,
     }
-    return BeatDetection(
+    det = BeatDetection(
         times_s=times,
         normal=classes.normal,
         excluded_windows=windows,
         warnings=tuple(warnings),
         info=info,
     )
+    return det, cand.work
