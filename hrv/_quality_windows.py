@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,8 +28,8 @@ from hrv.errors import InvalidInputError
 from hrv.types import BoolArray, FloatArray
 
 __all__ = [
-    "FilteredStats", "WindowStats", "as_waveform", "bandpass", "fill_nan", "filtered_stats",
-    "moments", "window_stats",
+    "FilteredStats", "WindowStats", "all_finite", "as_waveform", "bandpass", "fill_nan",
+    "filtered_stats", "moments", "window_stats",
 ]
 
 IntArray = npt.NDArray[np.intp]
@@ -59,15 +60,25 @@ def as_waveform(samples: npt.ArrayLike, fs_hz: float | None, *, name: str = "sig
             f"{name}: samples must be integers or floats, got dtype {arr.dtype}"
         )
     x = arr.astype(np.float64, copy=False)
-    # min/max are cheap and non-finite whenever an inf (or a NaN) is present
-    suspect = not (np.isfinite(x.min(initial=0.0)) and np.isfinite(x.max(initial=0.0)))
-    if suspect and np.isinf(x).any():
+    if not all_finite(x) and np.isinf(x).any():
         raise InvalidInputError(f"{name}: samples contain infinite values")
     return x
 
 
+def all_finite(x: npt.NDArray[np.floating[Any]]) -> bool:
+    """Whether every sample is finite, in one summing pass and no mask.
+
+    The sum is finite unless a sample is NaN or infinite (or the sum overflows, which
+    only sends the caller to its exact test).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(x, axis=None)))
+
+
 def fill_nan(x: FloatArray) -> tuple[FloatArray, BoolArray]:
     """Linearly interpolate over NaN samples; return the filled copy and the NaN mask."""
+    if all_finite(x):
+        return x, np.zeros(len(x), dtype=bool)
     nan = np.isnan(x)
     if not nan.any():
         return x, nan
@@ -173,28 +184,30 @@ def _block_runs(mask_of: Callable[[int, int], BoolArray], n: int
                           np.concatenate(ends).astype(np.intp))
 
 
-def _count_blocks(x: FloatArray, test: Callable[[FloatArray, int], BoolArray]) -> int:
-    """Number of samples passing ``test(block, offset)``, block by block."""
-    return sum(int(np.count_nonzero(test(x[a: a + BLOCK_SAMPLES], a)))
-               for a in range(0, len(x), BLOCK_SAMPLES))
+def _piled_rails(x: FloatArray, nan: BoolArray | None, hi: float, lo: float) -> list[float]:
+    """The extremes ``hi`` (maximum) and ``lo`` (minimum) on which samples pile up.
 
-
-def _rail_piles_up(x: FloatArray, nan: BoolArray | None, rail: float, below: bool,
-                   span: float) -> bool:
-    """Do samples pile up exactly at ``rail`` (>= 3, and 4x those within 1 % of the range)?
-
-    ``rail`` is the maximum (``below``) or the minimum of ``x``, so the samples within
-    1 % of the range but off the rail are those beyond the 1 % limit minus those on it.
+    A rail piles up when at least 3 samples sit exactly on it, and at least 4 times as
+    many as sit within 1 % of the range off it (samples bridging a NaN gap do not
+    count as sitting on it). One block-wise pass counts both rails.
     """
-    n_eq = _count_blocks(x, lambda blk, a: blk == rail)
-    n_on = n_eq if nan is None or n_eq < 3 else _count_blocks(
-        x, lambda blk, a: (blk == rail) & ~nan[a: a + len(blk)])
-    if n_on < 3:
-        return False
-    lim = rail - 0.01 * span if below else rail + 0.01 * span
-    n_within = _count_blocks(x, (lambda blk, a: blk >= lim) if below else
-                             (lambda blk, a: blk <= lim))
-    return n_on >= 4 * (n_within - n_eq)
+    span = hi - lo
+    if not span > 0:
+        return []
+    lim_hi, lim_lo = hi - 0.01 * span, lo + 0.01 * span
+    n_on = [0, 0]
+    n_eq = [0, 0]
+    n_within = [0, 0]
+    for a in range(0, len(x), BLOCK_SAMPLES):
+        blk = x[a: a + BLOCK_SAMPLES]
+        for j, near in enumerate((blk >= lim_hi, blk <= lim_lo)):
+            pos = np.flatnonzero(near)
+            n_within[j] += len(pos)
+            pos = pos[blk[pos] == (hi, lo)[j]]
+            n_eq[j] += len(pos)
+            n_on[j] += len(pos) if nan is None else int(np.count_nonzero(~nan[a + pos]))
+    return [r for j, r in enumerate((hi, lo))
+            if n_on[j] >= 3 and n_on[j] >= 4 * (n_within[j] - n_eq[j])]
 
 
 def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) -> WindowStats:
@@ -206,14 +219,16 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
     nan_frac = _coverage(*_runs(nan), starts, ends) / lengths if has_nan else np.zeros(len(starts))
     nan_or_none = nan if has_nan else None
 
-    # Filled samples lie between their finite neighbours, so the extremes are those of
-    # the finite samples (0 when there is none: x is then all zeros).
-    hi = float(x.max()) if n else 0.0
-    lo = float(x.min()) if n else 0.0
+    # Constant runs: consecutive equal samples (NaN samples break runs). The same pass
+    # over the blocks takes the extremes. Filled samples lie between their finite
+    # neighbours, so the extremes are those of the finite samples (0 when there is
+    # none: x is then all zeros).
+    extremes: list[tuple[float, float]] = []
 
-    # Constant runs: consecutive equal samples (NaN samples break runs).
     def same(a: int, b: int) -> BoolArray:  # pair (i, i + 1) for i in [a, b)
-        m = x[a:b] == x[a + 1: b + 1]
+        blk = x[a: b + 1]
+        extremes.append((float(blk.max()), float(blk.min())))
+        m = blk[:-1] == blk[1:]
         if has_nan:
             m &= ~nan[a:b]
             m &= ~nan[a + 1: b + 1]
@@ -222,6 +237,10 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
     # A sample belongs to a run when it equals a neighbour; runs that touch (a step from
     # one constant value straight to the next) count as one run.
     ps, pe = _block_runs(same, n - 1)  # equal pairs (i, i + 1) for i in [ps, pe)
+    if extremes:
+        hi, lo = max(e[0] for e in extremes), min(e[1] for e in extremes)
+    else:
+        hi = lo = float(x[0]) if n else 0.0
     rs, re = _join_touching(ps, pe + 1)
     long_min = max(round(fs_hz), 3)
     long = (re - rs) >= long_min
@@ -234,9 +253,7 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
     # A rail counts only if samples pile up on it: many more samples exactly at the
     # extreme than within the next 1 % of the range (a natural extreme is passed
     # through, a saturated one is sat on).
-    span = hi - lo
-    rails = [r for r, below in ((hi, True), (lo, False))
-             if span > 0 and _rail_piles_up(x, nan_or_none, r, below, span)]
+    rails = _piled_rails(x, nan_or_none, hi, lo)
 
     def at_rail(a: int, b: int) -> BoolArray:
         blk = x[a:b]

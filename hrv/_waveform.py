@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hrv._quality_windows import all_finite
 from hrv.config import AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import Analysis, ExcludedWindow, SignalKind
@@ -32,7 +33,10 @@ def analyze_waveform(
     from hrv.quality import _assess_filled
 
     sk = _parse_kind(kind)
-    x = _as_samples(samples)
+    x, finite = _as_samples(samples)
+    # One pass over the recording told whether any sample is missing or infinite; the
+    # stages below skip their own checks (and copies) when none is.
+    finite = finite and times_s is None
     info: dict[str, Any] = {"input": "waveform"}
     raw = x
     if times_s is not None:
@@ -52,7 +56,7 @@ def analyze_waveform(
     work = None
     if sk is SignalKind.ECG:
         # The detector's working-rate signal serves the quality and respiration too.
-        det, work = _detect(x, fs, config.detection, keep_work=True)
+        det, work = _detect(x, fs, config.detection, keep_work=True, finite=finite)
     elif times_s is not None:
         # The PPG detector re-grids the frames itself and checks their timing regularity.
         t_frames = np.asarray(times_s, dtype=np.float64).ravel()
@@ -61,7 +65,10 @@ def analyze_waveform(
         det = detect_ppg(x, fs, config.detection)
     # Checked (infinite values are an error) and NaN gaps bridged once, for both the
     # quality windows and the derived respiration; no further copy of the recording.
-    xf, nan = fill_nan(as_waveform(x, fs, name=sk.value.upper()))
+    if finite:
+        xf, nan = x, np.zeros(len(x), dtype=bool)
+    else:
+        xf, nan = fill_nan(as_waveform(x, fs, name=sk.value.upper()))
     if sk is SignalKind.ECG:
         wq = _assess_filled(xf, nan, fs, sk, config.quality, det.times_s, work)
         quality_windows, quality_warnings = wq.excluded_windows, wq.warnings
@@ -100,7 +107,8 @@ def _parse_kind(kind: SignalKind | str) -> SignalKind:
     return sk
 
 
-def _as_samples(samples: npt.ArrayLike) -> npt.NDArray[np.float64]:
+def _as_samples(samples: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], bool]:
+    """The samples as a 1-D float64 array, and whether all of them are finite."""
     try:
         x = np.asarray(samples, dtype=np.float64)
     except (TypeError, ValueError):
@@ -114,9 +122,10 @@ def _as_samples(samples: npt.ArrayLike) -> npt.NDArray[np.float64]:
         )
     if len(x) == 0:
         raise InvalidInputError("samples are empty")
-    if not np.isfinite(x).any():
+    finite = all_finite(x)
+    if not finite and not np.isfinite(x).any():
         raise InvalidInputError("samples contain no finite values (all NaN or infinite)")
-    return x
+    return x, finite
 
 
 def _check_fs(fs_hz: float) -> float:

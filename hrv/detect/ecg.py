@@ -22,6 +22,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from hrv._quality_windows import all_finite
 from hrv.config import DetectionConfig, EcgDetector
 from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import classify
@@ -41,7 +42,8 @@ EDGE_S = 0.05
 RUN_MARGIN_S = 0.15  # beats this close to a missing/flat stretch are dropped
 
 
-def _validate(samples: npt.ArrayLike, fs_hz: float) -> npt.NDArray[np.generic]:
+def _validate(samples: npt.ArrayLike, fs_hz: float, finite: bool = False
+              ) -> npt.NDArray[np.generic]:
     try:
         fs = float(fs_hz)
     except (TypeError, ValueError):
@@ -66,12 +68,12 @@ def _validate(samples: npt.ArrayLike, fs_hz: float) -> npt.NDArray[np.generic]:
         raise InsufficientDataError(
             f"ECG is {duration:.2f} s long; beat detection needs at least {MIN_DURATION_S:g} s"
         )
-    if x.dtype.kind == "f":
-        finite = np.isfinite(x)
-        if not finite.any():
+    if x.dtype.kind == "f" and not finite and not all_finite(x):
+        ok = np.isfinite(x)
+        if not ok.any():
             raise InsufficientDataError("ECG contains no finite samples (all NaN or infinite)")
-        if not finite.all():
-            x = np.where(finite, x, np.nan)
+        if not ok.all():
+            x = np.where(ok, x, np.nan)
     return x
 
 
@@ -119,17 +121,19 @@ def detect_ecg(
 
 
 def _detect(
-    samples: npt.ArrayLike, fs_hz: float, config: DetectionConfig | None, *, keep_work: bool
+    samples: npt.ArrayLike, fs_hz: float, config: DetectionConfig | None, *, keep_work: bool,
+    finite: bool = False,
 ) -> tuple[BeatDetection, WorkingSignal | None]:
     """:func:`detect_ecg`, and with ``keep_work`` its working-rate signal.
 
     For the pipeline: the waveform quality and the derived respiration filter that
-    signal (100-200 Hz) instead of the full-rate recording.
+    signal (100-200 Hz) instead of the full-rate recording. ``finite`` says the caller
+    has already found every sample finite (one pass less over the recording).
     """
     cfg = config if config is not None else DetectionConfig()
     if cfg.ecg_detector is not EcgDetector.DEFAULT:  # pragma: no cover - single choice now
         raise InvalidInputError(f"unsupported ECG detector {cfg.ecg_detector!r}")
-    x = _validate(samples, fs_hz)
+    x = _validate(samples, fs_hz, finite)
     fs = float(fs_hz)
     cand = compute_candidates(x, fs, keep_work=keep_work)
     sel, _ = select_beats(cand)
