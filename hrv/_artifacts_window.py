@@ -1,0 +1,160 @@
+"""Sliding-window quartile thresholds of the beat classification, computed lazily.
+
+The Lipponen–Tarvainen thresholds are ``alpha / 2`` times the inter-quartile range of a
+series over ``window`` beats (:func:`hrv._artifacts_classify._threshold`). Only a few
+beats ever need the exact value: those whose normalised value is near a decision limit
+and their neighbours. :class:`WindowThreshold` therefore gives cheap guaranteed bounds
+for every beat and the exact value (identical to ``scipy.ndimage.percentile_filter``
+with ``mode="reflect"`` on the float32 series) at the beats asked for.
+
+Bounds: the outputs are taken in blocks of ``B`` consecutive beats. The ``B`` windows of
+a block all lie in their union ``U`` of ``window + B - 1`` values, and each leaves out
+exactly ``B - 1`` of them, so the rank-``r`` value of any of these windows lies between
+the rank-``r`` and the rank-``r + B - 1`` values of ``U``. One sort of every block's
+union (a strided view; numpy's vectorised sort of float32 rows) gives both bounds for
+both quartiles. Rounding of the float32 difference and the scaling are monotone, so the
+bounds on the quartiles carry over to the threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from hrv.types import FloatArray
+
+__all__ = ["WindowThreshold"]
+
+#: Outputs per block of the bounds. Smaller blocks give tighter bounds (fewer beats
+#: computed exactly) at the price of sorting more overlapping values.
+BLOCK = 8
+#: Blocks sorted at a time.
+CHUNK_BLOCKS = 512
+
+IntArray = npt.NDArray[np.intp]
+
+
+class WindowThreshold:
+    """``max(scale * (Q3 - Q1), floor)`` of ``x`` over ``window`` beats, lazily.
+
+    ``Q1`` and ``Q3`` are the 25th and 75th percentiles as ``scipy.ndimage``'s
+    ``percentile_filter`` takes them (the values of rank ``int(0.25 window)`` and
+    ``int(0.75 window)`` in the window centred on each beat, edges reflected) of ``x``
+    cast to float32, the difference cast back to float64 before scaling.
+
+    Bounds ``lo <= threshold <= hi`` hold at every beat (:attr:`lo`, :attr:`hi`,
+    :meth:`maybe_above`); :meth:`at` and :meth:`where` give exact values.
+    """
+
+    def __init__(self, x: FloatArray, window: int, scale: float, floor: float) -> None:
+        self._x32 = np.asarray(x, dtype=np.float32)
+        self._w = int(window)
+        self._scale = float(scale)
+        self._floor = float(floor)
+        n = self._x32.size
+        self._r1 = _rank(self._w, 25.0)
+        self._r3 = _rank(self._w, 75.0)
+        self._exact_all: FloatArray | None = None
+        half = self._w // 2
+        # Small series (reflection more than once at the edges): the filter itself.
+        if n < 2 * self._w + 2 * BLOCK:
+            q1 = ndimage.percentile_filter(self._x32, 25, size=self._w, mode="reflect")
+            q3 = ndimage.percentile_filter(self._x32, 75, size=self._w, mode="reflect")
+            self._exact_all = self._finish(q3 - q1)
+            self._n = n
+            return
+        n_blocks = -(-n // BLOCK)
+        pad_right = self._w - 1 - half + n_blocks * BLOCK - n
+        self._padded = np.pad(self._x32, (half, pad_right), mode="symmetric")
+        width = self._w + BLOCK - 1
+        union = np.lib.stride_tricks.sliding_window_view(self._padded, width)[::BLOCK]
+        r1, r3, extra = self._r1, self._r3, BLOCK - 1
+        ranks = np.array([r1, r1 + extra, r3, r3 + extra])
+        q = np.empty((n_blocks, 4), np.float32)
+        # In chunks: the sorted copies stay small (in cache, no fresh pages).
+        for b0 in range(0, n_blocks, CHUNK_BLOCKS):
+            b1 = min(b0 + CHUNK_BLOCKS, n_blocks)
+            q[b0:b1] = np.sort(union[b0:b1], axis=1)[:, ranks]
+        self._lo_blocks = self._finish(q[:, 2] - q[:, 1])
+        self._hi_blocks = self._finish(q[:, 3] - q[:, 0])
+        self._n = n
+
+    @property
+    def lo(self) -> FloatArray:
+        """Lower bound of the threshold at every beat, shape (n,)."""
+        if self._exact_all is not None:
+            return self._exact_all
+        return np.repeat(self._lo_blocks, BLOCK)[: self._n]
+
+    @property
+    def hi(self) -> FloatArray:
+        """Upper bound of the threshold at every beat, shape (n,)."""
+        if self._exact_all is not None:
+            return self._exact_all
+        return np.repeat(self._hi_blocks, BLOCK)[: self._n]
+
+    def maybe_above(self, magnitude: FloatArray, factor: float) -> IntArray:
+        """Beats where ``magnitude > factor * threshold`` may hold (a superset).
+
+        ``magnitude`` has shape (n,) and is non-negative; the bound is widened by a
+        relative ``1e-9`` so that no rounding of a later division can decide.
+        """
+        f = factor * (1.0 - 1e-9)
+        if self._exact_all is not None:
+            return np.flatnonzero(magnitude > f * self._exact_all)
+        n_full = (self._n // BLOCK) * BLOCK
+        lim = self._lo_blocks * f
+        head = magnitude[:n_full].reshape(-1, BLOCK) > lim[: n_full // BLOCK, None]
+        out = np.flatnonzero(head)
+        if n_full < self._n:
+            tail = np.flatnonzero(magnitude[n_full:] > lim[-1]) + n_full
+            out = np.concatenate((out, tail))
+        return out
+
+    def _finish(self, iqr32: npt.NDArray[np.float32]) -> FloatArray:
+        th = iqr32.astype(np.float64)
+        th *= self._scale
+        return np.maximum(th, self._floor, out=th)
+
+    def at(self, idx: IntArray) -> FloatArray:
+        """The exact threshold at the beats ``idx`` (shape ``idx.shape``)."""
+        if self._exact_all is not None:
+            return np.asarray(self._exact_all[idx], dtype=np.float64)
+        if idx.size == 0:
+            return np.zeros(0)
+        windows = np.lib.stride_tricks.sliding_window_view(self._padded, self._w)
+        q = np.empty((idx.size, 2), np.float32)
+        ranks = np.array([self._r1, self._r3])
+        for i0 in range(0, idx.size, CHUNK_BLOCKS):
+            part = idx[i0 : i0 + CHUNK_BLOCKS]
+            q[i0 : i0 + part.size] = np.sort(windows[part], axis=1)[:, ranks]
+        return self._finish(q[:, 1] - q[:, 0])
+
+    def where(self, idx: IntArray, n: int) -> FloatArray:
+        """Length-``n`` array: the exact threshold at ``idx``, NaN elsewhere.
+
+        NaN makes any comparison at a beat that was not asked for false, and any value
+        derived from it NaN, so an index missing from ``idx`` cannot pass unnoticed as
+        a plausible threshold.
+        """
+        out = np.full(n, np.nan)
+        out[idx] = self.at(idx)
+        return out
+
+
+def _rank(size: int, percentile: float) -> int:
+    """The rank ``scipy.ndimage.percentile_filter`` takes for ``percentile``."""
+    return int(float(size) * percentile / 100.0)
+
+
+def with_neighbours(idx: IntArray, offsets: tuple[int, ...], n: int) -> IntArray:
+    """Sorted unique ``idx + k`` for every ``k`` in ``offsets``, kept within ``[0, n)``."""
+    if idx.size == 0:
+        return idx
+    mark = np.zeros(n + max(offsets) - min(0, *offsets) + 1, bool)
+    base = -min(0, *offsets)
+    for k in offsets:
+        mark[idx + (k + base)] = True
+    out = np.flatnonzero(mark) - base
+    return out[(out >= 0) & (out < n)]
