@@ -109,9 +109,12 @@ class TemplatePlan:
         length = 2 * self.half + 1
         view = np.lib.stride_tricks.sliding_window_view(f, length)
         segs = view[bl - s - self.half]
-        if self.frac is not None:
-            fr = self.frac[j0:j1, None]
-            segs = segs + fr * (view[bl - s - self.half + 1] - segs)
+        if self.frac is not None:  # in place: these arrays are the bulk of the work
+            step = view[bl - s - self.half + 1]
+            step -= segs
+            step *= self.frac[j0:j1, None]
+            segs += step
+            del step
         # Correlation with centred unit-norm beats without materialising them: a window's
         # template is the sum of its beats' centred unit vectors, and the dot product
         # with a centred template ignores each beat's own mean.

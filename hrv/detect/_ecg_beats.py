@@ -20,14 +20,29 @@ FIDUCIAL_HALF_S = 0.05  # search half-width around the template's fiducial
 POLARITY_SWITCH = 1.5
 TEMPLATE_BLOCK = 200  # beats per running-template block
 TEMPLATE_STEP = 4  # template from every 4th beat (the median needs no more)
+ROW_CHUNK = 4096  # beats per chunk of the per-beat array operations
 
 
 def gather(x: npt.NDArray[np.generic], centre: IntArray, offsets: IntArray) -> FloatArray:
-    """Windows ``x[centre + offsets]`` (clipped at the ends), NaN replaced by the row mean."""
-    pos = centre[:, None] + offsets[None, :]
-    if centre.size and (centre[0] + offsets[0] < 0 or centre[-1] + offsets[-1] >= len(x)):
-        np.clip(pos, 0, len(x) - 1, out=pos)
-    w = np.asarray(x[pos], dtype=np.float64)
+    """Windows ``x[centre + offsets]`` (clipped at the ends), NaN replaced by the row mean.
+
+    ``offsets`` are increasing. Evenly spaced offsets inside the recording are read as
+    rows of a strided view (a copy per row, no index matrix).
+    """
+    n = len(x)
+    inside = centre.size == 0 or (
+        int(centre.min()) + offsets[0] >= 0 and int(centre.max()) + offsets[-1] < n)
+    step = int(offsets[1] - offsets[0]) if offsets.size > 1 else 1
+    even = offsets.size > 1 and step > 0 and bool(
+        (offsets == offsets[0] + step * np.arange(offsets.size)).all())
+    if inside and even and n >= offsets[-1] - offsets[0] + 1:
+        view = np.lib.stride_tricks.sliding_window_view(x, int(offsets[-1] - offsets[0]) + 1)
+        w = np.asarray(view[:, ::step][centre + offsets[0]], dtype=np.float64)
+    else:
+        pos = centre[:, None] + offsets[None, :]
+        if not inside:
+            np.clip(pos, 0, n - 1, out=pos)
+        w = np.asarray(x[pos], dtype=np.float64)
     bad = np.isnan(w)
     if bad.any():
         mean = np.nanmean(np.where(bad.all(axis=1, keepdims=True), 0.0, w), axis=1, keepdims=True)
@@ -68,15 +83,10 @@ def refine_peaks(
         return np.empty(0), 1
     half = max(2, round(SEARCH_HALF_S * fs_hz))
     sm = max(1, round(SMOOTH_S * fs_hz)) | 1
-    offsets = np.arange(-half - sm, half + sm + 1, dtype=np.int64)
-    w = gather(x, approx, offsets)
-    if sm > 1:
-        w = ndimage.uniform_filter1d(w, sm, axis=1)
-    w = w[:, sm:-sm]
-    w -= np.median(w[:, ::4], axis=1, keepdims=True)  # baseline; every 4th sample suffices
+    w, mm = _smoothed_windows(x, approx, half, sm)
     n, m = w.shape
     fid = max(1, round(FIDUCIAL_HALF_S * fs_hz))
-    g = 1.0 if np.median(w.max(axis=1) + w.min(axis=1)) >= 0 else -1.0
+    g = 1.0 if np.median(mm) >= 0 else -1.0
     inner = slice(half - max(fid, half // 2), half + max(fid, half // 2) + 1)
     # Templates from every TEMPLATE_STEP-th beat of each block (the median is robust).
     sub = block_medians(w[::TEMPLATE_STEP, inner], TEMPLATE_BLOCK // TEMPLATE_STEP)
@@ -87,16 +97,41 @@ def refine_peaks(
     block_of = np.minimum(np.arange(n) // TEMPLATE_BLOCK, tmpl.shape[0] - 1)
     pol, centre = p_blk[block_of], c_blk[block_of]
     cols = np.arange(m)[None, :]
-    allowed = np.abs(cols - centre[:, None]) <= fid
-    sw = np.where(allowed, pol[:, None] * w, -np.inf)
-    j = np.argmax(sw, axis=1)
-    jc = np.clip(j, 1, m - 2)
-    rows = np.arange(n)
-    a, b, c = sw[rows, jc - 1], sw[rows, jc], sw[rows, jc + 1]
-    den = a - 2 * b + c
-    with np.errstate(divide="ignore", invalid="ignore"):
-        delta = np.where((den < 0) & (j == jc) & np.isfinite(den), 0.5 * (a - c) / den, 0.0)
-    delta = np.clip(delta, -0.5, 0.5)
+    jc = np.empty(n, dtype=np.int64)
+    delta = np.empty(n)
+    for r0 in range(0, n, ROW_CHUNK):  # row chunks: temporaries stay in the CPU caches
+        r1 = min(n, r0 + ROW_CHUNK)
+        allowed = np.abs(cols - centre[r0:r1, None]) <= fid
+        sw = np.where(allowed, pol[r0:r1, None] * w[r0:r1], -np.inf)
+        j = np.argmax(sw, axis=1)
+        jr = np.clip(j, 1, m - 2)
+        rows = np.arange(r1 - r0)
+        a, b, c = sw[rows, jr - 1], sw[rows, jr], sw[rows, jr + 1]
+        den = a - 2 * b + c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where((den < 0) & (j == jr) & np.isfinite(den), 0.5 * (a - c) / den, 0.0)
+        jc[r0:r1] = jr
+        delta[r0:r1] = np.clip(d, -0.5, 0.5)
     pos = approx + (jc - half).astype(np.float64) + delta
     polarity = 1 if np.sum(pol) >= 0 else -1
     return pos / fs_hz, polarity
+
+
+def _smoothed_windows(x: npt.NDArray[np.generic], approx: IntArray, half: int, sm: int
+                      ) -> tuple[FloatArray, FloatArray]:
+    """Beat windows of +-``half`` samples, smoothed over ``sm`` samples, baseline removed;
+    and each window's maximum plus minimum. Computed in row chunks."""
+    offsets = np.arange(-half - sm, half + sm + 1, dtype=np.int64)
+    n = approx.size
+    out = np.empty((n, 2 * half + 1))
+    mm = np.empty(n)
+    for r0 in range(0, n, ROW_CHUNK):
+        r1 = min(n, r0 + ROW_CHUNK)
+        w = gather(x, approx[r0:r1], offsets)
+        if sm > 1:
+            w = ndimage.uniform_filter1d(w, sm, axis=1)
+        w = w[:, sm:-sm]
+        w -= np.median(w[:, ::4], axis=1, keepdims=True)  # baseline; every 4th sample suffices
+        out[r0:r1] = w
+        mm[r0:r1] = w.max(axis=1) + w.min(axis=1)
+    return out, mm

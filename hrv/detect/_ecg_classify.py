@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from hrv.detect._ecg_beats import block_medians, gather
+from hrv.detect._ecg_beats import ROW_CHUNK, block_medians, gather
 
 __all__ = ["BeatClasses", "classify"]
 
@@ -86,14 +86,17 @@ def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
     tmpl -= tmpl.mean(axis=1, keepdims=True)
     tmpl /= np.maximum(np.linalg.norm(tmpl, axis=1, keepdims=True), 1e-300)
     block_of = np.arange(n) // CLASS_BLOCK
-    tb = tmpl[block_of]
     corr = np.full(n, -1.0)
-    for s in range(-lag, lag + 1):  # a few lags: loop over shifts, vectorised over beats
-        r = w[:, lag + s : m - lag + s]
-        dot = np.einsum("ij,ij->i", r, tb)
-        s1 = r.sum(axis=1)
-        var = np.einsum("ij,ij->i", r, r) - s1 * s1 / width_n
-        np.maximum(corr, dot / np.sqrt(np.maximum(var, 1e-300)), out=corr)
+    for r0 in range(0, n, ROW_CHUNK):  # row chunks: temporaries stay in the CPU caches
+        r1 = min(n, r0 + ROW_CHUNK)
+        tb = tmpl[block_of[r0:r1]]
+        c = corr[r0:r1]
+        for s in range(-lag, lag + 1):  # a few lags: loop over shifts, vectorised over beats
+            r = w[r0:r1, lag + s : m - lag + s]
+            dot = np.einsum("ij,ij->i", r, tb)
+            s1 = r.sum(axis=1)
+            var = np.einsum("ij,ij->i", r, r) - s1 * s1 / width_n
+            np.maximum(c, dot / np.sqrt(np.maximum(var, 1e-300)), out=c)
     width_ratio = width / np.maximum(wmed[block_of], 1e-12)
     return corr, width_ratio
 
