@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from scipy import interpolate, signal
+from scipy import signal
 
 from hrv.config import Detrend, Interpolation, SpectrumConfig
 from hrv.errors import InvalidInputError
+from hrv.metrics._spline import GridSpline
 from hrv.types import FloatArray, Intervals
 
 #: Lomb–Scargle frequency grid spacing is ``1 / (LOMB_OVERSAMPLING * segment length)``.
@@ -19,6 +22,17 @@ LOMB_OVERSAMPLING = 4
 LOMB_MAX_HZ = 0.5
 
 IntArray = npt.NDArray[np.intp]
+
+#: Welch segments transformed at a time (keeps the temporaries in cache).
+WELCH_CHUNK = 32
+
+
+@functools.lru_cache(maxsize=16)
+def _taper(window: str, nperseg: int) -> FloatArray:
+    """The Welch taper (read-only, cached per window name and length)."""
+    w = np.asarray(signal.get_window(window, nperseg), dtype=np.float64)
+    w.flags.writeable = False
+    return w
 
 
 def _dot(a: FloatArray, b: FloatArray) -> float:
@@ -90,30 +104,50 @@ def _welch_sum(
 ) -> tuple[FloatArray, int]:
     """Sum over segments of ``|FFT(taper * detrended segment)|²`` and the segment count.
 
-    Vectorised over all segments at once (a strided view, no per-segment loop). By
-    linearity, ``FFT(w · (s − a − b·τ)) = FFT(w · s) − a · FFT(w) − b · FFT(w · τ)``, so the
-    per-segment mean ``a`` and least-squares slope ``b`` (from running sums, O(n)) are
-    removed in the frequency domain instead of by passes over every segment.
+    ``x`` is the evenly sampled series; see :func:`_welch_blocks`.
     """
-    if detrend is not Detrend.NONE:
-        x = x - x.mean()  # removed again per segment; keeps the running sums small
-    segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
-    n_seg = int(segs.shape[0])
-    spec = np.fft.rfft(segs * taper, axis=1)
-    if detrend is not Detrend.NONE:
-        starts = np.arange(n_seg) * step
-        c0 = np.concatenate(([0.0], np.cumsum(x)))
-        a = (c0[starts + nperseg] - c0[starts]) / nperseg
-        spec -= a[:, None] * np.fft.rfft(taper)[None, :]
-        if detrend is Detrend.LINEAR:
-            tc = np.arange(nperseg, dtype=np.float64) - (nperseg - 1) / 2.0
-            c1 = np.concatenate(([0.0], np.cumsum(np.arange(x.size) * x)))
-            # Σ τ_k s_k with τ_k = k − (L−1)/2 and k = i − start
-            s_k = c1[starts + nperseg] - c1[starts] - starts * (c0[starts + nperseg] - c0[starts])
-            b = (s_k - (nperseg - 1) / 2.0 * a * nperseg) / _dot(tc, tc)
-            spec -= b[:, None] * np.fft.rfft(taper * tc)[None, :]
-    power = spec.real**2 + spec.imag**2
-    return power.sum(axis=0), n_seg
+    n_seg = 1 + (x.size - nperseg) // step
+    return _welch_blocks(lambda lo, hi: x[lo:hi], n_seg, nperseg, step, taper, detrend), n_seg
+
+
+def _welch_blocks(
+    samples: Callable[[int, int], FloatArray],
+    n_seg: int,
+    nperseg: int,
+    step: int,
+    taper: FloatArray,
+    detrend: Detrend,
+) -> FloatArray:
+    """Sum over ``n_seg`` segments of ``|FFT(taper * detrended segment)|²``.
+
+    ``samples(lo, hi)`` returns samples ``lo .. hi - 1`` of the even series (segment
+    ``k`` starts at sample ``k * step``). The segments are taken ``WELCH_CHUNK`` at a
+    time, as a strided view of the samples they cover, so that every temporary stays
+    small (in cache, no fresh pages) and the whole resampled series never needs to
+    exist at once. Each segment's mean and least-squares slope are removed in the time
+    domain (one matrix-vector product each); the power is summed with one ``einsum``
+    over the real and imaginary parts.
+    """
+    n_bins = nperseg // 2 + 1
+    acc = np.zeros(2 * n_bins)
+    tc = np.arange(nperseg, dtype=np.float64) - (nperseg - 1) / 2.0
+    tc_norm = _dot(tc, tc)
+    for k0 in range(0, n_seg, WELCH_CHUNK):
+        m = min(WELCH_CHUNK, n_seg - k0)
+        x = samples(k0 * step, (k0 + m - 1) * step + nperseg)
+        block = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
+        if detrend is Detrend.NONE:
+            y = block * taper
+        else:
+            a = np.einsum("ij->i", block) / nperseg
+            y = block - a[:, None]
+            if detrend is Detrend.LINEAR:
+                b = np.einsum("ij,j->i", y, tc) / tc_norm
+                y -= b[:, None] * tc
+            y *= taper
+        spec = np.fft.rfft(y, axis=1).view(np.float64)
+        acc += np.einsum("ij,ij->j", spec, spec)
+    return acc[0::2] + acc[1::2]
 
 
 def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | None:
@@ -135,7 +169,7 @@ def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | Non
         return None
     noverlap = min(round(cfg.overlap * nperseg), nperseg - 1)
     step = nperseg - noverlap
-    taper = np.asarray(signal.get_window(cfg.window, nperseg), dtype=np.float64)
+    taper = _taper(cfg.window, nperseg)
     acc: FloatArray | None = None
     total_segments = 0
     analysed = 0.0
@@ -144,12 +178,13 @@ def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | Non
         if ns < nperseg:
             continue
         a, b = int(parts.start[k]), int(parts.stop[k])
-        grid = t[a] + np.arange(ns) / fs
+        n_seg = 1 + (ns - nperseg) // step
         if cfg.interpolation is Interpolation.CUBIC and b - a >= 4:
-            x = interpolate.CubicSpline(t[a:b], rr[a:b])(grid)
+            spline = GridSpline(t[a:b], rr[a:b], float(t[a]), fs, ns)
+            p_sum = _welch_blocks(spline.values, n_seg, nperseg, step, taper, cfg.detrend)
         else:
-            x = np.interp(grid, t[a:b], rr[a:b])
-        p_sum, n_seg = _welch_sum(x, nperseg, step, taper, cfg.detrend)
+            x = np.interp(t[a] + np.arange(ns) / fs, t[a:b], rr[a:b])
+            p_sum, n_seg = _welch_sum(x, nperseg, step, taper, cfg.detrend)
         acc = p_sum if acc is None else acc + p_sum
         total_segments += n_seg
         analysed += float(parts.duration_s[k])
