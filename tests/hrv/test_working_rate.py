@@ -84,7 +84,7 @@ class TestRespirationAtWorkingRate:
     @pytest.mark.parametrize("fs", [500.0, 1000.0])
     @pytest.mark.parametrize("br", [9.0, 18.0])
     def test_rate_from_high_rate_ecg(self, fs: float, br: float) -> None:
-        x, beats = synth_ecg(fs, br_bpm=br, seed=5)
+        x, _ = synth_ecg(fs, br_bpm=br, seed=5)
         est = ecg_derived_respiration_bpm(x, fs, detect_ecg(x, fs).times_s)
         # Welch resolution at 4 Hz with 64-s segments is ~0.9 breaths/min; 1 is the bound
         assert est is not None and abs(est - br) <= 1.0
