@@ -21,6 +21,8 @@ SHANNON_MIN = 0.70
 TPR_RANGE = (0.54, 0.77)
 AF_WINDOW_SHARE = 0.30
 ECTOPIC_MAX_SHARE = 0.10
+#: Windows sorted at a time for the histogram entropy.
+_CHUNK = 1024
 
 
 def _clean_intervals(rr: FloatArray, normal: BoolArray | None) -> FloatArray:
@@ -37,31 +39,47 @@ def _clean_intervals(rr: FloatArray, normal: BoolArray | None) -> FloatArray:
 
 
 def _af_windows(rr: FloatArray) -> BoolArray:
-    """AF-like flag per window of ``WINDOW_BEATS`` intervals (Dash et al. 2009)."""
+    """AF-like flag per window of ``WINDOW_BEATS`` intervals (Dash et al. 2009).
+
+    The per-interval quantities (squared successive differences, turning points) are
+    computed once for the whole series and averaged over strided window views; only
+    the histogram entropy needs each window sorted, done ``_CHUNK`` windows at a time.
+    """
     n = len(rr)
     if n < WINDOW_BEATS // 2:
         return np.zeros(0, dtype=bool)
     win = min(WINDOW_BEATS, n)
-    starts = np.arange(0, n - win + 1, STEP_BEATS)
-    seg = np.lib.stride_tricks.sliding_window_view(rr, win)[starts]
+    n_win = (n - win) // STEP_BEATS + 1
+    seg = np.lib.stride_tricks.sliding_window_view(rr, win)[::STEP_BEATS]
     mean = seg.mean(axis=1)
-    nrmssd = np.sqrt(np.mean(np.diff(seg, axis=1) ** 2, axis=1)) / mean
+    d2 = np.diff(rr)
+    d2 *= d2
+    ms = np.lib.stride_tricks.sliding_window_view(d2, win - 1)[::STEP_BEATS].mean(axis=1)
+    nrmssd = np.sqrt(ms) / mean
     # Turning point ratio: share of interior points that are a local extremum.
-    a, b, c = seg[:, :-2], seg[:, 1:-1], seg[:, 2:]
+    a, b, c = rr[:-2], rr[1:-1], rr[2:]
     turning = ((b > a) & (b > c)) | ((b < a) & (b < c))
-    tpr = turning.mean(axis=1)  # ~2/3 for a random series
-    # Shannon entropy of the RR histogram (16 bins) after dropping the 8 extremes.
+    tpr = np.lib.stride_tricks.sliding_window_view(turning, win - 2)[::STEP_BEATS].mean(axis=1)
+    ent = np.empty(n_win)
+    for w0 in range(0, n_win, _CHUNK):
+        ent[w0 : w0 + _CHUNK] = _entropy(seg[w0 : w0 + _CHUNK], win)
+    tpr_ok = (tpr >= TPR_RANGE[0]) & (tpr <= TPR_RANGE[1])
+    return np.asarray((nrmssd > NRMSSD_MIN) & (ent > SHANNON_MIN) & tpr_ok, dtype=bool)
+
+
+def _entropy(seg: FloatArray, win: int) -> FloatArray:
+    """Shannon entropy of each window's RR histogram (16 bins) without its 8 extremes."""
     trimmed = np.sort(seg, axis=1)[:, 4:-4] if win > 16 else np.sort(seg, axis=1)
     lo = trimmed[:, :1]
     span = np.maximum(trimmed[:, -1:] - lo, 1e-9)
     bins = np.minimum((16 * (trimmed - lo) / span).astype(np.intp), 15)
-    flat_bins = (16 * np.arange(len(starts))[:, None] + bins).ravel()
-    counts = np.bincount(flat_bins, minlength=16 * len(starts)).reshape(len(starts), 16)
+    m = len(seg)
+    flat_bins = (16 * np.arange(m)[:, None] + bins).ravel()
+    counts = np.bincount(flat_bins, minlength=16 * m).reshape(m, 16)
     p = counts / counts.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.nansum(np.where(p > 0, p * np.log(p), 0.0), axis=1) / np.log(16.0)
-    tpr_ok = (tpr >= TPR_RANGE[0]) & (tpr <= TPR_RANGE[1])
-    return np.asarray((nrmssd > NRMSSD_MIN) & (ent > SHANNON_MIN) & tpr_ok, dtype=bool)
+    return np.asarray(ent, dtype=np.float64)
 
 
 def screen_rhythm(
