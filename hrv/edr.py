@@ -89,7 +89,8 @@ def _welch_linear(y: FloatArray, nper: int, nfft: int) -> FloatArray:
     n_seg = (len(y) - nper // 2) // step
     seg = np.lib.stride_tricks.sliding_window_view(y, nper)[::step][:n_seg]
     tc = np.arange(nper) - (nper - 1) / 2.0
-    slope = (seg @ tc) / float(tc @ tc)
+    # einsum, not a BLAS product: a threaded BLAS call can stall on a busy host
+    slope = np.einsum("ij,j->i", seg, tc) / float(np.einsum("i,i->", tc, tc))
     seg = seg - seg.mean(axis=1, keepdims=True) - slope[:, None] * tc[None, :]
     win = sps.get_window("hann", nper)
     spec = np.abs(np.fft.rfft(seg * win, n=nfft, axis=1)) ** 2
@@ -154,7 +155,9 @@ def ecg_derived_respiration_bpm(
     R amplitude = peak minus the minimum of the 80 ms before it (baseline-free); QRS
     area = integral of the absolute band-passed ECG over ±50 ms. The two normalised
     spectra are averaged (Moody et al. 1985, Computers in Cardiology 12:113;
-    Charlton et al. 2016, Physiol Meas 37:610).
+    Charlton et al. 2016, Physiol Meas 37:610). From 200 Hz up, the features are read
+    at 100–200 Hz (block averages of the raw samples, as the ECG detector works), each
+    beat's window interpolated at its sub-sample position and the R peak by a parabola.
     """
     filled, _ = fill_nan(as_waveform(samples, fs_hz, name="ECG"))
     return _ecg_rate_filled(filled, float(fs_hz), beat_times_s)

@@ -157,6 +157,11 @@ def assess_waveform(
     power at the pulse rate and its harmonic, 0.15→0.35), ECG band-passed kurtosis
     (3→5, Li & Clifford 2012, Physiol Meas 33:1491) and the template correlation
     (PPG 0.6→0.86, ECG 0.5→0.66, after Orphanidou et al. 2015).
+
+    An ECG sampled at 200 Hz or more is band-passed at the ECG detector's working rate
+    (100–200 Hz, block averages of the raw samples): the 5–30 Hz band needs no more,
+    and a 24-hour recording costs a fraction of the full-rate filtering. Its beats
+    are placed between working samples by linear interpolation for the template SQI.
     """
     k = _parse_kind(kind)
     x = qw.as_waveform(samples, fs_hz, name=f"{k.value.upper()} quality")
