@@ -89,30 +89,41 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     d[0] = 0.0
     np.subtract(rr[1:], rr[:-1], out=d[1:])
     d[start] = 0.0
-    # The thresholds are exact only where a rule reads them (NaN elsewhere): first at
-    # every interval that may exceed Th1 and the neighbours its patterns read.
+    # The thresholds are exact only where a rule reads them, NaN elsewhere: Th1 at
+    # every interval that may exceed it, then at the neighbours the candidates' patterns
+    # read; Th2 at every interval that may exceed 3 Th2 (the only ones that can become
+    # long or short), then at the candidates, the large ones and, for the pause rule,
+    # the interval before each.
     th1 = _threshold(d, cfg)
-    maybe = th1.maybe_above(np.abs(d), 1.0)
-    dn = d / th1.where(with_neighbours(maybe, (-1, 0, 1, 2), n), n)
+    dn = np.full(n, np.nan)
+    maybe = th1.maybe_above(d, 1.0)
+    dn[maybe] = d[maybe] / th1.at(maybe)
     # Everything below runs on the few candidate intervals only.
-    cand = np.flatnonzero(np.abs(dn) > 1)
+    cand = maybe[np.abs(dn[maybe]) > 1]
+    _fill(dn, d, th1, with_neighbours(cand, (-1, 1, 2), n))
 
     med = ndimage.median_filter(rr, size=cfg.median_window, mode="reflect")
     m = rr - med
     np.multiply(m, 2.0, out=m, where=m < 0)
-    # Th2 is read at the candidates, at the intervals that may exceed 3 Th2 (the only
-    # ones that can become long or short) and, for the pause rule, the interval before.
     th2_w = _threshold(m, cfg)
-    maybe = np.concatenate((cand, th2_w.maybe_above(np.abs(m), 3.0)))
-    th2 = th2_w.where(with_neighbours(maybe, (-1, 0), n), n)
-    mn = m / th2
+    th2 = np.full(n, np.nan)
+    maybe = th2_w.maybe_above(m, 3.0)
+    th2[maybe] = th2_w.at(maybe)
+    mn = np.full(n, np.nan)
+    mn[maybe] = m[maybe] / th2[maybe]
+    big_m = maybe[np.abs(mn[maybe]) > 3]
+    need = with_neighbours(np.concatenate((cand, big_m)), (-1, 0), n)
+    need = need[np.isnan(th2[need])]
+    th2[need] = th2_w.at(need)
+    mn[need] = m[need] / th2[need]
 
-    # dn is zero at each segment start, so zero padding keeps patterns inside segments;
-    # only the second neighbour ahead can reach into the next segment.
-    pad = np.zeros(n + 3)
-    pad[1 : n + 1] = dn
+    # dn is zero at each segment start, so neighbours beyond the series read as zero
+    # keep patterns inside segments; only the second neighbour ahead can reach into
+    # the next segment. (cand >= 1: dn[0] is zero.)
     x = dn[cand]
-    prev1, next1, next2 = pad[cand], pad[cand + 2], pad[cand + 3]
+    prev1 = dn[cand - 1]
+    next1 = np.where(cand + 1 < n, dn[np.minimum(cand + 1, n - 1)], 0.0)
+    next2 = np.where(cand + 2 < n, dn[np.minimum(cand + 2, n - 1)], 0.0)
     nxt = cand + 1
     crosses = np.zeros(len(cand), bool)
     inside = nxt < n
@@ -126,7 +137,6 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     center = cand[is_center]
     ectopic = np.union1d(center - 1, center)
 
-    big_m = np.flatnonzero(np.abs(mn) > 3)
     long_ = np.union1d(cand[(x > 1) & (s22 < -1)], big_m[mn[big_m] > 0])
     short = np.union1d(cand[(x < -1) & (s22 > 1)], big_m[mn[big_m] < 0])
     center = np.union1d(center, _compensated(rr, med, th2, short, long_, start))
@@ -144,6 +154,12 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
         long_ = long_[~_pauses(mn, long_, off, start)]
     det = Detection(n, center, ectopic, extra_first, missed, parts, long_, short, empty)
     return drop_long_runs(det, start, cfg.max_run_beats)
+
+
+def _fill(norm: FloatArray, x: FloatArray, th: WindowThreshold, idx: IntArray) -> None:
+    """``norm[idx] = x[idx] / threshold[idx]`` where not computed yet (NaN), in place."""
+    idx = idx[np.isnan(norm[idx])]
+    norm[idx] = x[idx] / th.at(idx)
 
 
 def _missed(

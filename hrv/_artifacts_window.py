@@ -94,22 +94,25 @@ class WindowThreshold:
             return self._exact_all
         return np.repeat(self._hi_blocks, BLOCK)[: self._n]
 
-    def maybe_above(self, magnitude: FloatArray, factor: float) -> IntArray:
-        """Beats where ``magnitude > factor * threshold`` may hold (a superset).
+    def maybe_above(self, x: FloatArray, factor: float) -> IntArray:
+        """Sorted beats where ``|x| > factor * threshold`` may hold (a superset).
 
-        ``magnitude`` has shape (n,) and is non-negative; the bound is widened by a
-        relative ``1e-9`` so that no rounding of a later division can decide.
+        ``x`` has shape (n,); the bound is widened by a relative ``1e-9`` so that no
+        rounding of a later division can decide.
         """
         f = factor * (1.0 - 1e-9)
         if self._exact_all is not None:
-            return np.flatnonzero(magnitude > f * self._exact_all)
+            lim = f * self._exact_all
+            return np.flatnonzero((x > lim) | (x < -lim))
         n_full = (self._n // BLOCK) * BLOCK
         lim = self._lo_blocks * f
-        head = magnitude[:n_full].reshape(-1, BLOCK) > lim[: n_full // BLOCK, None]
-        out = np.flatnonzero(head)
+        head = x[:n_full].reshape(-1, BLOCK)
+        col = lim[: n_full // BLOCK, None]
+        out = np.flatnonzero((head > col) | (head < -col))
         if n_full < self._n:
-            tail = np.flatnonzero(magnitude[n_full:] > lim[-1]) + n_full
-            out = np.concatenate((out, tail))
+            tail = x[n_full:]
+            out = np.concatenate((out, np.flatnonzero((tail > lim[-1]) | (tail < -lim[-1]))
+                                  + n_full))
         return out
 
     def _finish(self, iqr32: npt.NDArray[np.float32]) -> FloatArray:
