@@ -44,23 +44,26 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
     rr, t, gap = iv.rr_ms, iv.t_s, iv.gap_before
     n = len(rr)
     ef, mi, mk = det.extra_first, det.missed, det.missed_parts
-    val = rr.copy()
-    val[ef] = rr[ef] + rr[ef + 1]
-    val[mi] = rr[mi] / mk
-    t_end = t.copy()
-    t_end[ef] = t[ef + 1]
     if len(ef) or len(mi) or len(det.dropped):
         rep = np.ones(n, np.int64)
         rep[mi] = mk
         rep[ef + 1] = 0
         rep[det.dropped] = 0
-        src = np.repeat(np.arange(n), rep)
-        pos = np.cumsum(rep) - rep  # output position of each input's first piece
-        out_val, out_t, out_gap = val[src], t_end[src], gap[src]
+        pos = np.cumsum(rep)
+        pos -= rep  # output position of each input's first piece
+        # Each input interval repeated into its pieces; merged pairs and split
+        # intervals then get their new values (and a merged pair its later end).
+        out_val, out_t, out_gap = np.repeat(rr, rep), np.repeat(t, rep), np.repeat(gap, rep)
+        # (An interval that produced nothing has no output of its own to change.)
+        ef = ef[rep[ef] > 0]
+        out_val[pos[ef]] = rr[ef] + rr[ef + 1]
+        out_t[pos[ef]] = t[ef + 1]
         # Inserted beats: equally spaced before the original ending beat.
+        mi, mk = mi[rep[mi] > 0], mk[rep[mi] > 0]
         first = np.repeat(pos[mi], mk)
         piece = np.arange(len(first)) - np.repeat(np.cumsum(mk) - mk, mk)
         at = first + piece
+        out_val[at] = np.repeat(rr[mi] / mk, mk)
         left = np.repeat(mk, mk) - 1 - piece
         out_t[at] = out_t[at] - left * out_val[at] / 1000.0
         out_gap[at[piece > 0]] = False
@@ -69,9 +72,12 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
         after = after[after < n]
         after = after[rep[after] > 0]
         out_gap[pos[after]] = True
+        del rep
+        split = True
     else:
-        src, pos = None, np.arange(n)
-        out_val, out_t, out_gap = val, t_end, gap.copy()
+        pos = np.arange(n)
+        out_val, out_t, out_gap = rr.copy(), t.copy(), gap.copy()
+        split = False
     m = len(out_val)
     if m == 0:
         empty = np.zeros(0, np.int64)
@@ -87,7 +93,6 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
     bad[orphan_out] = False
     oor_out = np.flatnonzero(bad)
     drop_out = np.union1d(oor_out, orphan_out)
-    src_of = np.arange(m) if src is None else src
     if len(drop_out) == 0:
         nn = Intervals(out_val, out_t, out_gap)
     else:
@@ -95,16 +100,21 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
         keep[drop_out] = False
         kept = np.flatnonzero(keep)
         # A dropped interval leaves a gap before the next kept one.
-        dropped_before = np.cumsum(~keep)
         g = out_gap[kept]
         if len(kept) > 1:
-            g[1:] |= np.diff(dropped_before[kept]) > 0
+            g[1:] |= np.diff(kept) > 1
         if len(kept):
             g[0] = True
         nn = Intervals(out_val[kept], out_t[kept], g)
-    return Applied(
-        nn, np.unique(src_of[oor_out]), len(oor_out), np.unique(src_of[orphan_out])
-    )
+
+    def source(out_idx: IntArray) -> IntArray:
+        """Input interval of each output position (the last input placed at or before
+        it: inputs that produced nothing share the position of the next one)."""
+        if not split:
+            return np.unique(out_idx)
+        return np.unique(np.searchsorted(pos, out_idx, side="right") - 1)
+
+    return Applied(nn, source(oor_out), len(oor_out), source(orphan_out))
 
 
 def _interpolate(val: FloatArray, fix: IntArray, gap: BoolArray) -> IntArray:

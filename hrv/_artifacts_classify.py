@@ -102,6 +102,20 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     cand = maybe[np.abs(dn[maybe]) > 1]
     _fill(dn, d, th1, with_neighbours(cand, (-1, 1, 2), n))
 
+    # dn is zero at each segment start, so neighbours beyond the series read as zero
+    # keep patterns inside segments; only the second neighbour ahead can reach into
+    # the next segment. (cand >= 1: dn[0] is zero.)
+    x = dn[cand]
+    prev1 = dn[cand - 1]
+    next1 = np.where(cand + 1 < n, dn[np.minimum(cand + 1, n - 1)], 0.0)
+    next2 = np.where(cand + 2 < n, dn[np.minimum(cand + 2, n - 1)], 0.0)
+    nxt = cand + 1
+    crosses = np.zeros(len(cand), bool)
+    inside = nxt < n
+    crosses[inside] = start[nxt[inside]]
+    next2 = np.where(crosses, 0.0, next2)
+    del d, dn, th1
+
     med = ndimage.median_filter(rr, size=cfg.median_window, mode="reflect")
     m = rr - med
     np.multiply(m, 2.0, out=m, where=m < 0)
@@ -116,19 +130,8 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     need = need[np.isnan(th2[need])]
     th2[need] = th2_w.at(need)
     mn[need] = m[need] / th2[need]
+    del m, th2_w
 
-    # dn is zero at each segment start, so neighbours beyond the series read as zero
-    # keep patterns inside segments; only the second neighbour ahead can reach into
-    # the next segment. (cand >= 1: dn[0] is zero.)
-    x = dn[cand]
-    prev1 = dn[cand - 1]
-    next1 = np.where(cand + 1 < n, dn[np.minimum(cand + 1, n - 1)], 0.0)
-    next2 = np.where(cand + 2 < n, dn[np.minimum(cand + 2, n - 1)], 0.0)
-    nxt = cand + 1
-    crosses = np.zeros(len(cand), bool)
-    inside = nxt < n
-    crosses[inside] = start[nxt[inside]]
-    next2 = np.where(crosses, 0.0, next2)
     s12 = np.where(x > 0, np.maximum(prev1, next1), np.minimum(prev1, next1))
     s22 = np.where(x >= 0, np.minimum(next1, next2), np.maximum(next1, next2))
 

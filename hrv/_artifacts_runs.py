@@ -59,18 +59,21 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
     # (the only places where a run can begin), so the median is needed there only.
     base_at_onset = _window_median(rr, onsets, cfg.window_beats)
     # In an irregular rhythm (atrial fibrillation) fast stretches are part of the rhythm.
-    abs_d = np.abs(rr - prev)
+    abs_d = np.subtract(rr, prev, out=prev)  # |successive difference|, 0 at starts
+    np.abs(abs_d, out=abs_d)
     abs_d[start] = 0.0
     spread = _window_median(abs_d, onsets, cfg.window_beats)
+    del abs_d, prev
     regular = spread <= cfg.run_max_irregularity * base_at_onset
     if not np.all(regular):
         step_down[onsets[~regular]] = False
         onsets, base_at_onset = onsets[regular], base_at_onset[regular]
         if len(onsets) == 0:
             return drop
-    latest = np.cumsum(step_down) - 1
-    base = np.where(latest >= 0, base_at_onset[np.maximum(latest, 0)], 0.0)
-    fast = rr < ratio * base
+    # The base of each interval: the median at the latest onset (0 before the first).
+    base = np.concatenate(([0.0], base_at_onset))[np.cumsum(step_down)]
+    fast = rr < np.multiply(base, ratio, out=base)
+    del base
     # Runs of consecutive fast intervals, split at segment starts.
     fast_prev = np.zeros(n, bool)
     fast_prev[1:] = fast[:-1]
@@ -78,8 +81,10 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
     firsts = np.flatnonzero(is_first)
     if len(firsts) == 0:
         return drop
-    run_id = np.cumsum(is_first)
-    ends = firsts + np.bincount(run_id[fast], minlength=len(firsts) + 1)[1:]
+    # ... each ending where the next interval is not fast or starts a segment.
+    goes_on = np.zeros(n, bool)
+    np.logical_and(fast[1:], ~start[1:], out=goes_on[:-1])
+    ends = np.flatnonzero(fast & ~goes_on) + 1
     long_enough = ends - firsts >= cfg.run_min_beats
     firsts, ends = firsts[long_enough], ends[long_enough]
     enters = start[firsts] | step_down[firsts]
@@ -94,10 +99,10 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
     # The interval after the run ends on the first sinus beat: it is not sinus-to-sinus.
     closes = (ends < n) & ~start[np.minimum(ends, n - 1)]
     ends = ends + closes
-    marks = np.zeros(n + 1, np.int64)
+    marks = np.zeros(n + 1, np.int32)
     np.add.at(marks, firsts, 1)
     np.add.at(marks, ends, -1)
-    return np.cumsum(marks[:-1]) > 0
+    return np.cumsum(marks[:-1], dtype=np.int32) > 0
 
 
 def _window_median(rr: FloatArray, at: IntArray, window: int) -> FloatArray:

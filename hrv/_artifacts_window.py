@@ -48,25 +48,30 @@ class WindowThreshold:
     """
 
     def __init__(self, x: FloatArray, window: int, scale: float, floor: float) -> None:
-        self._x32 = np.asarray(x, dtype=np.float32)
         self._w = int(window)
         self._scale = float(scale)
         self._floor = float(floor)
-        n = self._x32.size
+        n = self._n = int(x.size)
         self._r1 = _rank(self._w, 25.0)
         self._r3 = _rank(self._w, 75.0)
         self._exact_all: FloatArray | None = None
         half = self._w // 2
         # Small series (reflection more than once at the edges): the filter itself.
         if n < 2 * self._w + 2 * BLOCK:
-            q1 = ndimage.percentile_filter(self._x32, 25, size=self._w, mode="reflect")
-            q3 = ndimage.percentile_filter(self._x32, 75, size=self._w, mode="reflect")
+            x32 = np.asarray(x, dtype=np.float32)
+            q1 = ndimage.percentile_filter(x32, 25, size=self._w, mode="reflect")
+            q3 = ndimage.percentile_filter(x32, 75, size=self._w, mode="reflect")
             self._exact_all = self._finish(q3 - q1)
-            self._n = n
             return
         n_blocks = -(-n // BLOCK)
         pad_right = self._w - 1 - half + n_blocks * BLOCK - n
-        self._padded = np.pad(self._x32, (half, pad_right), mode="symmetric")
+        # The float32 series with its edges reflected (d c b a | a b c d | d c b a), as
+        # np.pad(mode="symmetric") and ndimage's mode="reflect"; n > pad widths here.
+        padded = np.empty(half + n + pad_right, np.float32)
+        padded[half : half + n] = x
+        padded[:half] = x[:half][::-1]
+        padded[half + n :] = x[::-1][:pad_right]
+        self._padded = padded
         width = self._w + BLOCK - 1
         union = np.lib.stride_tricks.sliding_window_view(self._padded, width)[::BLOCK]
         r1, r3, extra = self._r1, self._r3, BLOCK - 1
