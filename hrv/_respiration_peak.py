@@ -12,10 +12,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import numpy.typing as npt
 from scipy.interpolate import CubicSpline
 
 from hrv.metrics._spectrum import band_power, split_stretches
 from hrv.types import FloatArray, Intervals
+
+IntArray = npt.NDArray[np.intp]
 
 __all__ = [
     "PeakEvidence",
@@ -104,22 +107,24 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
     parts = split_stretches(nn, _MAX_BRIDGED_GAP_S)
     t_all = np.asarray(nn.t_s, dtype=np.float64)
     rr_all = np.asarray(nn.rr_ms, dtype=np.float64)
-    starts: list[tuple[int, float]] = []
+    stretches: list[IntArray] = []
+    begins: list[FloatArray] = []
     for k, (a, b) in enumerate(zip(parts.start, parts.stop, strict=True)):
         t0 = float(t_all[a] - rr_all[a] / 1000.0)
         span = float(t_all[b - 1]) - t0
         n_win = int((span - SUBWINDOW_S) // SUBWINDOW_STEP_S) + 1 if span >= SUBWINDOW_S else 0
-        starts.extend((k, t0 + j * SUBWINDOW_STEP_S) for j in range(n_win))
-    if not starts:
+        if n_win:
+            stretches.append(np.full(n_win, k))
+            begins.append(np.asarray(t0 + np.arange(n_win) * SUBWINDOW_STEP_S, dtype=np.float64))
+    if not stretches:
         return empty
-    if len(starts) > MAX_SUBWINDOWS:
-        pick = np.linspace(0, len(starts) - 1, MAX_SUBWINDOWS).round().astype(int)
-        starts = [starts[i] for i in pick]
+    stretch, begin = np.concatenate(stretches), np.concatenate(begins)
+    if len(begin) > MAX_SUBWINDOWS:
+        pick = np.linspace(0, len(begin) - 1, MAX_SUBWINDOWS).round().astype(int)
+        stretch, begin = stretch[pick], begin[pick]
     n = int(SUBWINDOW_S * _FS_HZ)
     grid = np.arange(n) / _FS_HZ
-    segs = np.empty((len(starts), n))
-    stretch = np.array([k for k, _ in starts])
-    begin = np.array([s for _, s in starts])
+    segs = np.empty((len(begin), n))
     for k in np.unique(stretch):
         # One spline per stretch (scipy's setup costs ~1 ms per spline) through the beats
         # of the chosen sub-windows and _MARGIN_BEATS either side; beats between
@@ -129,10 +134,10 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
         rows = np.flatnonzero(stretch == k)
         i0 = np.searchsorted(t_all[a:b], begin[rows]) - _MARGIN_BEATS
         i1 = np.searchsorted(t_all[a:b], begin[rows] + SUBWINDOW_S) + _MARGIN_BEATS
-        cover = np.zeros(b - a + 1, dtype=np.int64)
+        cover = np.zeros(b - a + 1, dtype=np.int16)  # at most MAX_SUBWINDOWS overlap
         np.add.at(cover, np.clip(i0, 0, b - a), 1)
         np.add.at(cover, np.clip(i1, 0, b - a), -1)
-        use = np.cumsum(cover[:-1]) > 0
+        use = np.cumsum(cover[:-1], dtype=np.int16) > 0
         t, y = t_all[a:b][use], rr_all[a:b][use]
         tt = np.clip(begin[rows, None] + grid[None, :], t[0], t[-1])
         segs[rows] = CubicSpline(t, y)(tt) if t.size >= 4 else np.interp(tt, t, y)

@@ -54,20 +54,20 @@ class GridSpline:
         slope = np.diff(y)
         slope /= h
         # Tridiagonal system for the knot slopes, as scipy's CubicSpline builds it
-        # (same operations in the same order: same rounding).
+        # (same operations in the same order: same rounding). Five work arrays of
+        # length n serve the whole construction (each fresh one costs page faults).
         diag = np.empty(n)
         np.add(h[:-1], h[1:], out=diag[1:-1])
         diag[1:-1] *= 2.0
+        rhs = np.empty(n)
+        lower = np.empty(n - 1)
+        np.multiply(h[1:], slope[:-1], out=rhs[1:-1])
+        np.multiply(h[:-1], slope[1:], out=lower[:-1])
+        rhs[1:-1] += lower[:-1]
+        rhs[1:-1] *= 3.0
+        lower[:-1] = h[1:]
         upper = np.empty(n - 1)
         upper[1:] = h[:-1]
-        lower = np.empty(n - 1)
-        lower[:-1] = h[1:]
-        rhs = np.empty(n)
-        tmp = np.empty(n - 1)
-        np.multiply(h[1:], slope[:-1], out=rhs[1:-1])
-        np.multiply(h[:-1], slope[1:], out=tmp[:-1])
-        rhs[1:-1] += tmp[:-1]
-        rhs[1:-1] *= 3.0
         d0 = t[2] - t[0]
         diag[0], upper[0] = h[1], d0
         rhs[0] = ((h[0] + 2.0 * d0) * h[1] * slope[0] + h[0] ** 2 * slope[1]) / d0
@@ -78,14 +78,16 @@ class GridSpline:
         if info != 0:
             raise np.linalg.LinAlgError("singular spline system (repeated knot times)")
         # Piecewise coefficients, as scipy's CubicHermiteSpline: with
-        # k = (s0 + s1 - 2 slope) / h, c3 = k / h and c2 = (slope - s0) / h - k.
-        k = np.add(s[:-1], s[1:], out=tmp)
-        k -= np.multiply(slope, 2.0, out=upper)
+        # k = (s0 + s1 - 2 slope) / h, c3 = k / h and c2 = (slope - s0) / h - k
+        # (in the arrays the solver overwrote).
+        k = np.add(s[:-1], s[1:], out=upper)
+        k -= np.multiply(slope, 2.0, out=lower)
         k /= h
         self._c3 = np.divide(k, h, out=lower)
         c2 = np.subtract(slope, s[:-1], out=diag[:-1])
         c2 /= h
         c2 -= k
+        del h, slope, k, upper
         self._c2 = c2
         self._c1 = s[:-1]
         self._c0 = y[:-1]
