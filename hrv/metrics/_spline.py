@@ -93,15 +93,19 @@ class GridSpline:
         self._c0 = y[:-1]
         self._t = t
         self._t0, self._fs, self.size = float(t0), float(fs), int(size)
-        self._below = _count_below(t[1:-1], self._t0, self._fs, self.size)
 
     def values(self, g0: int, g1: int, out: FloatArray | None = None) -> FloatArray:
         """The spline at grid points ``g0 .. g1 - 1`` (shape ``(g1 - g0,)``)."""
-        below = self._below
-        j0 = int(np.searchsorted(below, g0, side="right"))
-        j1 = int(np.searchsorted(below, g1, side="right"))
-        # Grid point g lies in knot interval j when below[j - 1] <= g < below[j].
-        counts = np.diff(below[j0:j1], prepend=g0, append=g1)
+        inner = self._t[1:-1]
+        # Knot j (interior knots only) starts the interval of every grid point at or
+        # after it: the knots up to grid point g0 give the first point's interval, those
+        # up to g1 - 1 the last one's; in between, each knot's place in the grid.
+        first = self._t0 + g0 / self._fs
+        last = self._t0 + (g1 - 1) / self._fs
+        j0 = int(np.searchsorted(inner, first, side="right"))
+        j1 = int(np.searchsorted(inner, last, side="right"))
+        below = _count_below(inner[j0:j1], self._t0, self._fs, self.size)
+        counts = np.diff(below, prepend=g0, append=g1)
         idx = np.repeat(np.arange(j0, j1 + 1), counts)
         dx = np.arange(g0, g1, dtype=np.float64)
         dx /= self._fs
