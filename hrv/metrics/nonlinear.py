@@ -66,12 +66,19 @@ def poincare(nn: Intervals) -> Poincare:
     if rr.size < 2:
         return Poincare()
     keep = ~np.asarray(nn.gap_before[1:], dtype=bool)
-    x1 = rr[:-1][keep]
-    x2 = rr[1:][keep]
-    m = int(x1.size)
+    m = int(np.count_nonzero(keep))
     if m < _MIN_PAIRS:
         return Poincare(n_pairs=m)
-    sd1 = float(np.std((x2 - x1) / math.sqrt(2.0), ddof=1))
-    sd2 = float(np.std((x2 + x1) / math.sqrt(2.0), ddof=1))
+    # Pairs (RR_n, RR_n+1) within a segment: differences and sums of the full series,
+    # the pairs across a gap left out (no gathered copies when there is no gap).
+    every = m == keep.size
+    u = np.subtract(rr[1:], rr[:-1])
+    u = u if every else u[keep]
+    u /= math.sqrt(2.0)
+    sd1 = float(np.std(u, ddof=1))
+    u = np.add(rr[1:], rr[:-1])
+    u = u if every else u[keep]
+    u /= math.sqrt(2.0)
+    sd2 = float(np.std(u, ddof=1))
     ratio = sd1 / sd2 if sd2 > 0 else None
     return Poincare(sd1_ms=sd1, sd2_ms=sd2, sd1_sd2_ratio=ratio, n_pairs=m)
