@@ -13,9 +13,9 @@ import dataclasses
 
 import numpy as np
 import numpy.typing as npt
-from scipy.interpolate import CubicSpline
 
 from hrv.metrics._spectrum import band_power, split_stretches
+from hrv.metrics._spline import NotAKnotSpline
 from hrv.types import FloatArray, Intervals
 
 IntArray = npt.NDArray[np.intp]
@@ -126,7 +126,7 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
     grid = np.arange(n) / _FS_HZ
     segs = np.empty((len(begin), n))
     for k in np.unique(stretch):
-        # One spline per stretch (scipy's setup costs ~1 ms per spline) through the beats
+        # One spline per stretch (each setup has a fixed cost) through the beats
         # of the chosen sub-windows and _MARGIN_BEATS either side; beats between
         # sub-windows far apart are left out, whose effect on a window decays by a factor
         # of about 0.27 per knot of a cubic spline (< 1 % after 4).
@@ -140,7 +140,7 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
         use = np.cumsum(cover[:-1], dtype=np.int16) > 0
         t, y = t_all[a:b][use], rr_all[a:b][use]
         tt = np.clip(begin[rows, None] + grid[None, :], t[0], t[-1])
-        segs[rows] = CubicSpline(t, y)(tt) if t.size >= 4 else np.interp(tt, t, y)
+        segs[rows] = NotAKnotSpline(t, y).at(tt) if t.size >= 4 else np.interp(tt, t, y)
     x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
     slope = (segs @ x) / float(x @ x)
     segs = segs - segs.mean(axis=1, keepdims=True) - slope[:, None] * x[None, :]

@@ -121,7 +121,8 @@ def screen_rhythm(
         if len(norm) in (len(rr), len(rr) + 1) and not good.all():
             # keep the classification aligned with the intervals that are kept
             norm = norm[good] if len(norm) == len(rr) else None
-    rr = rr[good]
+    if not good.all():
+        rr = rr[good]
     out: list[QualityWarning] = []
     windows = _af_windows(_clean_intervals(rr, norm))
     if len(windows) and windows.mean() >= AF_WINDOW_SHARE:

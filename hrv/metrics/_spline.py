@@ -22,7 +22,7 @@ from scipy.linalg import lapack
 
 from hrv.types import FloatArray
 
-__all__ = ["GridSpline", "cubic_on_grid"]
+__all__ = ["GridSpline", "NotAKnotSpline", "cubic_on_grid"]
 
 #: Grid points evaluated at a time by :func:`cubic_on_grid`.
 CHUNK = 16384
@@ -30,8 +30,9 @@ CHUNK = 16384
 IntArray = npt.NDArray[np.intp]
 
 
-class GridSpline:
-    """Not-a-knot cubic spline through ``(t, y)``, sampled at ``t0 + k / fs``.
+class NotAKnotSpline:
+    """Not-a-knot cubic spline through ``(t, y)`` (the coefficients of
+    ``scipy.interpolate.CubicSpline(t, y)``).
 
     Parameters
     ----------
@@ -39,16 +40,9 @@ class GridSpline:
         Strictly increasing knot times (s), ``n >= 4``.
     y : ndarray of float64, shape (n,)
         Values at the knots (ms).
-    t0 : float
-        Time of grid point 0 (s).
-    fs : float
-        Grid rate (Hz).
-    size : int
-        Number of grid points. Points outside ``[t[0], t[-1]]`` are extrapolated with
-        the end polynomials, as ``CubicSpline`` does.
     """
 
-    def __init__(self, t: FloatArray, y: FloatArray, t0: float, fs: float, size: int) -> None:
+    def __init__(self, t: FloatArray, y: FloatArray) -> None:
         n = t.size
         h = np.diff(t)
         slope = np.diff(y)
@@ -92,6 +86,44 @@ class GridSpline:
         self._c1 = s[:-1]
         self._c0 = y[:-1]
         self._t = t
+
+    def at(self, x: FloatArray) -> FloatArray:
+        """The spline at ``x`` (any shape; outside the knots, the end polynomials)."""
+        flat = np.ravel(x)
+        idx = np.searchsorted(self._t, flat, side="right")
+        idx -= 1
+        np.clip(idx, 0, self._t.size - 2, out=idx)
+        return self._horner(idx, flat - self._t[idx]).reshape(np.shape(x))
+
+    def _horner(self, idx: IntArray, dx: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        acc = np.take(self._c3, idx, out=out)
+        acc *= dx
+        acc += self._c2[idx]
+        acc *= dx
+        acc += self._c1[idx]
+        acc *= dx
+        acc += self._c0[idx]
+        return acc
+
+
+class GridSpline(NotAKnotSpline):
+    """Not-a-knot cubic spline through ``(t, y)``, sampled at ``t0 + k / fs``.
+
+    Parameters
+    ----------
+    t, y : ndarray of float64, shape (n,)
+        As :class:`NotAKnotSpline`.
+    t0 : float
+        Time of grid point 0 (s).
+    fs : float
+        Grid rate (Hz).
+    size : int
+        Number of grid points. Points outside ``[t[0], t[-1]]`` are extrapolated with
+        the end polynomials, as ``CubicSpline`` does.
+    """
+
+    def __init__(self, t: FloatArray, y: FloatArray, t0: float, fs: float, size: int) -> None:
+        super().__init__(t, y)
         self._t0, self._fs, self.size = float(t0), float(fs), int(size)
 
     def values(self, g0: int, g1: int, out: FloatArray | None = None) -> FloatArray:
@@ -111,14 +143,7 @@ class GridSpline:
         dx /= self._fs
         dx += self._t0
         dx -= self._t[idx]
-        acc = np.take(self._c3, idx, out=out)
-        acc *= dx
-        acc += self._c2[idx]
-        acc *= dx
-        acc += self._c1[idx]
-        acc *= dx
-        acc += self._c0[idx]
-        return acc
+        return self._horner(idx, dx, out)
 
 
 def cubic_on_grid(t: FloatArray, y: FloatArray, t0: float, fs: float, size: int) -> FloatArray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.interpolate import CubicSpline
 
-from hrv.metrics._spline import GridSpline, _count_below, cubic_on_grid
+from hrv.metrics._spline import GridSpline, NotAKnotSpline, _count_below, cubic_on_grid
 
 
 class TestCubicOnGrid:
@@ -44,3 +44,15 @@ class TestCubicOnGrid:
                                     np.nextafter(grid[5::13], -np.inf),
                                     rng.uniform(t0 - 5, grid[-1] + 5, 500)]))
         np.testing.assert_array_equal(_count_below(x, t0, fs, size), np.searchsorted(grid, x))
+
+
+class TestNotAKnotAt:
+    def test_arbitrary_points_match_scipy(self) -> None:
+        rng = np.random.default_rng(9)
+        t = np.cumsum(rng.uniform(0.4, 1.5, 300))
+        y = rng.normal(800.0, 50.0, 300)
+        x = rng.uniform(t[0] - 2.0, t[-1] + 2.0, (7, 50))  # 2-D, unsorted, extrapolated
+        x[0, :5] = t[:5]  # exactly on knots
+        # Same coefficients as scipy; Horner vs power-sum evaluation: a few ulp.
+        np.testing.assert_allclose(NotAKnotSpline(t, y).at(x), CubicSpline(t, y)(x),
+                                   rtol=1e-12, atol=0.0)
