@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import platform
 import time
@@ -40,11 +41,17 @@ import scipy
 
 import hrv
 from benchmarks._data import BEAT_CODES, DATA_DIR
-from hrv.config import SpectrumConfig
+from hrv.config import Detrend, SpectrumConfig
 from hrv.metrics import frequency_domain, time_domain
 from hrv.types import Intervals
 
 RECORDS = ("nsr001", "nsr004", "nsr009")
+#: The pipeline column of this benchmark before the speed work (same script).
+BEFORE_COMMIT = "b3e84a4"
+BEFORE = (
+    "pipeline 69 / 69 / 65 ms (nsr001 / nsr004 / nsr009), 15× / 13× / 23× NeuroKit2; "
+    "functions 23 / 29 / 24 ms"
+)
 RESULTS = Path(__file__).resolve().parent / "results" / "nsr2db_vs_neurokit.md"
 MAX_NN_MS = 3000.0
 
@@ -105,7 +112,7 @@ def ours_like_neurokit(nn: Intervals, shorter_by: int = 0) -> dict[str, float | 
     """
     n = np.arange(nn.t_s[0], nn.t_s[-1] + 0.25, 0.25).size  # NeuroKit2's 4 Hz grid
     seg = (n // 2 - shorter_by) / 4.0
-    cfg = SpectrumConfig(segment_s=seg, detrend="none", max_bridged_gap_s=1e9)
+    cfg = SpectrumConfig(segment_s=seg, detrend=Detrend.NONE, max_bridged_gap_s=1e9)
     fd = frequency_domain(nn, cfg)
     return {
         "lf": fd.lf_power_ms2,
@@ -160,6 +167,10 @@ def fmt(x: float | None, digits: int = 1) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
+def end_load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def machine() -> str:
     import neurokit2 as nk
 
@@ -181,15 +192,16 @@ def main() -> None:
     args = parser.parse_args()
 
     has_pipeline = hasattr(hrv, "analyze_beat_times")
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows: list[str] = []
     speed: list[str] = []
     sensitivity: list[str] = []
     for name in args.records:
         rec = load(name)
         nn = rec.nn
-        t_fun, ours = best_time(lambda nn=nn: ours_functions(nn), args.repeat)
+        t_fun, ours = best_time(functools.partial(ours_functions, nn), args.repeat)
         t_pipe, pipe = (
-            best_time(lambda rec=rec: ours_pipeline(rec), args.repeat)
+            best_time(functools.partial(ours_pipeline, rec), args.repeat)
             if has_pipeline
             else (float("nan"), None)
         )
@@ -303,10 +315,14 @@ def main() -> None:
             "intervals next to non-normal beats.",
             "",
             "Speed notes: the host is shared by several people (2 cores, load average "
-            "4–6 during the runs), so absolute times vary by 2–3× between runs; both "
-            "libraries run in the same process on the same input, and the ratio is "
-            "what is reported. NeuroKit2's `hrv_frequency` is fast here (one FFT over "
-            "11-h segments at 4 Hz); most of its time is in `hrv_time`.",
+            f"{load_start:.1f} at the start of this run, {end_load():.1f} at the end), so "
+            "absolute times vary by up to 2× between runs; both libraries run in the same "
+            "process on the same input, and the ratio is what is reported. NeuroKit2's "
+            "`hrv_frequency` is fast here (one FFT over 11-h segments at 4 Hz); most of its "
+            "time is in `hrv_time`.",
+            "",
+            f"Before the speed work of issue 2 (commit {BEFORE_COMMIT}, load average 4.4): "
+            f"{BEFORE}.",
             "",
             "Rerun: `.venv/bin/python -m benchmarks.nsr2db_vs_neurokit`.",
             "",
