@@ -72,13 +72,20 @@ def _entropy(seg: FloatArray, win: int) -> FloatArray:
     trimmed = np.sort(seg, axis=1)[:, 4:-4] if win > 16 else np.sort(seg, axis=1)
     lo = trimmed[:, :1]
     span = np.maximum(trimmed[:, -1:] - lo, 1e-9)
-    bins = np.minimum((16 * (trimmed - lo) / span).astype(np.intp), 15)
-    m = len(seg)
-    flat_bins = (16 * np.arange(m)[:, None] + bins).ravel()
-    counts = np.bincount(flat_bins, minlength=16 * m).reshape(m, 16)
-    p = counts / counts.sum(axis=1, keepdims=True)
+    scaled = trimmed - lo  # 16 (v - lo) / span, in place
+    scaled *= 16
+    scaled /= span
+    bins = scaled.astype(np.intp)
+    np.minimum(bins, 15, out=bins)
+    m, k = bins.shape
+    bins += 16 * np.arange(m)[:, None]
+    counts = np.bincount(bins.ravel(), minlength=16 * m).reshape(m, 16)
+    # Every window has k values, so p = count / k: p log p from a table of the k + 1
+    # possible counts (0 log 0 = 0).
+    p = np.arange(k + 1) / float(k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ent = -np.nansum(np.where(p > 0, p * np.log(p), 0.0), axis=1) / np.log(16.0)
+        table = np.where(p > 0, p * np.log(p), 0.0)
+    ent = -table[counts].sum(axis=1) / np.log(16.0)
     return np.asarray(ent, dtype=np.float64)
 
 

@@ -80,7 +80,11 @@ def time_domain(nn: Intervals) -> TimeDomain:
     """
     rr = np.asarray(nn.rr_ms, dtype=np.float64)
     n = int(rr.size)
-    d = nn.successive_diffs_ms if n >= 2 else np.empty(0)
+    d = np.diff(rr) if n >= 2 else np.empty(0)
+    if n >= 2:  # never across a gap (as nn.successive_diffs_ms, without a copy if none)
+        keep = ~np.asarray(nn.gap_before[1:], dtype=bool)
+        if not keep.all():
+            d = d[keep]
     m = int(d.size)
 
     mean_nn = float(rr.mean()) if n >= _MIN_INTERVALS_MEAN else None
@@ -91,7 +95,7 @@ def time_domain(nn: Intervals) -> TimeDomain:
     pnn50: float | None = None
     if m >= _MIN_DIFFS_RMSSD:
         rmssd = math.sqrt(float(np.einsum("i,i->", d, d)) / m)
-        pnn50 = 100.0 * float(np.count_nonzero(np.abs(d) > 50.0)) / m
+        pnn50 = 100.0 * float(np.count_nonzero(d > 50.0) + np.count_nonzero(d < -50.0)) / m
     ln_rmssd = math.log(rmssd) if rmssd is not None and rmssd > 0 else None
     sdsd = float(d.std(ddof=1)) if m >= _MIN_DIFFS_SD else None
 
