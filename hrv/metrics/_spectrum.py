@@ -24,7 +24,7 @@ LOMB_MAX_HZ = 0.5
 IntArray = npt.NDArray[np.intp]
 
 #: Welch segments transformed at a time (keeps the temporaries in cache).
-WELCH_CHUNK = 32
+WELCH_CHUNK = 64
 
 
 @functools.lru_cache(maxsize=16)
