@@ -46,11 +46,12 @@ from hrv.metrics import frequency_domain, time_domain
 from hrv.types import Intervals
 
 RECORDS = ("nsr001", "nsr004", "nsr009")
-#: The pipeline column of this benchmark before the speed work (same script).
+#: This benchmark run on the library as it was before the speed work of issue 2 (same
+#: script, same host, load average 1.5-1.8, in the same session as the figures written).
 BEFORE_COMMIT = "b3e84a4"
 BEFORE = (
-    "pipeline 69 / 69 / 65 ms (nsr001 / nsr004 / nsr009), 15× / 13× / 23× NeuroKit2; "
-    "functions 23 / 29 / 24 ms"
+    "pipeline 112 / 114 / 88 ms (nsr001 / nsr004 / nsr009), 14× / 11× / 15× NeuroKit2; "
+    "functions 40 / 56 / 36 ms"
 )
 RESULTS = Path(__file__).resolve().parent / "results" / "nsr2db_vs_neurokit.md"
 MAX_NN_MS = 3000.0
@@ -321,8 +322,8 @@ def main() -> None:
             "`hrv_frequency` is fast here (one FFT over 11-h segments at 4 Hz); most of its "
             "time is in `hrv_time`.",
             "",
-            f"Before the speed work of issue 2 (commit {BEFORE_COMMIT}, load average 4.4): "
-            f"{BEFORE}.",
+            f"Before the speed work of issue 2 (commit {BEFORE_COMMIT}, same host and load, "
+            f"measured alongside): {BEFORE}.",
             "",
             "Rerun: `.venv/bin/python -m benchmarks.nsr2db_vs_neurokit`.",
             "",
