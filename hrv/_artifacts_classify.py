@@ -40,7 +40,7 @@ from scipy import ndimage
 
 from hrv._artifacts_runs import drop_long_runs, ectopic_runs
 from hrv._artifacts_types import Detection, IntArray
-from hrv._artifacts_window import WindowThreshold, with_neighbours
+from hrv._artifacts_window import AtIndices, Series, WindowThreshold, with_neighbours
 from hrv.config import ArtifactConfig
 from hrv.types import BoolArray, FloatArray
 
@@ -85,22 +85,32 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     if n < 3:
         return Detection(n, empty, empty, empty, empty, empty, empty, empty, empty)
 
-    d = np.empty(n)
-    d[0] = 0.0
-    np.subtract(rr[1:], rr[:-1], out=d[1:])
-    d[start] = 0.0
-    # The thresholds are exact only where a rule reads them, NaN elsewhere: Th1 at
+    # The thresholds read the series as float32 (as ndimage's percentile filter did),
+    # written straight into float32 arrays; every value a rule compares is taken in
+    # float64 at its index. Successive differences are zero at segment starts.
+    d32 = np.empty(n, np.float32)
+    d32[0] = 0.0
+    np.subtract(rr[1:], rr[:-1], out=d32[1:], casting="same_kind")
+    d32[start] = 0.0
+
+    def d_at(idx: IntArray) -> FloatArray:
+        v = rr[idx] - rr[np.maximum(idx - 1, 0)]
+        v[start[idx]] = 0.0
+        return v
+
+    # The thresholds are exact only where a rule reads them (NaN elsewhere): Th1 at
     # every interval that may exceed it, then at the neighbours the candidates' patterns
     # read; Th2 at every interval that may exceed 3 Th2 (the only ones that can become
     # long or short), then at the candidates, the large ones and, for the pause rule,
     # the interval before each.
-    th1 = _threshold(d, cfg)
-    dn = np.full(n, np.nan)
-    maybe = th1.maybe_above(d, 1.0)
-    dn[maybe] = d[maybe] / th1.at(maybe)
+    th1 = _threshold(d32, cfg)
+    dn = AtIndices()
+    maybe = th1.maybe_above(d32, 1.0)
+    dn.add(maybe, d_at(maybe) / th1.at(maybe))
     # Everything below runs on the few candidate intervals only.
     cand = maybe[np.abs(dn[maybe]) > 1]
-    _fill(dn, d, th1, with_neighbours(cand, (-1, 1, 2), n))
+    more = dn.missing(with_neighbours(cand, (-1, 1, 2), n))
+    dn.add(more, d_at(more) / th1.at(more))
 
     # dn is zero at each segment start, so neighbours beyond the series read as zero
     # keep patterns inside segments; only the second neighbour ahead can reach into
@@ -114,23 +124,29 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     inside = nxt < n
     crosses[inside] = start[nxt[inside]]
     next2 = np.where(crosses, 0.0, next2)
-    del d, dn, th1
+    del d32, th1, dn
 
     med = ndimage.median_filter(rr, size=cfg.median_window, mode="reflect")
-    m = rr - med
-    np.multiply(m, 2.0, out=m, where=m < 0)
-    th2_w = _threshold(m, cfg)
-    th2 = np.full(n, np.nan)
-    maybe = th2_w.maybe_above(m, 3.0)
-    th2[maybe] = th2_w.at(maybe)
-    mn = np.full(n, np.nan)
-    mn[maybe] = m[maybe] / th2[maybe]
+    # mRR with negative values doubled (doubling commutes with the float32 cast).
+    m32 = np.empty(n, np.float32)
+    np.subtract(rr, med, out=m32, casting="same_kind")
+    np.multiply(m32, 2.0, out=m32, where=m32 < 0)
+
+    def m_at(idx: IntArray) -> FloatArray:
+        v = rr[idx] - med[idx]
+        np.multiply(v, 2.0, out=v, where=v < 0)
+        return v
+
+    th2_w = _threshold(m32, cfg)
+    th2, mn = AtIndices(), AtIndices()
+    maybe = th2_w.maybe_above(m32, 3.0)
+    th2.add(maybe, th2_w.at(maybe))
+    mn.add(maybe, m_at(maybe) / th2[maybe])
     big_m = maybe[np.abs(mn[maybe]) > 3]
-    need = with_neighbours(np.concatenate((cand, big_m)), (-1, 0), n)
-    need = need[np.isnan(th2[need])]
-    th2[need] = th2_w.at(need)
-    mn[need] = m[need] / th2[need]
-    del m, th2_w
+    need = th2.missing(with_neighbours(np.concatenate((cand, big_m)), (-1, 0), n))
+    th2.add(need, th2_w.at(need))
+    mn.add(need, m_at(need) / th2[need])
+    del m32, th2_w
 
     s12 = np.where(x > 0, np.maximum(prev1, next1), np.minimum(prev1, next1))
     s22 = np.where(x >= 0, np.minimum(next1, next2), np.maximum(next1, next2))
@@ -159,14 +175,8 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     return drop_long_runs(det, start, cfg.max_run_beats)
 
 
-def _fill(norm: FloatArray, x: FloatArray, th: WindowThreshold, idx: IntArray) -> None:
-    """``norm[idx] = x[idx] / threshold[idx]`` where not computed yet (NaN), in place."""
-    idx = idx[np.isnan(norm[idx])]
-    norm[idx] = x[idx] / th.at(idx)
-
-
 def _missed(
-    rr: FloatArray, med: FloatArray, th2: FloatArray, long_: IntArray, tolerance: float
+    rr: FloatArray, med: FloatArray, th2: AtIndices, long_: IntArray, tolerance: float
 ) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
     """Split the long intervals into missed beats (with their part counts) and the rest.
 
@@ -189,7 +199,7 @@ def _missed(
 
 
 def _pauses(
-    mn: FloatArray, long_: IntArray, off_multiple: BoolArray, start: BoolArray
+    mn: AtIndices, long_: IntArray, off_multiple: BoolArray, start: BoolArray
 ) -> BoolArray:
     """Which long intervals (not missed beats) are sinus pauses to keep.
 
@@ -206,7 +216,7 @@ def _pauses(
     return ok
 
 
-def _threshold(x: FloatArray, cfg: ArtifactConfig) -> WindowThreshold:
+def _threshold(x: Series, cfg: ArtifactConfig) -> WindowThreshold:
     """``alpha`` times the quartile deviation of ``x`` over ``window_beats`` beats.
 
     The quartile deviation is taken of the signed series, so that ``alpha = 5.2`` is
@@ -226,7 +236,7 @@ def _threshold(x: FloatArray, cfg: ArtifactConfig) -> WindowThreshold:
 def _compensated(
     rr: FloatArray,
     med: FloatArray,
-    th2: FloatArray,
+    th2: AtIndices,
     short: IntArray,
     long_: IntArray,
     start: BoolArray,
@@ -254,7 +264,7 @@ def _compensated(
 def _extra_pairs(
     rr: FloatArray,
     med: FloatArray,
-    th2: FloatArray,
+    th2: AtIndices,
     short: IntArray,
     ectopic: IntArray,
     start: BoolArray,

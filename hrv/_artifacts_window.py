@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from hrv.types import FloatArray
 
-__all__ = ["WindowThreshold"]
+__all__ = ["AtIndices", "WindowThreshold", "with_neighbours"]
 
 #: Outputs per block of the bounds. Smaller blocks give tighter bounds (fewer beats
 #: computed exactly) at the price of sorting more overlapping values.
@@ -33,6 +33,8 @@ BLOCK = 8
 CHUNK_BLOCKS = 512
 
 IntArray = npt.NDArray[np.intp]
+#: A series as float64 or already cast to float32.
+Series = npt.NDArray[np.float64] | npt.NDArray[np.float32]
 
 
 class WindowThreshold:
@@ -47,7 +49,7 @@ class WindowThreshold:
     :meth:`maybe_above`); :meth:`at` and :meth:`where` give exact values.
     """
 
-    def __init__(self, x: FloatArray, window: int, scale: float, floor: float) -> None:
+    def __init__(self, x: Series, window: int, scale: float, floor: float) -> None:
         self._w = int(window)
         self._scale = float(scale)
         self._floor = float(floor)
@@ -99,13 +101,15 @@ class WindowThreshold:
             return self._exact_all
         return np.repeat(self._hi_blocks, BLOCK)[: self._n]
 
-    def maybe_above(self, x: FloatArray, factor: float) -> IntArray:
+    def maybe_above(self, x: Series, factor: float) -> IntArray:
         """Sorted beats where ``|x| > factor * threshold`` may hold (a superset).
 
-        ``x`` has shape (n,); the bound is widened by a relative ``1e-9`` so that no
-        rounding of a later division can decide.
+        ``x`` has shape (n,), float64 or float32 (the series as the quartiles read it);
+        the bound is widened by a relative ``1e-9`` (``1e-6`` for float32, whose
+        rounding is larger) so that no rounding of the value or of a later division can
+        decide.
         """
-        f = factor * (1.0 - 1e-9)
+        f = factor * (1.0 - (1e-6 if x.dtype == np.float32 else 1e-9))
         if self._exact_all is not None:
             lim = f * self._exact_all
             return np.flatnonzero((x > lim) | (x < -lim))
@@ -166,3 +170,35 @@ def with_neighbours(idx: IntArray, offsets: tuple[int, ...], n: int) -> IntArray
         mark[idx + (k + base)] = True
     out = np.flatnonzero(mark) - base
     return out[(out >= 0) & (out < n)]
+
+
+class AtIndices:
+    """Values known at a few indices of a length-n series, NaN elsewhere.
+
+    A sparse stand-in for a full array that is only ever read at those indices (the
+    normalised values and thresholds of the beat classification): indexing with an
+    integer array gives the stored values, NaN where none is stored, so a missing
+    index cannot pass unnoticed as a plausible value.
+    """
+
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, np.intp)
+        self._vals = np.zeros(0)
+
+    def add(self, idx: IntArray, values: FloatArray) -> None:
+        """Store ``values`` at ``idx`` (indices not stored yet)."""
+        keys = np.concatenate((self._keys, idx))
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._vals = np.concatenate((self._vals, values))[order]
+
+    def missing(self, idx: IntArray) -> IntArray:
+        """The entries of ``idx`` with no stored value."""
+        return idx[np.isnan(self[idx])]
+
+    def __getitem__(self, idx: IntArray) -> FloatArray:
+        idx = np.asarray(idx)
+        if self._keys.size == 0:
+            return np.full(idx.shape, np.nan)
+        pos = np.minimum(np.searchsorted(self._keys, idx), self._keys.size - 1)
+        return np.where(self._keys[pos] == idx, self._vals[pos], np.nan)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from hrv._artifacts_window import WindowThreshold, with_neighbours
+from hrv._artifacts_window import AtIndices, WindowThreshold, with_neighbours
 
 
 def _reference(x: np.ndarray, window: int, scale: float, floor: float) -> np.ndarray:
@@ -52,3 +52,29 @@ class TestWithNeighbours:
         got = with_neighbours(np.array([0, 5, 4, 9]), (-1, 0, 2), 10)
         # 0 -> {0, 2}; 5 -> {4, 5, 7}; 4 -> {3, 4, 6}; 9 -> {8, 9} (11 out of range)
         np.testing.assert_array_equal(got, [0, 2, 3, 4, 5, 6, 7, 8, 9])
+
+
+class TestAtIndices:
+    def test_stored_values_and_nan_elsewhere(self) -> None:
+        s = AtIndices()
+        s.add(np.array([7, 2]), np.array([70.0, 20.0]))
+        s.add(np.array([4]), np.array([40.0]))
+        np.testing.assert_array_equal(s[np.array([2, 4, 7])], [20.0, 40.0, 70.0])
+        got = s[np.array([0, 3, 9, 2])]
+        assert np.isnan(got[:3]).all() and got[3] == 20.0
+        np.testing.assert_array_equal(s.missing(np.array([1, 2, 5, 7])), [1, 5])
+
+    def test_empty(self) -> None:
+        assert np.isnan(AtIndices()[np.array([0, 1])]).all()
+
+
+class TestFloat32Superset:
+    def test_float32_series_gives_a_superset(self) -> None:
+        # The quartiles of the float32 series; the candidates compared in float64.
+        rng = np.random.default_rng(5)
+        x = rng.standard_normal(3000) * 20.0
+        ref = _reference(x, 91, 2.6, 1.0)
+        th = WindowThreshold(x.astype(np.float32), 91, 2.6, 1.0)
+        np.testing.assert_array_equal(th.at(np.arange(3000)), ref)
+        above = np.flatnonzero(np.abs(x) > ref)
+        assert np.isin(above, th.maybe_above(x.astype(np.float32), 1.0)).all()
