@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from hrv.config import _Choice
+from hrv._choices import _Choice
 from hrv.errors import ConfigError, InvalidInputError
 from hrv.types import Analysis, FloatArray, QualityWarning
 

@@ -12,8 +12,17 @@ import enum
 import functools
 import math
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
+from hrv._choices import (
+    Detrend,
+    EcgDetector,
+    Interpolation,
+    IntervalUnit,
+    PpgDetector,
+    PpgFiducial,
+    SpectrumMethod,
+)
 from hrv.errors import ConfigError
 
 __all__ = [
@@ -33,68 +42,6 @@ __all__ = [
     "SpectrumConfig",
     "SpectrumMethod",
 ]
-
-
-class _Choice(enum.StrEnum):
-    """String enum whose lookup failure lists the valid choices."""
-
-    @classmethod
-    def parse(cls, value: object) -> Self:
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            valid = ", ".join(repr(m.value) for m in cls)
-            raise ConfigError(
-                f"unknown {cls.__name__} {value!r}; valid choices are {valid}"
-            ) from None
-
-
-class IntervalUnit(_Choice):
-    """Unit of beat-to-beat intervals given by a caller.
-
-    ``AUTO`` applies the documented rule of :func:`hrv.intervals.detect_unit`.
-    """
-
-    AUTO = "auto"
-    MS = "ms"
-    S = "s"
-    POLAR_1024 = "1/1024s"
-
-
-class SpectrumMethod(_Choice):
-    WELCH = "welch"
-    LOMB = "lomb"
-
-
-class Interpolation(_Choice):
-    CUBIC = "cubic"
-    LINEAR = "linear"
-
-
-class Detrend(_Choice):
-    NONE = "none"
-    CONSTANT = "constant"
-    LINEAR = "linear"
-
-
-class EcgDetector(_Choice):
-    """ECG R-peak detectors; ``DEFAULT`` is the library's own recommended detector."""
-
-    DEFAULT = "default"
-
-
-class PpgDetector(_Choice):
-    DEFAULT = "default"
-
-
-class PpgFiducial(_Choice):
-    """Which point of each pulse marks the beat time."""
-
-    MAX_SLOPE = "max_slope"
-    PEAK = "peak"
-    ONSET = "onset"
 
 
 _C = TypeVar("_C")
