@@ -13,9 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
-import tracemalloc
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -23,6 +20,7 @@ import numpy as np
 from scipy import signal
 
 from benchmarks._data import load_mitdb
+from benchmarks._timing import best_time, peak_memory
 from hrv.detect.ecg import detect_ecg
 
 FS = 250.0
@@ -35,23 +33,6 @@ def make_ecg(duration_s: float) -> np.ndarray:
     n = round(duration_s * FS)
     reps = -(-n // base.size)
     return np.ascontiguousarray(np.tile(base, reps)[:n])
-
-
-def best_time(fn: Callable[[], object], repeat: int) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return float(best)
-
-
-def peak_memory(fn: Callable[[], object]) -> int:
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return int(peak)
 
 
 def nk_path(x: np.ndarray) -> object:

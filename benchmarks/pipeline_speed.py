@@ -32,8 +32,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
-import tracemalloc
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -43,6 +41,7 @@ from scipy import signal
 
 import hrv
 from benchmarks._data import DATA_DIR, load_bidmc, load_mitdb
+from benchmarks._timing import best_time, peak_memory
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pipeline_speed.md"
 
@@ -67,23 +66,6 @@ TARGETS = {
     "5 min ECG, 250 Hz": (0.015, None, None),
     "1 h PPG, 64 Hz": (0.3, None, None),
 }
-
-
-def best_time(fn: Callable[[], object], repeat: int) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return float(best)
-
-
-def peak_memory(fn: Callable[[], object]) -> int:
-    tracemalloc.start()
-    fn()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return int(peak)
 
 
 def tile(x: np.ndarray, n: int) -> np.ndarray:
