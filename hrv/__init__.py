@@ -3,6 +3,7 @@
 The public API is listed in ``__all__``; everything else is internal.
 """
 
+from hrv._recording import analyze_recording
 from hrv._version import __version__
 from hrv.config import AnalysisConfig
 from hrv.errors import (
@@ -56,5 +57,6 @@ __all__ = [
     "analyze",
     "analyze_beat_times",
     "analyze_intervals",
+    "analyze_recording",
     "compare",
 ]
