@@ -20,6 +20,7 @@ BENCHMARKS = [
     "benchmarks.welltory",
     "benchmarks.respiration_bidmc",
     "benchmarks.respiration_rsa",
+    "benchmarks.respiration_fusion",
     "benchmarks.shift_calibration",
     "benchmarks.pipeline_speed",
     "benchmarks.http_bench",

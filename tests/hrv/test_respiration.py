@@ -96,9 +96,9 @@ class TestFusion:
         assert r.hf_band_valid is True
         assert r.estimates_bpm == {"rsa": 15.0, "edr": 16.0, "pdr": 15.6}
 
-    def test_waveform_estimate_wins_when_rsa_disagrees(self) -> None:
-        # RSA says 6/min (a Mayer wave?), the ECG-derived respiration 15/min: 9 > 3 apart
-        r = fuse_respiration({"rsa": 6.0, "edr": 15.0})
+    def test_waveform_estimate_wins_over_an_unconfident_rsa(self) -> None:
+        # no confident RSA peak (None): the ECG-derived rate is the rate
+        r = fuse_respiration({"rsa": None, "edr": 15.0}, rsa_confidence=0.2)
         assert r.rate_bpm == pytest.approx(15.0) and r.source == "edr"
         assert r.hf_band_valid is True
 
@@ -263,6 +263,61 @@ class TestRsaEstimateProperties:
             # 256-s Welch segments) past the edge of the search range
             lo, hi = 60 * cfg.slow_search_hz[0], 60 * cfg.rsa_search_hz[1]
             assert lo - 0.25 <= est.rate_bpm <= hi + 0.25
+
+
+class TestFusionConflict:
+    """A confident RSA peak against waveform-derived rates more than 3/min apart."""
+
+    # formerly the ECG-derived rate won here (``test_waveform_estimate_wins_when_rsa_
+    # disagrees``); the rule now leaves such a single contradiction unknown
+    @pytest.mark.parametrize(("rsa", "key", "wave"),
+                             [(6.0, "edr", 15.0), (10.0, "edr", 6.1), (10.0, "edr", 17.6),
+                              (16.3, "pdr", 6.1)])
+    def test_one_waveform_estimate_against_rsa_is_a_conflict(
+        self, rsa: float, key: str, wave: float
+    ) -> None:
+        r = fuse_respiration({"rsa": rsa, key: wave}, rsa_confidence=0.9)
+        assert r.rate_bpm is None and r.hf_band_valid is None
+        assert r.source == "conflict"
+        assert r.estimates_bpm == {"rsa": rsa, key: wave}
+        assert r.confidence is None
+
+    def test_two_agreeing_waveform_estimates_outvote_rsa(self) -> None:
+        # EDR 6.1 and PDR 6.6 agree (0.5 apart); RSA 10.7 is 4.35 from their median 6.35
+        r = fuse_respiration({"rsa": 10.7, "edr": 6.1, "pdr": 6.6})
+        assert r.rate_bpm == pytest.approx(6.35) and r.source == "fused"
+        assert r.hf_band_valid is False
+
+    def test_two_disagreeing_waveform_estimates_do_not_settle_it(self) -> None:
+        # EDR 6.1 and PDR 17.6 are 11.5 apart; their median 11.85 is 4.85 from RSA 7
+        r = fuse_respiration({"rsa": 7.0, "edr": 6.1, "pdr": 17.6})
+        assert r.rate_bpm is None and r.source == "conflict"
+
+    def test_difference_at_the_threshold_is_agreement(self) -> None:
+        # exactly 3/min apart is not "more than 3": median of the two
+        r = fuse_respiration({"rsa": 12.0, "edr": 15.0})
+        assert r.rate_bpm == pytest.approx(13.5) and r.source == "fused"
+
+    def test_conflict_threshold_from_config(self) -> None:
+        cfg = RespirationConfig(max_disagreement_bpm=1.0)
+        assert fuse_respiration({"rsa": 12.0, "edr": 14.0}, cfg).source == "conflict"
+        # two waveform rates 1.0 apart agree under the tighter threshold
+        r = fuse_respiration({"rsa": 12.0, "edr": 14.0, "pdr": 15.0}, cfg)
+        assert r.rate_bpm == pytest.approx(14.5)
+
+    def test_conflict_sets_hf_aside_in_a_shift_report(self) -> None:
+        # pre: clean 15/min RSA; post: the same series analysed with a contradicting
+        # ECG-derived rate -> unknown breathing, so HF is not used as evidence
+        import dataclasses
+
+        pre = hrv.analyze_intervals(rr_series(300, hf_amplitude_ms=25, noise_ms=5, seed=1))
+        rsa = pre.respiration.rate_bpm
+        assert rsa is not None
+        resp = fuse_respiration({"rsa": rsa, "edr": rsa + 8.0}, rsa_confidence=0.9)
+        post = dataclasses.replace(pre, respiration=resp)
+        s = compare(pre, post)
+        assert "breathing_rate_unknown" in {c.code for c in s.verdict.caveats}
+        assert not {"ln_hf", "hf_power_ms2", "lf_hf_ratio"} & set(s.verdict.evidence)
 
 
 class TestFusionConfidence:
