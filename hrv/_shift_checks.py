@@ -208,6 +208,7 @@ def _breathing(pre: Analysis, post: Analysis) -> tuple[str | None, str | None, s
     """
     outside: list[str] = []
     unknown: list[str] = []
+    conflict: list[str] = []
     for name, a in (("pre", pre), ("post", post)):
         r = a.respiration
         if r.hf_band_valid is False:
@@ -215,11 +216,14 @@ def _breathing(pre: Analysis, post: Analysis) -> tuple[str | None, str | None, s
                     else "slow")
             outside.append(f"breathing was {rate} in the {name} recording")
         elif r.hf_band_valid is None:
-            unknown.append(name)
+            (conflict if r.source == "conflict" else unknown).append(name)
     parts = list(outside)
     if unknown:
         parts.append(f"the breathing rate is unknown in {_which(unknown)} (no clear "
                      "breathing rhythm shows in the heartbeat)")
+    if conflict:
+        parts.append(f"the breathing rate is unknown in {_which(conflict)} (the estimates "
+                     "from the heart rhythm and from the waveform disagree)")
     if not parts:
         return None, None, None
     reason = "; ".join(parts)

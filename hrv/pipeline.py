@@ -287,6 +287,17 @@ def _finish(
     respiration = fuse_respiration(
         estimates, cfg.respiration, rsa_confidence=None if rsa is None else rsa.confidence
     )
+    if respiration.source == "conflict":
+        shown = ", ".join(
+            f"{k} {v:.1f}/min" for k, v in respiration.estimates_bpm.items() if v is not None
+        )
+        warnings.append(
+            QualityWarning(
+                "breathing_estimates_disagree",
+                f"The breathing-rate estimates disagree ({shown}); the rate is reported as "
+                "unknown, so HF power and LF/HF cannot be checked against the HF band.",
+            )
+        )
     if respiration.hf_band_valid is False and respiration.rate_bpm is not None:
         warnings.append(
             QualityWarning(

@@ -377,3 +377,25 @@ class TestNsr2dbFalseSlowBreathing:
                 claims.append(r.hf_band_valid)
         assert len(claims) == 48
         assert sum(c is False for c in claims) <= 0.05 * len(claims)
+
+
+class TestConflictReported:
+    def test_conflict_gives_a_quality_warning_and_its_own_shift_reason(self) -> None:
+        # A confident RSA at 15/min against an ECG-derived 6/min: the pipeline must say
+        # the estimates disagree, and the shift report must give that as the reason.
+        import dataclasses
+
+        import hrv
+        from hrv.respiration import fuse_respiration
+        from hrv.simulate import rr_series
+
+        a = hrv.analyze_intervals(
+            rr_series(300, lf_amplitude_ms=10, hf_amplitude_ms=30, hf_hz=0.25, seed=3),
+            unit="ms",
+        )
+        conflict = fuse_respiration({"rsa": a.respiration.rate_bpm, "edr": 6.0})
+        assert conflict.source == "conflict"
+        post = dataclasses.replace(a, respiration=conflict)
+        shift = hrv.compare(a, post)
+        text = " ".join(c.message for c in shift.verdict.caveats)
+        assert "disagree" in text

@@ -108,3 +108,22 @@ class TestProperty:
         except HRVError:
             return
         json.dumps(a.to_dict(), allow_nan=False)
+
+
+class TestBreathingConflict:
+    def test_disagreeing_estimates_are_reported_not_guessed(self) -> None:
+        # MIT-BIH 101, first 5 min: the NN spectrum shows a steady 10/min RSA peak while
+        # the ECG-derived estimate lands near 6/min. Neither is trusted: rate unknown.
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[2]
+        rec = root.parent / "shared" / "data" / "mitdb" / "101"
+        if not rec.with_suffix(".hea").exists():
+            pytest.skip(f"shared data not found at {rec}")
+        import wfdb
+
+        x = wfdb.rdrecord(str(rec)).p_signal[: 360 * 300, 0]
+        a = hrv.analyze(x, 360, "ecg")
+        assert a.respiration.source == "conflict"
+        assert a.respiration.rate_bpm is None and a.respiration.hf_band_valid is None
+        assert a.quality.has_warning("breathing_estimates_disagree")
