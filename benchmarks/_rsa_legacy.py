@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from hrv._respiration_peak import highest_local_max as _highest_local_max
 from hrv.config import RespirationConfig
 from hrv.metrics._spectrum import band_power, peak_frequency
 from hrv.metrics.frequency import FrequencyDomain
-from hrv.types import FloatArray
 
 __all__ = ["legacy_rsa_rate_bpm"]
 
@@ -29,18 +29,6 @@ SLOW_PEAK_SHARE = 0.30
 #: of a Hann-tapered sinusoid is two bins either side of its peak); at least ``1 / T`` for
 #: segments of ``T`` seconds (the main lobe of the untapered, oversampled Lomb periodogram).
 PEAK_HALF_WIDTH_BINS = 2
-
-
-def _highest_local_max(f: FloatArray, p: FloatArray, lo: float, hi: float) -> int | None:
-    """Index of the highest strict local maximum of ``p`` with ``lo <= f <= hi``."""
-    if p.size < 3:
-        return None
-    inner = np.arange(1, p.size - 1)
-    is_max = (p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:]) & (f[1:-1] >= lo) & (f[1:-1] <= hi)
-    cand = inner[is_max]
-    if cand.size == 0:
-        return None
-    return int(cand[np.argmax(p[cand])])
 
 
 def legacy_rsa_rate_bpm(
