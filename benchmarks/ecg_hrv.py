@@ -5,7 +5,7 @@ For each of the 22 non-paced ``shared/data/mitdb`` records (MLII lead):
 * reference: NN intervals between consecutive normal beats of the ``.atr`` annotations
   (codes N, L, R: sinus beats, with or without bundle-branch block), successive
   differences only between adjacent NN intervals (three consecutive normal beats);
-* ours: ``hrv.pipeline.analyze(samples, fs, "ecg")`` on the raw ECG: detection,
+* ours: ``hrv.analysis.analyze(samples, fs, "ecg")`` on the raw ECG: detection,
   beat classification (the ``normal`` flags leave ectopic beats out of NN), waveform
   quality, Lipponen-Tarvainen correction, time-domain metrics;
 * NeuroKit2 (optional): ``ecg_clean`` + ``ecg_peaks`` + ``signal_fixpeaks(method="kubios")``
@@ -129,7 +129,7 @@ def marks_s(record: str) -> npt.NDArray[np.float64]:
 
 def evaluate(rec: EcgRecord, *, neurokit: bool = False) -> HrvRow:
     """Reference and measured RMSSD of one annotated record."""
-    from hrv.pipeline import analyze
+    from hrv.analysis import analyze
 
     normal = np.isin(rec.beat_symbols, list(NORMAL_CODES))
     t0 = time.perf_counter()
@@ -179,7 +179,7 @@ def main() -> None:
         "sinus-to-sinus interval: `x` (non-conducted P wave: the pause after a blocked "
         "atrial premature beat), `|` (artefact), `~` (signal-quality change: a beat may be "
         "hidden in noise) or a `TS` (tape slippage) note. Ours: "
-        '`hrv.pipeline.analyze(samples, 360, "ecg")` on the MLII lead (detection, '
+        '`hrv.analysis.analyze(samples, 360, "ecg")` on the MLII lead (detection, '
         "`normal` flags, Lipponen-Tarvainen correction); uncorrected: RMSSD over our "
         "detected beats and `normal` flags before any correction. NeuroKit2: `ecg_clean` "
         "+ `ecg_peaks` + `signal_fixpeaks(method='kubios')`, same array, same run. "

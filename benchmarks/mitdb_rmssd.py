@@ -32,10 +32,9 @@ import numpy as np
 
 import hrv
 from benchmarks._data import BEAT_CODES, DATA_DIR
-from hrv.artifacts import correct
 from hrv.config import IntervalConfig, IntervalUnit
 from hrv.errors import InsufficientDataError
-from hrv.intervals import prepare_beat_times, prepare_rr
+from hrv.intervals import correct, prepare_beat_times, prepare_rr
 from hrv.types import Intervals
 
 __all__ = ["NORMAL_CODES", "RecordResult", "available_records", "evaluate_record", "main"]

@@ -124,8 +124,8 @@ def nk_rr(rr: np.ndarray) -> object:
 def ecg_stages(x: np.ndarray, fs: float, repeat: int) -> list[tuple[str, float]]:
     """Best-of-``repeat`` seconds of each stage of ``hrv.analyze(x, fs, "ecg")``."""
     from hrv.detect.ecg import detect_ecg
-    from hrv.edr import ecg_derived_respiration_bpm
     from hrv.quality import assess_waveform
+    from hrv.respiration import ecg_derived_respiration_bpm
 
     det = detect_ecg(x, fs)
     return [

@@ -5,7 +5,7 @@ Data: BIDMC PPG and Respiration Dataset (Pimentel et al., IEEE TBME 64:1914, 201
 Reference rate: 60 × (breaths − 1) / (last onset − first onset), averaged over the two
 annotators. Estimates: ECG-derived (``ecg_derived_respiration_bpm`` on the R peaks of
 ``hrv.detect.ecg.detect_ecg``), PPG-derived (``ppg_derived_respiration_bpm`` on the
-pulses of ``detect_ppg``), the RSA peak of the NN spectrum (``hrv.pipeline.analyze`` on
+pulses of ``detect_ppg``), the RSA peak of the NN spectrum (``hrv.analysis.analyze`` on
 the ECG), fused with ``hrv.respiration.fuse_respiration``. Target: |error| <= 2 breaths/min
 for every record.
 
@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from benchmarks._data import load_bidmc
 from hrv.detect.ppg import detect_ppg
-from hrv.edr import ecg_derived_respiration_bpm, ppg_derived_respiration_bpm
+from hrv.respiration import ecg_derived_respiration_bpm, ppg_derived_respiration_bpm
 from hrv.types import ExcludedWindow
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -61,7 +61,7 @@ def estimate(record: int) -> dict[str, float | None]:
     except ImportError:
         out["edr"] = None
     try:
-        from hrv.pipeline import analyze
+        from hrv.analysis import analyze
 
         a = analyze(r.ecg, r.fs_hz, "ecg")
         out["rsa"] = a.respiration.estimates_bpm.get("rsa")

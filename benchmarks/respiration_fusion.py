@@ -28,8 +28,8 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks._data import MITDB_NONPACED, load_bidmc, load_mitdb
+from hrv.analysis import analyze
 from hrv.errors import HRVError
-from hrv.pipeline import analyze
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FloatArray = npt.NDArray[np.float64]

@@ -5,7 +5,7 @@ an Android phone camera (~30 frames/s, uneven ``time`` in ms, mean ``R,G,B`` per
 the red channel carries the pulse, darker = more blood, so it is inverted), with RR
 intervals from a Polar H10 worn at the same time (a sequence without timestamps).
 
-For each recording: ``hrv.pipeline.analyze(-R, None, "ppg", times_s=...)`` gives the
+For each recording: ``hrv.analysis.analyze(-R, None, "ppg", times_s=...)`` gives the
 grade, mean HR and RMSSD (pulse-rate variability). The Polar series is aligned by
 cross-correlating the two instantaneous-HR curves (4 Hz, lags up to ±10 s: both
 devices were started together and the series are equally long); the reference
@@ -77,12 +77,12 @@ def reference(polar_rr_ms: FloatArray, offset_s: float, t0: float, t1: float
 
 
 def main() -> None:
-    from hrv.pipeline import analyze
+    from hrv.analysis import analyze
 
     lines = [
         "# Welltory phone-camera PPG vs Polar H10",
         "",
-        "Grade, mean HR and RMSSD from `hrv.pipeline.analyze(-R, None, 'ppg', times_s=t)`; "
+        "Grade, mean HR and RMSSD from `hrv.analysis.analyze(-R, None, 'ppg', times_s=t)`; "
         "reference from the Polar H10 RR intervals inside the same time span after "
         "alignment by HR cross-correlation. `ok` = within 1 bpm and 15 % when graded "
         "good/fair; for poor/unusable grades the numbers are shown but not claimed.",

@@ -3,8 +3,8 @@
 The public API is listed in ``__all__``; everything else is internal.
 """
 
-from hrv._recording import analyze_recording
 from hrv._version import __version__
+from hrv.analysis import analyze, analyze_beat_times, analyze_intervals, analyze_recording
 from hrv.config import AnalysisConfig
 from hrv.errors import (
     ConfigError,
@@ -14,7 +14,6 @@ from hrv.errors import (
     InvalidInputError,
     UnsupportedFormatError,
 )
-from hrv.pipeline import analyze, analyze_beat_times, analyze_intervals
 from hrv.shift import Baseline, Direction, SessionShift, ShiftConfig, compare
 from hrv.types import (
     Analysis,

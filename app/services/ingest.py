@@ -278,18 +278,18 @@ def parse_stored(body: StoredBody, limits: Limits) -> ParsedRecording:
 
 def analyze_parsed(parsed: ParsedRecording) -> hrv.Analysis:
     """Run the ``hrv`` pipeline that fits the input. Every number comes from ``hrv``."""
-    from hrv import pipeline
+    from hrv import analysis
 
     config = hrv.AnalysisConfig.from_dict(parsed.config) if parsed.config else None
     if parsed.rr is not None:
-        return pipeline.analyze_intervals(
+        return analysis.analyze_intervals(
             parsed.rr, config=config, unit=parsed.rr_unit, gap_flags=parsed.gap_flags
         )
     if parsed.beat_times_s is not None:
-        return pipeline.analyze_beat_times(
+        return analysis.analyze_beat_times(
             parsed.beat_times_s, config=config, normal=parsed.normal, gap_flags=parsed.gap_flags
         )
     assert parsed.samples is not None
-    return pipeline.analyze(
+    return analysis.analyze(
         parsed.samples, parsed.fs_hz, parsed.kind, config=config, times_s=parsed.times_s
     )

@@ -16,10 +16,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage, signal
 
-__all__ = [
-    "Candidates", "Runs", "WorkingSignal", "compute_candidates", "working_factor",
-    "working_signal",
-]
+from hrv._dsp import WorkingSignal, block_mean, fill_missing, working_factor
+
+__all__ = ["Candidates", "Runs", "compute_candidates"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -32,11 +31,6 @@ LEVEL_WINDOW_S = 2.0
 CHUNK_WORK_SAMPLES = 1 << 19  # ~70-90 min at the working rate: bounds memory
 PAD_S = 4.0
 FLAT_MIN_S = 0.3
-
-
-def working_factor(fs_hz: float) -> int:
-    """Integer decimation factor giving a working rate in [100, 200) Hz (1 below)."""
-    return max(1, math.floor(fs_hz / 100.0))
 
 
 @lru_cache(maxsize=16)
@@ -59,21 +53,6 @@ class Runs:
     start: IntArray
     end: IntArray
     reason: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class WorkingSignal:
-    """The recording at the detector's working rate, before its band-pass.
-
-    ``samples[i]`` is the mean of raw samples ``[i * factor, (i + 1) * factor)`` (float32,
-    ``len(x) // factor`` samples; NaN gaps bridged linearly). Shared with the waveform
-    quality and the derived respiration, whose QRS-band statistics need no more than
-    100-200 Hz: filtering a quarter of the samples instead of the full-rate recording.
-    """
-
-    samples: Float32Array
-    factor: int
-    fs_hz: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,33 +84,6 @@ def _runs(mask: npt.NDArray[np.bool_], min_len: int) -> tuple[IntArray, IntArray
     return starts[keep].astype(np.int64), ends[keep].astype(np.int64)
 
 
-def _decimate(x: npt.NDArray[np.generic], k: int) -> npt.NDArray[np.float32]:
-    """Block average by ``k`` in float32 (a crude anti-alias filter; the band-pass does the
-    rest). Strided sums avoid a reduction over a reshaped copy."""
-    n = (len(x) // k) * k
-    if k == 1:
-        return np.array(x[:n], dtype=np.float32)
-    out = np.array(x[0:n:k], dtype=np.float32)
-    for j in range(1, k):
-        out += np.asarray(x[j:n:k], dtype=np.float32)
-    out *= np.float32(1.0 / k)
-    return out
-
-
-def _fill_missing(w: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_] | None:
-    """Linearly bridge NaN samples in place; return the NaN mask (None if none)."""
-    nan = np.isnan(w)
-    if not nan.any():
-        return None
-    good = np.flatnonzero(~nan)
-    if good.size == 0:
-        w[:] = 0.0
-    else:
-        bad = np.flatnonzero(nan)
-        w[bad] = np.interp(bad, good, w[good])
-    return nan
-
-
 def _chunk(
     x: npt.NDArray[np.generic], k: int, fs_work: float, lo: int, hi: int, pad: int, n_work: int,
     work_out: Float32Array | None = None,
@@ -139,9 +91,9 @@ def _chunk(
     """Candidates whose working index lies in ``[lo, hi)``, from a padded chunk."""
     a = max(0, lo - pad)
     b = min(n_work, hi + pad)
-    w = _decimate(x[a * k : b * k], k)
+    w = block_mean(x[a * k : b * k], k)
     runs: list[tuple[int, int, str]] = []
-    nan = _fill_missing(w)
+    nan = fill_missing(w)
     if work_out is not None:
         work_out[lo:hi] = w[lo - a: hi - a]
     if nan is not None:
@@ -214,14 +166,6 @@ def compute_candidates(x: npt.NDArray[np.generic], fs_hz: float, *, keep_work: b
         n_work=n_work,
         work=WorkingSignal(work, k, fs_work) if work is not None else None,
     )
-
-
-def working_signal(x: npt.NDArray[np.generic], fs_hz: float) -> WorkingSignal:
-    """:class:`WorkingSignal` of ``x`` alone (what :func:`compute_candidates` keeps)."""
-    k = working_factor(fs_hz)
-    w = _decimate(x, k)
-    _fill_missing(w)
-    return WorkingSignal(w, k, fs_hz / k)
 
 
 def _window_max(index: IntArray, height: FloatArray, half: int) -> FloatArray:

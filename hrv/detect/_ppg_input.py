@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from hrv._quality_windows import as_waveform
+from hrv._dsp import as_waveform
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import FloatArray
 

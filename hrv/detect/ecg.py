@@ -22,17 +22,17 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from hrv._quality_windows import all_finite
+from hrv._dsp import WorkingSignal, all_finite
 from hrv.config import DetectionConfig, EcgDetector
 from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import classify
-from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, WorkingSignal, compute_candidates
+from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
 from hrv.detect._ecg_morph import resolve_close_pairs
 from hrv.detect._ecg_select import THRESHOLD_FRACTION, select_beats
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import BeatDetection, ExcludedWindow, QualityWarning
 
-__all__ = ["MAX_FS_HZ", "MIN_DURATION_S", "MIN_FS_HZ", "detect_ecg"]
+__all__ = ["MAX_FS_HZ", "MIN_DURATION_S", "MIN_FS_HZ", "detect_ecg", "detect_ecg_working"]
 
 MIN_FS_HZ = 50.0
 MAX_FS_HZ = 20_000.0
@@ -117,10 +117,10 @@ def detect_ecg(
     The fiducial is the extremum of the R wave in the dominant polarity, as in the
     MIT-BIH Arrhythmia Database annotations (Moody & Mark, 2001).
     """
-    return _detect(samples, fs_hz, config, keep_work=False)[0]
+    return detect_ecg_working(samples, fs_hz, config, keep_work=False)[0]
 
 
-def _detect(
+def detect_ecg_working(
     samples: npt.ArrayLike, fs_hz: float, config: DetectionConfig | None, *, keep_work: bool,
     finite: bool = False,
 ) -> tuple[BeatDetection, WorkingSignal | None]:

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal as sps
 
-from hrv._quality_windows import bandpass, fill_nan
+from hrv._dsp import bandpass, fill_nan
 from hrv.config import DetectionConfig, PpgFiducial, QualityConfig
 from hrv.detect import _ppg_core as core
 from hrv.detect._ppg_input import MAX_FRAME_JITTER, even_ppg, frame_jitter_s

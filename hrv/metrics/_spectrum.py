@@ -11,9 +11,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal
 
+from hrv._dsp import GridSpline
 from hrv.config import Detrend, Interpolation, SpectrumConfig
 from hrv.errors import InvalidInputError
-from hrv.metrics._spline import GridSpline
 from hrv.types import FloatArray, Intervals
 
 #: Lomb–Scargle frequency grid spacing is ``1 / (LOMB_OVERSAMPLING * segment length)``.

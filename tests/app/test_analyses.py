@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from hrv.pipeline import analyze_intervals
+from hrv.analysis import analyze_intervals
 from tests.app._signals import ecg, rr_body, rr_ms
 from tests.app.conftest import SHARED_DATA, TenantKeys
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hrv.artifacts import BeatType, classify, correct
 from hrv.config import ArtifactConfig
+from hrv.intervals import BeatType, classify, correct
 from hrv.simulate import rr_series
 from hrv.types import Intervals
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from hrv._artifacts_window import AtIndices, WindowThreshold, with_neighbours
+from hrv.intervals._window import AtIndices, WindowThreshold, with_neighbours
 
 
 def _reference(x: np.ndarray, window: int, scale: float, floor: float) -> np.ndarray:

@@ -13,9 +13,9 @@ import numpy.typing as npt
 import pytest
 from scipy import signal as sps
 
-from hrv._blockfilter import BLOCK_SAMPLES, bandpass, block_bounds, filtered_blocks
-from hrv.edr import _welch_linear
+from hrv._dsp import BLOCK_SAMPLES, bandpass, block_bounds, filtered_blocks
 from hrv.quality import assess_waveform
+from hrv.respiration._derived import _welch_linear
 
 FloatArray = npt.NDArray[np.float64]
 FS = 250.0

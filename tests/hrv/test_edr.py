@@ -9,8 +9,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from hrv.edr import ecg_derived_respiration_bpm, ppg_derived_respiration_bpm
 from hrv.errors import InvalidInputError
+from hrv.respiration import ecg_derived_respiration_bpm, ppg_derived_respiration_bpm
 
 FloatArray = npt.NDArray[np.float64]
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,10 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from hrv.artifacts import correct
 from hrv.config import IntervalConfig, IntervalUnit
 from hrv.errors import HRVError, InsufficientDataError, InvalidInputError
-from hrv.intervals import detect_unit, prepare_beat_times, prepare_rr
+from hrv.intervals import correct, detect_unit, prepare_beat_times, prepare_rr
 from hrv.simulate import rr_series
 from hrv.types import ExcludedWindow
 

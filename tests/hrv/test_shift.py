@@ -217,7 +217,7 @@ class TestComparability:
         # Two of every three intervals flagged as gaps (a device dropping beats): every
         # beat is normal, but NN intervals cover about a third of the recording, below
         # the 50 % the rule requires.
-        from hrv.pipeline import analyze_beat_times
+        from hrv.analysis import analyze_beat_times
 
         rr, _ = simulate(REST, 83)
         t = np.concatenate([[0.0], np.cumsum(rr) / 1000.0])
@@ -252,7 +252,7 @@ class TestComparability:
 
 def _with_non_normal(rr_ms: np.ndarray, every: int) -> Analysis:
     """Beat-times analysis of ``rr_ms`` with every ``every``-th beat marked non-normal."""
-    from hrv.pipeline import analyze_beat_times
+    from hrv.analysis import analyze_beat_times
 
     t = np.concatenate([[0.0], np.cumsum(rr_ms) / 1000.0])
     normal = np.ones(len(t), dtype=bool)
@@ -318,7 +318,7 @@ class TestSummaryWording:
         assert "LF/HF went" not in text and "sympathovagal" not in text.lower()
 
     def test_values_that_round_alike_keep_a_decimal(self) -> None:
-        from hrv._shift_verdict import _pair
+        from hrv.shift._verdict import _pair
 
         assert _pair(16.6, 17.2) == ("16.6", "17.2")
         assert _pair(33.4, 39.1) == ("33", "39")

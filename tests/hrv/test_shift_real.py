@@ -2,7 +2,7 @@
 
 Each record's first and last 5 minutes (reference beat annotations read with
 ``wfdb.rdann``; beats of sinus origin are normal) are analysed by
-:func:`hrv.pipeline.analyze_beat_times` and compared. The verdicts were judged by reading
+:func:`hrv.analysis.analyze_beat_times` and compared. The verdicts were judged by reading
 the numbers; the reasoning is written beside the fixture in
 ``fixtures/shift/real_pairs.md``. Data: MIT-BIH Arrhythmia Database (Moody & Mark 2001)
 and the Normal Sinus Rhythm RR Interval Database (Goldberger et al. 2000), ODC-By 1.0.
@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from hrv.analysis import analyze_beat_times
 from hrv.errors import InsufficientDataError
-from hrv.pipeline import analyze_beat_times
 from hrv.shift import Direction, SessionShift, compare
 from hrv.types import Analysis
 

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from hrv.pipeline import analyze_intervals
+from hrv.analysis import analyze_intervals
 from hrv.simulate import rr_series
 from hrv.types import Analysis
 

@@ -13,14 +13,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from hrv._quality_sqi import TemplatePlan
-from hrv._quality_windows import all_finite, as_waveform, fill_nan
+from hrv._dsp import all_finite, as_waveform, fill_nan, working_factor, working_signal
 from hrv.config import QualityConfig
 from hrv.detect._ecg_beats import gather
-from hrv.detect._ecg_feature import working_factor, working_signal
-from hrv.detect.ecg import _detect, detect_ecg
-from hrv.edr import ecg_derived_respiration_bpm
-from hrv.quality import _assess_filled, assess_waveform
+from hrv.detect.ecg import detect_ecg, detect_ecg_working
+from hrv.quality import assess_filled, assess_waveform
+from hrv.quality._sqi import TemplatePlan
+from hrv.respiration import ecg_derived_respiration_bpm
 from hrv.types import SignalKind
 
 FloatArray = npt.NDArray[np.float64]
@@ -70,10 +69,10 @@ class TestQualityAtWorkingRate:
         fs = 360.0
         x, _ = synth_ecg(fs, seed=2)
         x[int(70 * fs): int(80 * fs)] += np.random.default_rng(4).normal(0, 1.5, int(10 * fs))
-        det, work = _detect(x, fs, None, keep_work=True)
+        det, work = detect_ecg_working(x, fs, None, keep_work=True)
         assert work is not None
         nan = np.zeros(len(x), dtype=bool)
-        shared = _assess_filled(x, nan, fs, SignalKind.ECG, QualityConfig(), det.times_s, work)
+        shared = assess_filled(x, nan, fs, SignalKind.ECG, QualityConfig(), det.times_s, work)
         alone = assess_waveform(x, fs, "ecg", beat_times_s=det.times_s)
         assert shared.excluded_windows == alone.excluded_windows
         # The detector bridges no NaN here, so both read the very same working signal.
@@ -166,7 +165,7 @@ class TestEdrPerBeatBaseline:
 
     @pytest.mark.parametrize("fs", [125.0, 200.0])
     def test_kernel_is_the_butterworth_response(self, fs: float) -> None:
-        from hrv.edr import _lowpass_kernel
+        from hrv.respiration._derived import _lowpass_kernel
 
         h = _lowpass_kernel(fs)
         m = (len(h) - 1) // 2

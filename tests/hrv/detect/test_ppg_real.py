@@ -84,7 +84,7 @@ class TestChallenge2015A103lAgainstEcg:
 
 def _welltory(subject: int) -> tuple[Analysis, float, float]:
     from benchmarks.welltory import align, load, reference
-    from hrv.pipeline import analyze
+    from hrv.analysis import analyze
 
     t, red, rr = load(subject)
     a = analyze(-red, None, "ppg", times_s=t)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.interpolate import CubicSpline
 
-from hrv.metrics._spline import GridSpline, NotAKnotSpline, _count_below, cubic_on_grid
+from hrv._dsp._spline import GridSpline, NotAKnotSpline, _count_below, cubic_on_grid
 
 
 class TestCubicOnGrid:

@@ -17,14 +17,23 @@ import numpy as np
 import numpy.typing as npt
 from scipy import signal as sps
 
-from hrv._blockfilter import BLOCK_SAMPLES, filtered_blocks
-from hrv._quality_windows import as_waveform, fill_nan
-from hrv.detect._ecg_feature import WorkingSignal, working_factor, working_signal
+from hrv._dsp import (
+    BLOCK_SAMPLES,
+    WorkingSignal,
+    as_waveform,
+    fill_nan,
+    filtered_blocks,
+    working_factor,
+    working_signal,
+)
 from hrv.types import FloatArray
 
 AnyFloatArray = FloatArray | npt.NDArray[np.float32]
 
-__all__ = ["ecg_derived_respiration_bpm", "ppg_derived_respiration_bpm"]
+__all__ = [
+    "ecg_derived_respiration_bpm", "ecg_rate_filled", "ppg_derived_respiration_bpm",
+    "ppg_rate_filled",
+]
 
 BAND_HZ = (0.1, 0.6)
 RESAMPLE_HZ = 4.0
@@ -168,10 +177,10 @@ def ecg_derived_respiration_bpm(
     beat's window interpolated at its sub-sample position and the R peak by a parabola.
     """
     filled, _ = fill_nan(as_waveform(samples, fs_hz, name="ECG"))
-    return _ecg_rate_filled(filled, float(fs_hz), beat_times_s)
+    return ecg_rate_filled(filled, float(fs_hz), beat_times_s)
 
 
-def _ecg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike,
+def ecg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike,
                      work: WorkingSignal | None = None) -> float | None:
     """:func:`ecg_derived_respiration_bpm` on a validated, NaN-filled ECG (pipeline use).
 
@@ -203,7 +212,7 @@ def _ecg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike,
 
 
 def _ecg_rate_working(work: WorkingSignal, beat_times_s: npt.ArrayLike) -> float | None:
-    """The ECG features of :func:`_ecg_rate_filled` on the working-rate signal.
+    """The ECG features of :func:`ecg_rate_filled` on the working-rate signal.
 
     Only the samples around the beats are read: each beat's raw window is low-passed at
     40 Hz (zero phase, :func:`_lowpass_kernel`) and referred to a per-beat baseline,
@@ -350,10 +359,10 @@ def ppg_derived_respiration_bpm(
     the same three modulations; Charlton et al. 2016).
     """
     filled, _ = fill_nan(as_waveform(samples, fs_hz, name="PPG"))
-    return _ppg_rate_filled(filled, float(fs_hz), beat_times_s)
+    return ppg_rate_filled(filled, float(fs_hz), beat_times_s)
 
 
-def _ppg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike
+def ppg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike
                     ) -> float | None:
     """:func:`ppg_derived_respiration_bpm` on a validated, NaN-filled PPG (pipeline use)."""
     if len(filled) < 16:

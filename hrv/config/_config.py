@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from hrv._choices import (
+from hrv.config._choices import (
     Detrend,
     EcgDetector,
     Interpolation,

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 
 from scipy.stats import norm
 
-from hrv._shift_types import Baseline, MarkerChange, Scale, ShiftConfig
-from hrv._shift_windows import WindowSeries, standard_error
+from hrv.shift._types import Baseline, MarkerChange, Scale, ShiftConfig
+from hrv.shift._windows import WindowSeries, standard_error
 from hrv.types import Analysis
 
 __all__ = ["MARKERS", "MarkerSpec", "compute_changes", "z_value"]

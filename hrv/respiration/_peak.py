@@ -14,8 +14,8 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp import NotAKnotSpline
 from hrv.metrics._spectrum import band_power, split_stretches
-from hrv.metrics._spline import NotAKnotSpline
 from hrv.types import FloatArray, Intervals
 
 IntArray = npt.NDArray[np.intp]

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 
 from scipy.stats import norm
 
-from hrv._shift_changes import z_value
-from hrv._shift_checks import SERIOUS, Checks
-from hrv._shift_types import ConfidenceLabel, Direction, MarkerChange, ShiftConfig, Verdict
+from hrv.shift._changes import z_value
+from hrv.shift._checks import SERIOUS, Checks
+from hrv.shift._types import ConfidenceLabel, Direction, MarkerChange, ShiftConfig, Verdict
 
 __all__ = ["decide"]
 

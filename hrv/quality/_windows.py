@@ -3,7 +3,7 @@
 Everything here works on whole arrays without full-length float copies: exact sample
 tests (missing samples, constant runs, rails) are reduced to run boundaries, whose
 coverage of each window is read off cumulative run lengths; statistics of the
-band-passed signal are taken block by block (:mod:`hrv._blockfilter`), so a 24-hour
+band-passed signal are taken block by block (:mod:`hrv._dsp`), so a 24-hour
 recording costs a few passes over the data and memory well below its own size.
 """
 
@@ -11,85 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from hrv._blockfilter import (
+from hrv._dsp import (
     BLOCK_SAMPLES,
     AnyFloatArray,
-    bandpass,
     block_bounds,
     filtered_blocks,
 )
-from hrv._quality_sqi import TemplatePlan, spectral_purity
-from hrv.errors import InvalidInputError
+from hrv.quality._sqi import TemplatePlan, spectral_purity
 from hrv.types import BoolArray, FloatArray
 
-__all__ = [
-    "FilteredStats", "WindowStats", "all_finite", "as_waveform", "bandpass", "fill_nan",
-    "filtered_stats", "moments", "window_stats",
-]
+__all__ = ["FilteredStats", "WindowStats", "filtered_stats", "moments", "window_stats"]
 
 IntArray = npt.NDArray[np.intp]
-
-MIN_FS_HZ = 1.0
-MAX_FS_HZ = 10_000.0
-
-
-def as_waveform(samples: npt.ArrayLike, fs_hz: float | None, *, name: str = "signal") -> FloatArray:
-    """Validate a 1-D waveform and return it as float64 (NaN allowed, inf is not)."""
-    if fs_hz is None or isinstance(fs_hz, bool) or not isinstance(fs_hz, int | float | np.number):
-        raise InvalidInputError(f"{name}: sampling rate fs_hz must be a number, got {fs_hz!r}")
-    fs = float(fs_hz)
-    if not np.isfinite(fs) or fs <= 0:
-        raise InvalidInputError(f"{name}: sampling rate must be a finite positive number of Hz, "
-                                f"got {fs_hz!r}")
-    try:
-        arr = np.asarray(samples)
-    except Exception as exc:  # ragged nested sequences and similar
-        raise InvalidInputError(f"{name}: samples are not a numeric array ({exc})") from None
-    if arr.ndim != 1:
-        raise InvalidInputError(
-            f"{name}: expected a 1-D array of samples, got shape {arr.shape}; "
-            "pass one channel at a time"
-        )
-    if arr.dtype.kind not in "iuf":
-        raise InvalidInputError(
-            f"{name}: samples must be integers or floats, got dtype {arr.dtype}"
-        )
-    x = arr.astype(np.float64, copy=False)
-    if not all_finite(x) and np.isinf(x).any():
-        raise InvalidInputError(f"{name}: samples contain infinite values")
-    return x
-
-
-def all_finite(x: npt.NDArray[np.floating[Any]]) -> bool:
-    """Whether every sample is finite, in one summing pass and no mask.
-
-    The sum is finite unless a sample is NaN or infinite (or the sum overflows, which
-    only sends the caller to its exact test).
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(np.add.reduce(x, axis=None)))
-
-
-def fill_nan(x: FloatArray) -> tuple[FloatArray, BoolArray]:
-    """Linearly interpolate over NaN samples; return the filled copy and the NaN mask."""
-    if all_finite(x):
-        return x, np.zeros(len(x), dtype=bool)
-    nan = np.isnan(x)
-    if not nan.any():
-        return x, nan
-    out = x.copy()
-    good = np.flatnonzero(~nan)
-    if len(good) == 0:
-        out[:] = 0.0
-        return out, nan
-    out[nan] = np.interp(np.flatnonzero(nan), good, x[good])
-    return out, nan
-
 
 @dataclasses.dataclass(frozen=True)
 class WindowStats:

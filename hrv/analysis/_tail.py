@@ -1,8 +1,10 @@
-"""The analysis pipeline: intervals or raw waveforms in, one :class:`~hrv.Analysis` out.
+"""The shared tail of every analysis: intervals (gaps kept) -> artefact correction ->
+metrics and respiration -> rhythm -> quality grade -> :class:`~hrv.Analysis`.
 
-Data flows one way: input -> beats -> intervals (gaps kept) -> artefact correction ->
-metrics and respiration -> quality grade. Every number the service returns comes from
-here, and every parameter that changed a number goes into ``provenance``.
+Each entry point (:mod:`._intervals` for intervals and beat times, :mod:`._waveform` for
+ECG/PPG) prepares the intervals its own way and then calls :func:`finish` (or
+:func:`finish_waveform` once beats are detected). Every number the service returns comes
+from here, and every parameter that changed a number goes into ``provenance``.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hrv._grading import grade_quality
 from hrv._version import __version__
-from hrv.artifacts import correct
-from hrv.config import AnalysisConfig, IntervalConfig, IntervalUnit
+from hrv.config import AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
-from hrv.intervals import PreparedIntervals, prepare_beat_times, prepare_rr
+from hrv.intervals import PreparedIntervals, correct, prepare_beat_times
 from hrv.metrics.frequency import frequency_domain
 from hrv.metrics.nonlinear import poincare
 from hrv.metrics.time import time_domain
+from hrv.quality import grade_quality
 from hrv.respiration import fuse_respiration, rsa_estimate
 from hrv.types import (
     Analysis,
@@ -38,157 +39,7 @@ from hrv.types import (
     SignalKind,
 )
 
-__all__ = ["analyze", "analyze_beat_times", "analyze_intervals"]
-
-
-def analyze_intervals(
-    rr: npt.ArrayLike,
-    *,
-    config: AnalysisConfig | None = None,
-    unit: IntervalUnit | str | None = None,
-    gap_flags: npt.ArrayLike | None = None,
-) -> Analysis:
-    """Analyse a series of beat-to-beat intervals.
-
-    Parameters
-    ----------
-    rr : array_like, shape (n,)
-        Successive intervals between beats, in ``unit``.
-    config : AnalysisConfig, optional
-        Analysis parameters; defaults follow ``hrv-methods``: Lipponen–Tarvainen
-        correction, Welch on a 4 Hz cubic-spline resampling, Task Force bands.
-    unit : {"auto", "ms", "s", "1/1024s"}, optional
-        Overrides ``config.intervals.unit``. ``"auto"`` applies the rule documented in
-        :func:`hrv.intervals.detect_unit` and says in a warning what it chose.
-    gap_flags : array_like of bool, shape (n,), optional
-        ``True`` for an interval the device marked invalid or that follows a gap in the
-        recording: it is dropped and no successive difference is taken across it.
-
-    Returns
-    -------
-    Analysis
-
-    Raises
-    ------
-    InvalidInputError
-        Empty input, NaN or infinite values, zero or negative intervals, 2-D input.
-    InsufficientDataError
-        Too few intervals for any metric.
-
-    References
-    ----------
-    Task Force of ESC/NASPE (1996) Circulation 93:1043.
-    Lipponen & Tarvainen (2019) J Med Eng Technol 43:173.
-
-    Examples
-    --------
-    >>> import hrv
-    >>> from hrv.simulate import rr_series
-    >>> a = hrv.analyze_intervals(rr_series(300, hf_amplitude_ms=30, seed=1), unit="ms")
-    >>> round(a.metrics.rmssd_ms) > 0
-    True
-    """
-    cfg = config or AnalysisConfig()
-    icfg = _interval_config(cfg, unit)
-    prepared = prepare_rr(rr, config=icfg, gap_flags=gap_flags)
-    rr_ms = _as_ms(np.asarray(rr, dtype=np.float64).ravel(), prepared)
-    duration_s = float(np.sum(rr_ms)) / 1000.0
-    beats = Beats(times_s=prepared.beat_times_s)
-    return _finish(
-        SignalKind.RR,
-        duration_s,
-        prepared,
-        beats,
-        cfg,
-        extra={"input": "intervals", "unit": prepared.unit.value},
-    )
-
-
-def analyze_beat_times(
-    times_s: npt.ArrayLike,
-    *,
-    config: AnalysisConfig | None = None,
-    normal: npt.ArrayLike | None = None,
-    gap_flags: npt.ArrayLike | None = None,
-) -> Analysis:
-    """Analyse beat (R-peak or pulse) times given in seconds.
-
-    Parameters
-    ----------
-    times_s : array_like, shape (n,)
-        Strictly increasing beat times in seconds.
-    config : AnalysisConfig, optional
-    normal : array_like of bool, shape (n,), optional
-        Per-beat classification; intervals touching a non-normal beat are excluded.
-    gap_flags : array_like of bool, shape (n - 1,), optional
-        ``True`` for an interval that spans a gap (as HealthKit's "preceded by gap").
-
-    Returns
-    -------
-    Analysis
-    """
-    cfg = config or AnalysisConfig()
-    normal_arr = None if normal is None else np.asarray(normal, dtype=bool).ravel()
-    try:
-        prepared = prepare_beat_times(
-            times_s, config=cfg.intervals, normal=normal, gap_flags=gap_flags
-        )
-    except InsufficientDataError as exc:
-        if normal_arr is None:
-            raise
-        # Valid beats, but too few between two normal beats (paced rhythm, frequent
-        # ectopy): a result that says so is more useful than an error.
-        from hrv.rhythm import screen_rhythm
-
-        t_all = np.asarray(times_s, dtype=np.float64).ravel()
-        beats = Beats(times_s=t_all, normal=normal_arr)
-        rhythm = screen_rhythm(np.diff(t_all) * 1000.0, normal_arr)
-        return _unusable(
-            SignalKind.RR, float(t_all[-1] - t_all[0]), beats, cfg,
-            {"input": "beat_times"}, (), tuple(rhythm), str(exc),
-        )
-    t = prepared.beat_times_s
-    duration_s = float(t[-1] - t[0]) if len(t) > 1 else 0.0
-    beats = Beats(times_s=np.asarray(times_s, dtype=np.float64).ravel(), normal=normal_arr)
-    return _finish(
-        SignalKind.RR, duration_s, prepared, beats, cfg, extra={"input": "beat_times"},
-        normal=normal_arr,
-    )
-
-
-def analyze(
-    samples: npt.ArrayLike,
-    fs_hz: float | None,
-    kind: SignalKind | str,
-    *,
-    config: AnalysisConfig | None = None,
-    times_s: npt.ArrayLike | None = None,
-) -> Analysis:
-    """Analyse a raw ECG or PPG waveform: filter, detect beats, grade, measure.
-
-    Parameters
-    ----------
-    samples : array_like, shape (n,)
-        The waveform (any amplitude unit; ADC integers are accepted).
-    fs_hz : float or None
-        Sampling rate in Hz; may be ``None`` when ``times_s`` is given.
-    kind : {"ecg", "ppg"}
-        The signal type. PPG results are pulse-rate variability (``variability: "PRV"``).
-    config : AnalysisConfig, optional
-    times_s : array_like, shape (n,), optional
-        Uneven sample times in seconds (phone cameras); the signal is resampled to an
-        even grid before detection.
-
-    Returns
-    -------
-    Analysis
-        ``beats.times_s`` holds every detected beat in seconds from the first sample;
-        excluded stretches are listed in ``quality.excluded_windows``.
-    """
-    from hrv._waveform import analyze_waveform
-
-    return analyze_waveform(samples, fs_hz, kind, config=config or AnalysisConfig(),
-                            times_s=times_s)
+__all__ = ["finish", "finish_waveform", "unusable"]
 
 
 def finish_waveform(
@@ -201,7 +52,7 @@ def finish_waveform(
     cfg: AnalysisConfig,
     info: Mapping[str, Any],
 ) -> Analysis:
-    """Shared tail of :func:`analyze` once beats are detected (used by ``_waveform``).
+    """Shared tail of :func:`hrv.analyze` once beats are detected.
 
     A waveform in which too few usable beats were found is not an error of the caller's
     making (a saturated camera, a loose electrode): it gives an ``unusable`` result that
@@ -213,11 +64,11 @@ def finish_waveform(
             detection.times_s, config=cfg.intervals, normal=detection.normal, excluded=excluded
         )
     except (InsufficientDataError, InvalidInputError) as exc:
-        return _unusable(
+        return unusable(
             kind, duration_s, beats, cfg, info, tuple(excluded),
             (*detection.warnings, *waveform_warnings), str(exc),
         )
-    return _finish(
+    return finish(
         kind,
         duration_s,
         prepared,
@@ -231,7 +82,7 @@ def finish_waveform(
     )
 
 
-def _finish(
+def finish(
     kind: SignalKind,
     duration_s: float,
     prepared: PreparedIntervals,
@@ -354,7 +205,7 @@ def _finish(
     )
 
 
-def _unusable(
+def unusable(
     kind: SignalKind,
     duration_s: float,
     beats: Beats,
@@ -418,20 +269,6 @@ def _fields_of(part: object) -> dict[str, float | None]:
         for f in dataclasses.fields(part)  # type: ignore[arg-type]
         if f.name in _METRIC_FIELDS
     }
-
-
-def _interval_config(cfg: AnalysisConfig, unit: IntervalUnit | str | None) -> IntervalConfig:
-    if unit is None:
-        return cfg.intervals
-    return dataclasses.replace(cfg.intervals, unit=IntervalUnit.parse(unit))
-
-
-def _as_ms(raw: npt.NDArray[np.float64], prepared: PreparedIntervals) -> npt.NDArray[np.float64]:
-    scale = {IntervalUnit.MS: 1.0, IntervalUnit.S: 1000.0, IntervalUnit.POLAR_1024: 1000.0 / 1024}
-    try:
-        return raw * scale[prepared.unit]
-    except KeyError:  # pragma: no cover - prepare_rr always resolves the unit
-        raise InvalidInputError(f"unresolved interval unit {prepared.unit}") from None
 
 
 def _dedupe(warnings: Sequence[QualityWarning]) -> list[QualityWarning]:

@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from hrv._artifacts_types import Detection, IntArray
 from hrv.config import ArtifactConfig
+from hrv.intervals._types import Detection, IntArray
 from hrv.types import BoolArray, FloatArray
 
 __all__ = ["drop_long_runs", "ectopic_runs"]

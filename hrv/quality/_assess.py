@@ -28,13 +28,13 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-from hrv import _quality_windows as qw
+from hrv._dsp import WorkingSignal, as_waveform, fill_nan, working_factor, working_signal
 from hrv.config import QualityConfig
-from hrv.detect._ecg_feature import WorkingSignal, working_factor, working_signal
 from hrv.errors import InvalidInputError
+from hrv.quality import _windows as qw
 from hrv.types import ExcludedWindow, FloatArray, QualityWarning, SignalKind
 
-__all__ = ["WaveformQuality", "assess_waveform"]
+__all__ = ["WaveformQuality", "assess_filled", "assess_waveform"]
 
 SCORE_THRESHOLD = 0.5
 ECG_BAND_MIN_FS_HZ = 50.0  # the ECG detector's lowest rate
@@ -164,14 +164,14 @@ def assess_waveform(
     are placed between working samples by linear interpolation for the template SQI.
     """
     k = _parse_kind(kind)
-    x = qw.as_waveform(samples, fs_hz, name=f"{k.value.upper()} quality")
+    x = as_waveform(samples, fs_hz, name=f"{k.value.upper()} quality")
     if len(x) == 0:
         raise InvalidInputError("waveform is empty")
-    xf, nan = qw.fill_nan(x)
-    return _assess_filled(xf, nan, float(fs_hz), k, config, beat_times_s)
+    xf, nan = fill_nan(x)
+    return assess_filled(xf, nan, float(fs_hz), k, config, beat_times_s)
 
 
-def _assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: SignalKind,
+def assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: SignalKind,
                   config: QualityConfig, beat_times_s: npt.ArrayLike | None,
                   work: WorkingSignal | None = None) -> WaveformQuality:
     """:func:`assess_waveform` on a validated, NaN-filled waveform and its NaN mask.

@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 
-class _Choice(enum.StrEnum):
+class Choice(enum.StrEnum):
     """String enum whose lookup failure lists the valid choices."""
 
     @classmethod
@@ -34,7 +34,7 @@ class _Choice(enum.StrEnum):
             ) from None
 
 
-class IntervalUnit(_Choice):
+class IntervalUnit(Choice):
     """Unit of beat-to-beat intervals given by a caller.
 
     ``AUTO`` applies the documented rule of :func:`hrv.intervals.detect_unit`.
@@ -46,33 +46,33 @@ class IntervalUnit(_Choice):
     POLAR_1024 = "1/1024s"
 
 
-class SpectrumMethod(_Choice):
+class SpectrumMethod(Choice):
     WELCH = "welch"
     LOMB = "lomb"
 
 
-class Interpolation(_Choice):
+class Interpolation(Choice):
     CUBIC = "cubic"
     LINEAR = "linear"
 
 
-class Detrend(_Choice):
+class Detrend(Choice):
     NONE = "none"
     CONSTANT = "constant"
     LINEAR = "linear"
 
 
-class EcgDetector(_Choice):
+class EcgDetector(Choice):
     """ECG R-peak detectors; ``DEFAULT`` is the library's own recommended detector."""
 
     DEFAULT = "default"
 
 
-class PpgDetector(_Choice):
+class PpgDetector(Choice):
     DEFAULT = "default"
 
 
-class PpgFiducial(_Choice):
+class PpgFiducial(Choice):
     """Which point of each pulse marks the beat time."""
 
     MAX_SLOPE = "max_slope"

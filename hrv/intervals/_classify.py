@@ -38,10 +38,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from hrv._artifacts_runs import drop_long_runs, ectopic_runs
-from hrv._artifacts_types import Detection, IntArray
-from hrv._artifacts_window import AtIndices, Series, WindowThreshold, with_neighbours
 from hrv.config import ArtifactConfig
+from hrv.intervals._runs import drop_long_runs, ectopic_runs
+from hrv.intervals._types import Detection, IntArray
+from hrv.intervals._window import AtIndices, Series, WindowThreshold, with_neighbours
 from hrv.types import BoolArray, FloatArray
 
 __all__ = ["Detection", "detect"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from hrv._shift_types import Baseline, ShiftConfig
 from hrv.rhythm import ECTOPIC_MAX_SHARE
+from hrv.shift._types import Baseline, ShiftConfig
 from hrv.types import Analysis, Grade, QualityWarning
 
 __all__ = ["Checks", "check_pair"]

@@ -32,9 +32,11 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hrv._shift_changes import compute_changes
-from hrv._shift_checks import check_pair
-from hrv._shift_types import (
+from hrv._version import __version__
+from hrv.errors import InvalidInputError
+from hrv.shift._changes import compute_changes
+from hrv.shift._checks import check_pair
+from hrv.shift._types import (
     Baseline,
     ConfidenceLabel,
     Direction,
@@ -45,16 +47,14 @@ from hrv._shift_types import (
     UncertaintyMethod,
     Verdict,
 )
-from hrv._shift_verdict import decide
-from hrv._shift_windows import (
+from hrv.shift._verdict import decide
+from hrv.shift._windows import (
     LONG_MARKERS,
     SHORT_MARKERS,
     WindowSeries,
     analysis_config_of,
     window_series,
 )
-from hrv._version import __version__
-from hrv.errors import InvalidInputError
 from hrv.types import Analysis
 
 __all__ = [

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from hrv._choices import _Choice
+from hrv.config import Choice
 from hrv.errors import ConfigError, InvalidInputError
 from hrv.types import Analysis, FloatArray, QualityWarning
 
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-class Direction(_Choice):
+class Direction(Choice):
     """The verdict on the autonomic shift between two recordings."""
 
     PARASYMPATHETIC_INCREASE = "parasympathetic_increase"
@@ -35,13 +35,13 @@ class Direction(_Choice):
     INCONCLUSIVE = "inconclusive"
 
 
-class ConfidenceLabel(_Choice):
+class ConfidenceLabel(Choice):
     LOW = "low"
     MODERATE = "moderate"
     HIGH = "high"
 
 
-class UncertaintyMethod(_Choice):
+class UncertaintyMethod(Choice):
     """How the measurement uncertainty of each recording's marker is estimated.
 
     ``SUBWINDOWS``: the marker is computed on overlapping sub-windows of the recording
@@ -52,7 +52,7 @@ class UncertaintyMethod(_Choice):
     SUBWINDOWS = "subwindows"
 
 
-class Scale(_Choice):
+class Scale(Choice):
     """``LOG``: changes are judged as ratios (ln post − ln pre); ``LINEAR``: as differences."""
 
     LOG = "log"

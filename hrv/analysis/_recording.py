@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hrv.analysis._intervals import analyze_beat_times, analyze_intervals
+from hrv.analysis._waveform import analyze
 from hrv.config import AnalysisConfig
 from hrv.errors import InvalidInputError
-from hrv.pipeline import analyze, analyze_beat_times, analyze_intervals
 from hrv.types import Analysis
+
+__all__ = ["analyze_recording"]
 
 if TYPE_CHECKING:
     from hrv.io import Recording

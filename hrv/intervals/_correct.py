@@ -29,10 +29,10 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from hrv._artifacts_apply import apply
-from hrv._artifacts_classify import Detection, detect
 from hrv.config import ArtifactConfig
 from hrv.errors import InvalidInputError
+from hrv.intervals._apply import apply
+from hrv.intervals._classify import Detection, detect
 from hrv.types import Intervals
 
 __all__ = ["LABEL_NAMES", "BeatType", "Correction", "classify", "correct"]

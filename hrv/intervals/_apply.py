@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 
-from hrv._artifacts_types import Detection, IntArray
+from hrv.intervals._types import Detection, IntArray
 from hrv.types import BoolArray, FloatArray, Intervals
 
 __all__ = ["Applied", "apply"]

@@ -7,30 +7,53 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hrv._quality_windows import all_finite
+from hrv._dsp import all_finite, as_waveform, fill_nan
+from hrv.analysis._tail import finish_waveform
 from hrv.config import AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import Analysis, ExcludedWindow, SignalKind
+
+__all__ = ["analyze"]
 
 # Beyond these rates the input is almost certainly mislabelled (Hz given as kHz, ...).
 MIN_FS_HZ = 10.0
 MAX_FS_HZ = 20_000.0
 
 
-def analyze_waveform(
+def analyze(
     samples: npt.ArrayLike,
     fs_hz: float | None,
     kind: SignalKind | str,
     *,
-    config: AnalysisConfig,
+    config: AnalysisConfig | None = None,
     times_s: npt.ArrayLike | None = None,
 ) -> Analysis:
-    from hrv._quality_windows import as_waveform, fill_nan
-    from hrv.detect.ecg import _detect
-    from hrv.detect.ppg import detect_ppg
-    from hrv.edr import _ecg_rate_filled, _ppg_rate_filled
-    from hrv.pipeline import finish_waveform
-    from hrv.quality import _assess_filled
+    """Analyse a raw ECG or PPG waveform: filter, detect beats, grade, measure.
+
+    Parameters
+    ----------
+    samples : array_like, shape (n,)
+        The waveform (any amplitude unit; ADC integers are accepted).
+    fs_hz : float or None
+        Sampling rate in Hz; may be ``None`` when ``times_s`` is given.
+    kind : {"ecg", "ppg"}
+        The signal type. PPG results are pulse-rate variability (``variability: "PRV"``).
+    config : AnalysisConfig, optional
+    times_s : array_like, shape (n,), optional
+        Uneven sample times in seconds (phone cameras); the signal is resampled to an
+        even grid before detection.
+
+    Returns
+    -------
+    Analysis
+        ``beats.times_s`` holds every detected beat in seconds from the first sample;
+        excluded stretches are listed in ``quality.excluded_windows``.
+    """
+    config = config or AnalysisConfig()
+    # The waveform path's filters (scipy.signal) load on first use, not with ``import hrv``.
+    from hrv.detect import detect_ecg_working, detect_ppg
+    from hrv.quality import assess_filled
+    from hrv.respiration import ecg_rate_filled, ppg_rate_filled
 
     sk = _parse_kind(kind)
     x, finite = _as_samples(samples)
@@ -56,7 +79,7 @@ def analyze_waveform(
     work = None
     if sk is SignalKind.ECG:
         # The detector's working-rate signal serves the quality and respiration too.
-        det, work = _detect(x, fs, config.detection, keep_work=True, finite=finite)
+        det, work = detect_ecg_working(x, fs, config.detection, keep_work=True, finite=finite)
     elif times_s is not None:
         # The PPG detector re-grids the frames itself and checks their timing regularity.
         t_frames = np.asarray(times_s, dtype=np.float64).ravel()
@@ -70,7 +93,7 @@ def analyze_waveform(
     else:
         xf, nan = fill_nan(as_waveform(x, fs, name=sk.value.upper()))
     if sk is SignalKind.ECG:
-        wq = _assess_filled(xf, nan, fs, sk, config.quality, det.times_s, work)
+        wq = assess_filled(xf, nan, fs, sk, config.quality, det.times_s, work)
         quality_windows, quality_warnings = wq.excluded_windows, wq.warnings
     else:
         # The PPG detector already judged every second once (8-s quality windows with
@@ -83,9 +106,9 @@ def analyze_waveform(
     estimates: dict[str, float | None] = {}
     if np.count_nonzero(keep) >= 10:
         if sk is SignalKind.ECG:
-            estimates["edr"] = _ecg_rate_filled(xf, fs, det.times_s[keep], work)
+            estimates["edr"] = ecg_rate_filled(xf, fs, det.times_s[keep], work)
         else:
-            estimates["pdr"] = _ppg_rate_filled(xf, fs, det.times_s[keep])
+            estimates["pdr"] = ppg_rate_filled(xf, fs, det.times_s[keep])
     # Parameters and summary scores go into provenance; per-beat arrays do not.
     detection_info = {k: v for k, v in det.info.items() if not isinstance(v, np.ndarray)}
     info.update({"fs_hz": fs, "detection": detection_info})

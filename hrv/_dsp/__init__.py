@@ -1,0 +1,47 @@
+"""Shared signal processing under detection, quality and respiration.
+
+Band-pass filtering (whole or block by block), the working-rate signal, waveform
+validation and gap filling, and the cubic splines that resample NN series. Nothing here
+knows about beats or HRV; every room above may use it, and it imports only
+:mod:`hrv.types` and :mod:`hrv.errors`.
+"""
+
+from hrv._dsp._blockfilter import (
+    BLOCK_SAMPLES,
+    AnyFloatArray,
+    bandpass,
+    bandpass_sos,
+    block_bounds,
+    edge_padlen,
+    filtered_blocks,
+)
+from hrv._dsp._signal import all_finite, as_waveform, fill_nan
+from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
+from hrv._dsp._working import (
+    WorkingSignal,
+    block_mean,
+    fill_missing,
+    working_factor,
+    working_signal,
+)
+
+__all__ = [
+    "BLOCK_SAMPLES",
+    "AnyFloatArray",
+    "GridSpline",
+    "NotAKnotSpline",
+    "WorkingSignal",
+    "all_finite",
+    "as_waveform",
+    "bandpass",
+    "bandpass_sos",
+    "block_bounds",
+    "block_mean",
+    "cubic_on_grid",
+    "edge_padlen",
+    "fill_missing",
+    "fill_nan",
+    "filtered_blocks",
+    "working_factor",
+    "working_signal",
+]

@@ -1,0 +1,45 @@
+"""Analysis parameters: one frozen, validated :class:`AnalysisConfig` and its choices.
+
+The config is what goes into every result's provenance; ``AnalysisConfig.from_dict``
+reads it back. Choices are string Enums: an unknown value fails with the valid ones.
+"""
+
+from hrv.config._choices import (
+    Choice,
+    Detrend,
+    EcgDetector,
+    Interpolation,
+    IntervalUnit,
+    PpgDetector,
+    PpgFiducial,
+    SpectrumMethod,
+)
+from hrv.config._config import (
+    AnalysisConfig,
+    ArtifactConfig,
+    Bands,
+    DetectionConfig,
+    IntervalConfig,
+    QualityConfig,
+    RespirationConfig,
+    SpectrumConfig,
+)
+
+__all__ = [
+    "AnalysisConfig",
+    "ArtifactConfig",
+    "Bands",
+    "Choice",
+    "DetectionConfig",
+    "Detrend",
+    "EcgDetector",
+    "Interpolation",
+    "IntervalConfig",
+    "IntervalUnit",
+    "PpgDetector",
+    "PpgFiducial",
+    "QualityConfig",
+    "RespirationConfig",
+    "SpectrumConfig",
+    "SpectrumMethod",
+]
