@@ -18,7 +18,6 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal as sps
 
 from hrv.types import FloatArray
 
@@ -41,6 +40,7 @@ def bandpass_sos(order: int, lo_hz: float, hi_hz: float, fs_hz: float) -> FloatA
     Cached: designing a filter costs more than filtering five minutes of ECG with it.
     The returned array is shared between calls: do not modify it.
     """
+    from scipy import signal as sps  # loads on first use
     nyq = fs_hz / 2.0
     hi = min(hi_hz, 0.45 * fs_hz)
     if hi <= lo_hz:
@@ -71,6 +71,7 @@ def _design(order: int, lo_hz: float, hi_hz: float, fs_hz: float) -> _Design:
     circle, and stays below 1e-9 of the signal while their radius is under 0.999 (a
     0.05 Hz edge at 125 Hz, a 0.5 Hz edge at 1 kHz). Beyond that the sections are used.
     """
+    from scipy import signal as sps  # loads on first use
     sos = bandpass_sos(order, lo_hz, hi_hz, fs_hz)
     b, a = sps.sos2tf(sos)
     use_tf = bool(len(sos) <= 2 and np.abs(np.roots(a)).max() < 0.999)
@@ -85,6 +86,7 @@ def _filtfilt(d: _Design, x: AnyFloatArray, padlen: int) -> FloatArray:
     The initial states are precomputed: computing them and validating the sections
     cost as much as filtering a block.
     """
+    from scipy import signal as sps  # loads on first use
     if padlen > 0:
         ext = np.concatenate((2 * x[0] - x[padlen:0:-1], x, 2 * x[-1] - x[-2:-padlen - 2:-1]))
     else:

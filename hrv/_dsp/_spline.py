@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.linalg import lapack
 
 from hrv.types import FloatArray
 
@@ -43,6 +42,7 @@ class NotAKnotSpline:
     """
 
     def __init__(self, t: FloatArray, y: FloatArray) -> None:
+        from scipy.linalg import lapack  # loads on first use
         n = t.size
         h = np.diff(t)
         slope = np.diff(y)

@@ -36,7 +36,6 @@ already removed), which only matters for the scale estimates within a few beats 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from hrv.config import ArtifactConfig
 from hrv.intervals._runs import drop_long_runs, ectopic_runs
@@ -80,6 +79,7 @@ def detect(rr: FloatArray, gap_before: BoolArray, cfg: ArtifactConfig) -> Detect
 
 def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detection:
     """The paper's rules on one series; ``start`` marks the first interval of each segment."""
+    from scipy import ndimage  # loads on first use
     n = len(rr)
     empty = np.zeros(0, np.int64)
     if n < 3:

@@ -26,7 +26,6 @@ isolated artefacts from their neighbours:
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from hrv.config import ArtifactConfig
 from hrv.intervals._types import Detection, IntArray
@@ -108,6 +107,7 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
 def _window_median(rr: FloatArray, at: IntArray, window: int) -> FloatArray:
     """Median of the ``window`` intervals centred on each index of ``at`` (edges
     reflected, as ``scipy.ndimage.median_filter`` with ``mode="reflect"``)."""
+    from scipy import ndimage  # loads on first use
     n = len(rr)
     if len(at) * window > 4 * n:  # many onsets: one pass over the series is cheaper
         full = ndimage.median_filter(rr, size=window, mode="reflect")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
 
 from hrv.types import FloatArray
 
@@ -50,6 +49,7 @@ class WindowThreshold:
     """
 
     def __init__(self, x: Series, window: int, scale: float, floor: float) -> None:
+        from scipy import ndimage  # loads on first use
         self._w = int(window)
         self._scale = float(scale)
         self._floor = float(floor)

@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
 from hrv._dsp import GridSpline
 from hrv.config import Detrend, Interpolation, SpectrumConfig
@@ -29,8 +28,18 @@ WELCH_CHUNK = 64
 
 @functools.lru_cache(maxsize=16)
 def _taper(window: str, nperseg: int) -> FloatArray:
-    """The Welch taper (read-only, cached per window name and length)."""
-    w = np.asarray(signal.get_window(window, nperseg), dtype=np.float64)
+    """The Welch taper (read-only, cached per window name and length).
+
+    The default Hann taper is computed here (the periodic form, identical to
+    ``scipy.signal.get_window("hann", n)``), so an interval analysis never loads
+    ``scipy.signal``; any other window name is scipy's.
+    """
+    if window in ("hann", "hanning"):
+        w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(nperseg) / nperseg)
+    else:
+        from scipy import signal  # loads on first use
+
+        w = np.asarray(signal.get_window(window, nperseg), dtype=np.float64)
     w.flags.writeable = False
     return w
 

@@ -15,7 +15,6 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal as sps
 
 from hrv._dsp import (
     BLOCK_SAMPLES,
@@ -102,6 +101,7 @@ def _welch_linear(y: FloatArray, nper: int, nfft: int) -> FloatArray:
     segments are detrended together in closed form instead of one least-squares fit
     per segment.
     """
+    from scipy import signal as sps  # loads on first use
     step = nper - nper // 2
     n_seg = (len(y) - nper // 2) // step
     seg = np.lib.stride_tricks.sliding_window_view(y, nper)[::step][:n_seg]
@@ -294,6 +294,7 @@ def _lowpass_kernel(fs: float) -> FloatArray:
     At 100-200 Hz the response has decayed to below 1 % of its peak within six
     samples, so the truncated kernel filters like the recursive one.
     """
+    from scipy import signal as sps  # loads on first use
     sos = sps.butter(2, min(EDR_LOWPASS_HZ, 0.45 * fs), btype="lowpass", fs=fs, output="sos")
     m = LOWPASS_TAPS
     delta = np.zeros(16 * m + 1)

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hrv._dsp import NotAKnotSpline
-from hrv.metrics._spectrum import band_power, split_stretches
+from hrv.metrics import band_power, split_stretches
 from hrv.types import FloatArray, Intervals
 
 IntArray = npt.NDArray[np.intp]

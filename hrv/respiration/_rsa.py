@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from hrv.config import RespirationConfig
-from hrv.metrics._spectrum import peak_frequency
+from hrv.metrics import peak_frequency
 from hrv.metrics.frequency import FrequencyDomain
 from hrv.respiration._peak import PeakEvidence, highest_local_max, peak_evidence, subwindow_spectra
 from hrv.types import FloatArray, Intervals, Respiration

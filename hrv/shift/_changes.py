@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
-
-from scipy.stats import norm
+from statistics import NormalDist
 
 from hrv.shift._types import Baseline, MarkerChange, Scale, ShiftConfig
 from hrv.shift._windows import WindowSeries, standard_error
 from hrv.types import Analysis
+
+_NORMAL = NormalDist()  # standard normal (stdlib: no scipy.stats import)
 
 __all__ = ["MARKERS", "MarkerSpec", "compute_changes", "z_value"]
 
@@ -52,7 +53,7 @@ MARKERS: tuple[MarkerSpec, ...] = (
 
 def z_value(ci_level: float) -> float:
     """Two-sided normal quantile of a confidence level (1.96 for 0.95)."""
-    return float(norm.ppf(0.5 + ci_level / 2.0))
+    return float(_NORMAL.inv_cdf(0.5 + ci_level / 2.0))
 
 
 def _swc(

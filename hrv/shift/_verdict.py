@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-
-from scipy.stats import norm
+from statistics import NormalDist
 
 from hrv.shift._changes import z_value
 from hrv.shift._checks import SERIOUS, Checks
 from hrv.shift._types import ConfidenceLabel, Direction, MarkerChange, ShiftConfig, Verdict
+
+_NORMAL = NormalDist()  # standard normal (stdlib: no scipy.stats import)
 
 __all__ = ["decide"]
 
@@ -22,14 +23,14 @@ _BREATHING_CODES = frozenset({"breathing_outside_hf_band", "breathing_rate_unkno
 
 def _p_beyond(d: float, se: float, swc: float, sign: int) -> float:
     """Probability that the true change exceeds ``swc`` in direction ``sign`` (normal)."""
-    return float(norm.cdf((sign * d - swc) / se)) if se > 0 else float(sign * d > swc)
+    return float(_NORMAL.cdf((sign * d - swc) / se)) if se > 0 else float(sign * d > swc)
 
 
 def _p_within(d: float, se: float, swc: float) -> float:
     """Probability that the true change lies within ``±swc``."""
     if se <= 0:
         return float(abs(d) < swc)
-    return float(norm.cdf((swc - d) / se) - norm.cdf((-swc - d) / se))
+    return float(_NORMAL.cdf((swc - d) / se) - _NORMAL.cdf((-swc - d) / se))
 
 
 def _label(p: float, cfg: ShiftConfig) -> ConfidenceLabel:
