@@ -13,6 +13,7 @@ __all__ = [
     "HRVError",
     "InsufficientDataError",
     "InvalidInputError",
+    "TooLargeError",
     "UnsupportedFormatError",
 ]
 
@@ -82,3 +83,13 @@ class FormatError(HRVError, ValueError):
         super().__init__(full)
         self.line = line
         self.column = column
+
+
+class TooLargeError(InvalidInputError):
+    """The input declares or holds more data than the caller's limit allows.
+
+    Raised before the data is decoded when a file's header states its size, so a
+    hostile header cannot make a reader allocate what it announces.
+    """
+
+    code = "too_large"

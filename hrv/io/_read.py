@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import struct
@@ -61,6 +62,7 @@ def read_recording(
     kind: SignalKind | str | None = None,
     channel: str | None = None,
     fs_hz: float | None = None,
+    max_samples: int | None = None,
 ) -> Recording:
     """Read a recording in any supported file format.
 
@@ -82,6 +84,10 @@ def read_recording(
         Channel label or 1-based number for multi-channel formats.
     fs_hz : float, optional
         Sampling rate in Hz of a generic CSV waveform without a time column.
+    max_samples : int, optional
+        Most samples per channel (or intervals) to decode. Formats whose header declares
+        the size (EDF, WFDB) are refused before decoding; the zip of a WFDB record is
+        decompressed only as far as this allows.
 
     Returns
     -------
@@ -95,6 +101,8 @@ def read_recording(
         listed).
     FormatError
         For malformed content, naming the line and column where known.
+    TooLargeError
+        When the file declares more than ``max_samples`` samples or intervals.
     InvalidInputError
         For a missing file, an unknown channel or kind, or missing ``kind``/``fs_hz``.
     """
@@ -104,10 +112,11 @@ def read_recording(
         channel=channel,
         fs_hz=None if fs_hz is None else float(fs_hz),
         filename=filename,
+        max_samples=max_samples,
     )
     path = _as_path(data)
     if path is not None:
-        opts = ReadOptions(opts.kind, opts.channel, opts.fs_hz, filename or path.name)
+        opts = dataclasses.replace(opts, filename=filename or path.name)
         if _is_wfdb_path(path, fmt):
             return _guard(FileFormat.WFDB, lambda: read_wfdb_path(path, opts))
         try:

@@ -88,6 +88,9 @@ class ReadOptions:
     channel: str | None = None
     fs_hz: float | None = None
     filename: str | None = None
+    #: Most samples (per channel) or intervals a reader may decode; a file whose header
+    #: declares more raises ``TooLargeError`` before decoding. ``None``: no limit.
+    max_samples: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

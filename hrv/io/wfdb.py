@@ -11,17 +11,19 @@ Reference: Goldberger AL et al. PhysioBank, PhysioToolkit, and PhysioNet. Circul
 from __future__ import annotations
 
 import io
+import math
 import tempfile
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hrv.errors import FormatError, HRVError, InvalidInputError
+from hrv.errors import FormatError, HRVError, InvalidInputError, TooLargeError
 from hrv.io._channels import choose_channel
 from hrv.io._types import FileFormat, ReadOptions, Recording, rr_recording
-from hrv.types import FloatArray, Signal, SignalKind
+from hrv.types import FloatArray, QualityWarning, Signal, SignalKind
 
 __all__ = ["WFDB_SUFFIXES", "read_wfdb", "read_wfdb_path"]
 
@@ -29,8 +31,20 @@ WFDB_SUFFIXES = (".hea", ".dat", ".mat", ".atr", ".qrs", ".ecg")
 _ANNOTATORS = ("atr", "qrs", "ecg")
 #: Beat annotation codes (PhysioNet "ecgcodes"); other codes are rhythm/noise marks.
 _BEAT_CODES = frozenset("NLRBAaJSVrFejnE/fQ?")
-_MAX_UNZIPPED_BYTES = 1 << 30  # a 24 h 12-lead record at 1 kHz is well below this
 _MAX_MEMBERS = 64
+_MAX_HEADER_BYTES = 1 << 20
+_MAX_ANNOTATION_BYTES = 8 << 20  # about 4 million beat labels, days of recording
+_CHUNK_BYTES = 1 << 20
+#: Samples per signal read when the caller sets no limit: 24 h at 1 kHz, with margin.
+_DEFAULT_MAX_SAMPLES = 100_000_000
+#: Frames read per call, so decoding a long multi-channel record never holds all of it.
+_READ_FRAMES = 1 << 21
+#: Bytes per sample of the uncompressed WFDB signal formats (WFDB "signal" manual page).
+_BYTES_PER_SAMPLE: dict[str, Fraction] = {
+    "8": Fraction(1), "16": Fraction(2), "24": Fraction(3), "32": Fraction(4),
+    "61": Fraction(2), "80": Fraction(1), "160": Fraction(2), "212": Fraction(3, 2),
+    "310": Fraction(4, 3), "311": Fraction(4, 3),
+}  # fmt: skip
 
 
 def _import_wfdb() -> Any:
@@ -54,7 +68,9 @@ def read_wfdb(data: bytes, options: ReadOptions | None = None) -> Recording:
     options : ReadOptions, optional
         ``kind``/``channel`` choose the channel; ``kind=rr`` returns the intervals of
         the reference beat annotations instead of a waveform. ``filename`` (the record
-        name, with or without suffix) chooses among several records.
+        name, with or without suffix) chooses among several records. ``max_samples``
+        bounds what is decompressed: the header is read first, and a signal file is
+        expanded only up to the size its declared length needs.
 
     Returns
     -------
@@ -64,38 +80,140 @@ def read_wfdb(data: bytes, options: ReadOptions | None = None) -> Recording:
     Raises
     ------
     FormatError
-        If the archive is not a readable WFDB record.
+        If the archive is not a readable WFDB record, or a member name leaves it.
+    TooLargeError
+        If the header declares, or a signal file holds, more than ``max_samples``.
     """
+    opts = options or ReadOptions()
     if not data.startswith(b"PK"):
         raise FormatError(
             "a WFDB record is several files: send them (.hea + .dat/.mat [+ .atr]) as a zip"
         )
+    wfdb = _import_wfdb()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            members = [m for m in zf.infolist() if not m.is_dir()]
-            if len(members) > _MAX_MEMBERS:
-                raise FormatError(f"zip holds {len(members)} files; a WFDB record has a few")
-            if sum(m.file_size for m in members) > _MAX_UNZIPPED_BYTES:
-                raise FormatError("zip expands to more than 1 GiB")
+            members = _members(zf)
+            heads = sorted(n[:-4] for n in members if n.lower().endswith(".hea"))
+            if not heads:
+                raise FormatError("the zip holds no WFDB header (.hea) file")
+            record = heads[0]
+            if (opts_name := _record_name(opts)) and opts_name in heads:
+                record = opts_name
             with tempfile.TemporaryDirectory(prefix="hrv-wfdb-") as tmp:
-                names: list[str] = []
-                for m in members:
-                    name = Path(m.filename.replace("\\", "/")).name
-                    if not name or name.startswith("."):
-                        continue
-                    (Path(tmp) / name).write_bytes(zf.read(m))
-                    names.append(name)
-                heads = sorted(n[:-4] for n in names if n.lower().endswith(".hea"))
-                if not heads:
-                    raise FormatError("the zip holds no WFDB header (.hea) file")
-                record = heads[0]
-                if (opts_name := _record_name(options)) and opts_name in heads:
-                    record = opts_name
-                return read_wfdb_path(Path(tmp) / record, options)
+                root = Path(tmp)
+                _extract(zf, members[record + ".hea"], root / (record + ".hea"),
+                         _MAX_HEADER_BYTES, what="header")
+                header = _read_header(wfdb, root / record)
+                for name, cap in _signal_file_caps(header, opts.max_samples).items():
+                    if name in members:
+                        _extract(zf, members[name], root / name, cap, what=None)
+                for ext in _ANNOTATORS:
+                    if (name := f"{record}.{ext}") in members:
+                        _extract(zf, members[name], root / name, _MAX_ANNOTATION_BYTES,
+                                 what="annotation file")
+                return read_wfdb_path(root / record, opts)
     except HRVError:
         raise
     except Exception as exc:  # zipfile and wfdb raise many types for broken input
         raise FormatError(f"unreadable WFDB zip: {exc}") from None
+
+
+def _members(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """The archive's files by base name; names that climb out of it are refused."""
+    files = [m for m in zf.infolist() if not m.is_dir()]
+    if len(files) > _MAX_MEMBERS:
+        raise FormatError(f"zip holds {len(files)} files; a WFDB record has a few")
+    out: dict[str, zipfile.ZipInfo] = {}
+    for m in files:
+        raw = m.filename.replace("\\", "/")
+        parts = raw.split("/")
+        if raw.startswith("/") or ".." in parts or (len(raw) > 1 and raw[1] == ":"):
+            raise FormatError(f"zip member {raw[:100]!r} points outside the archive")
+        name = parts[-1]
+        if not name or name.startswith("."):
+            continue
+        if name in out:
+            raise FormatError(f"zip holds two files named {name[:100]!r}")
+        out[name] = m
+    return out
+
+
+def _extract(
+    zf: zipfile.ZipFile, member: zipfile.ZipInfo, dest: Path, cap: int, *, what: str | None
+) -> None:
+    """Decompress ``member`` to ``dest``, at most ``cap`` bytes of it.
+
+    The archive's stated sizes are not trusted: the stream is counted as it expands.
+    Past ``cap`` an annotation or header file is refused (``what`` names it); a signal
+    file (``what=None``) is cut, since the reader never looks past its declared length.
+    """
+    written = 0
+    with zf.open(member) as src, dest.open("wb") as out:
+        while written < cap:
+            chunk = src.read(min(_CHUNK_BYTES, cap - written))
+            if not chunk:
+                return
+            out.write(chunk)
+            written += len(chunk)
+        if what is not None and src.read(1):
+            raise FormatError(f"the WFDB {what} expands to more than {cap} bytes")
+
+
+def _read_header(wfdb: Any, path: Path) -> Any:
+    try:
+        return wfdb.rdheader(str(path))
+    except Exception as exc:
+        raise FormatError(f"unreadable WFDB header: {exc}") from None
+
+
+def _frame_bytes(header: Any) -> dict[str, Fraction | None]:
+    """Bytes per frame of each signal file (``None`` for formats without a fixed size)."""
+    sizes: dict[str, Fraction | None] = {}
+    names = list(header.file_name or [])
+    fmts = list(header.fmt or [])
+    spf = list(header.samps_per_frame or [1] * len(names))
+    for name, fmt, n in zip(names, fmts, spf, strict=False):
+        per = _BYTES_PER_SAMPLE.get(str(fmt))
+        current = sizes.get(str(name), Fraction(0))
+        if per is None or current is None:
+            sizes[str(name)] = None
+        else:
+            sizes[str(name)] = current + per * int(n or 1)
+    return sizes
+
+
+def _declared_frames(header: Any, max_samples: int | None) -> int | None:
+    sig_len = header.sig_len
+    if sig_len is None:
+        return None
+    frames = int(sig_len)
+    limit = _DEFAULT_MAX_SAMPLES if max_samples is None else max_samples
+    if frames < 0:
+        raise FormatError(f"WFDB header declares {frames} samples")
+    if frames > limit:
+        raise TooLargeError(
+            f"WFDB header declares {frames} samples per signal; the limit is {limit}"
+        )
+    return frames
+
+
+def _signal_file_caps(header: Any, max_samples: int | None) -> dict[str, int]:
+    """How many bytes of each signal file the declared length (or the limit) needs."""
+    frames = _declared_frames(header, max_samples)
+    limit = _DEFAULT_MAX_SAMPLES if max_samples is None else max_samples
+    offsets = dict(zip(header.file_name or [], header.byte_offset or [], strict=False))
+    caps: dict[str, int] = {}
+    for name, frame in _frame_bytes(header).items():
+        if frame is None:
+            raise FormatError(
+                f"WFDB signal file {name[:100]!r} uses a compressed or unknown format; "
+                f"accepted formats: {', '.join(_BYTES_PER_SAMPLE)}"
+            )
+        # One frame past the limit, so a file of unstated length that is longer than
+        # the limit allows can be told from one that just fits.
+        n = limit + 1 if frames is None else frames
+        caps[name] = int(offsets.get(name) or 0) + math.ceil(frame * n)
+    return caps
 
 
 def _record_name(options: ReadOptions | None) -> str | None:
@@ -170,20 +288,83 @@ def read_wfdb_path(record: str | Path, options: ReadOptions | None = None) -> Re
             FileFormat.WFDB, rr, beat_times_s=times[1:], gap_flags=flags, metadata=meta
         )
     idx, kind = choose_channel(labels, opts.kind, opts.channel)
+    frames, warning = _frames_to_read(header, path, idx, opts.max_samples)
     try:
-        rec = wfdb.rdrecord(str(path), channels=[idx])
-        samples = np.asarray(rec.p_signal[:, 0], dtype=np.float64)
-        unit = str(rec.units[0]) if rec.units else None
+        # Without a stated length wfdb takes it from the file (already bounded above).
+        blocks = frames if header.sig_len is not None else None
+        samples, unit = _read_channel(wfdb, path, idx, blocks)
+    except HRVError:
+        raise
     except Exception as exc:
         raise FormatError(f"unreadable WFDB signal file: {exc}") from None
     samples, n_bad = _fill_invalid(samples)
     meta.update({"channel": labels[idx], "source_unit": unit, "invalid_samples": n_bad})
+    if warning is not None:
+        meta["warnings"] = (warning,)
     if beats is not None:
         meta["reference_beats_s"] = tuple(float(t) for t in beats[0])
         meta["reference_beat_labels"] = tuple(beats[1])
     return Recording(
         format=FileFormat.WFDB, kind=kind, signal=Signal(samples, fs_hz, kind, unit), metadata=meta
     )
+
+
+def _frames_to_read(
+    header: Any, path: Path, idx: int, max_samples: int | None
+) -> tuple[int | None, QualityWarning | None]:
+    """Frames of the record to decode, checked against the limit before any decoding.
+
+    ``None`` leaves the length to ``wfdb`` (formats without a fixed size per sample).
+    A signal file shorter than the header declares is read as far as it goes, with a
+    ``truncated_file`` warning.
+    """
+    declared = _declared_frames(header, max_samples)
+    limit = _DEFAULT_MAX_SAMPLES if max_samples is None else max_samples
+    name = str((header.file_name or [None] * (idx + 1))[idx])
+    frame = _frame_bytes(header).get(name)
+    file = path.parent / name
+    if frame is None or frame == 0 or not file.is_file():
+        return declared, None
+    offset = int((header.byte_offset or [0] * (idx + 1))[idx] or 0)
+    held = int(max(0, file.stat().st_size - offset) / frame)
+    if held == 0:
+        raise FormatError(f"WFDB signal file {name[:100]!r} holds no sample")
+    if declared is None:
+        if held > limit:
+            raise TooLargeError(
+                f"WFDB record holds {held} samples per signal; the limit is {limit}"
+            )
+        return held, None
+    if held < declared:
+        fs = float(header.fs)
+        return held, QualityWarning(
+            "truncated_file",
+            f"the WFDB header declares {declared} samples ({declared / fs:.0f} s) but "
+            f"{name[:100]} holds {held} ({held / fs:.0f} s): it is truncated, and only the "
+            "part it holds was analysed",
+        )
+    return declared, None
+
+
+def _read_channel(
+    wfdb: Any, path: Path, idx: int, frames: int | None
+) -> tuple[FloatArray, str | None]:
+    """One channel in physical units, decoded a block of frames at a time."""
+    if frames is None:
+        rec = wfdb.rdrecord(str(path), channels=[idx])
+        unit = str(rec.units[0]) if rec.units else None
+        return np.asarray(rec.p_signal[:, 0], dtype=np.float64), unit
+    out = np.empty(frames, dtype=np.float64)
+    unit = None
+    for start in range(0, frames, _READ_FRAMES):
+        stop = min(frames, start + _READ_FRAMES)
+        rec = wfdb.rdrecord(str(path), sampfrom=start, sampto=stop, channels=[idx])
+        block = np.asarray(rec.p_signal[:, 0], dtype=np.float64)
+        if len(block) != stop - start:
+            raise FormatError(f"WFDB signal file ends before sample {start + len(block)}")
+        out[start:stop] = block
+        unit = str(rec.units[0]) if rec.units else None
+    return out, unit
 
 
 def _read_beats(wfdb: Any, path: Path, fs_hz: float) -> tuple[FloatArray, list[str]] | None:
