@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=_DEFAULT_MAX_BODY_BYTES, gt=0)
     max_samples: int = Field(default=_DEFAULT_MAX_SAMPLES, gt=0)
     max_intervals: int = Field(default=_DEFAULT_MAX_INTERVALS, gt=0)
+    # A request body whose next chunk takes longer than this is refused with 408, so an
+    # upload that never finishes holds a worker for this long at most.
+    body_read_timeout_s: float = Field(default=30.0, gt=0)
     # zlib level for stored raw recordings: 6 is zlib's default speed/size balance.
     storage_compression_level: int = Field(default=6, ge=0, le=9)
     # Verified API keys are cached this long; revocations by another process take
