@@ -11,12 +11,12 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from app.api._body import read_json_document
 from app.api._openapi import RECORDING_BODY
-from app.api.deps import idempotency_ttl, limits, read_body, read_recording_body, settings
+from app.api.deps import idempotency_ttl, limits, read_recording_body, settings
 from app.auth import Principal, Role, get_db, require
 from app.db.models import Job
 from app.db.repositories import ClientRepository, JobRepository
-from app.errors import ValidationFailed
 from app.schemas import (
     JobOut,
     Phase,
@@ -63,11 +63,7 @@ async def create_session(
     principal: Principal = Depends(require(*WRITERS)),
     db: Session = Depends(get_db),
 ) -> Response:
-    raw = await read_body(request)
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ValidationFailed(f"body is not valid JSON: {exc}") from None
+    data, raw = await read_json_document(request)
     try:
         body = SessionCreate.model_validate(data)
     except ValidationError as exc:

@@ -15,6 +15,8 @@ a file (``multipart/form-data`` upload, or any body with ``?format=``)
 from __future__ import annotations
 
 import dataclasses
+import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,8 @@ from pydantic import TypeAdapter, ValidationError
 import hrv
 from app.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from app.schemas import AnalysisBody, BeatTimesBody, WaveformBody
+from hrv.errors import TooLargeError
+from hrv.types import QualityWarning
 
 __all__ = [
     "FILE",
@@ -34,6 +38,7 @@ __all__ = [
     "ParsedRecording",
     "StoredBody",
     "analyze_parsed",
+    "load_json",
     "parse_stored",
     "validation_problem",
 ]
@@ -75,6 +80,8 @@ class ParsedRecording:
     gap_flags: npt.NDArray[np.bool_] | None = None
     normal: npt.NDArray[np.bool_] | None = None
     config: dict[str, Any] | None = None
+    #: Findings of the file reader (a truncated file), added to the analysis' warnings.
+    read_warnings: tuple[QualityWarning, ...] = ()
 
 
 def validation_problem(exc: ValidationError) -> ValidationFailed:
@@ -107,8 +114,20 @@ def _check_count(n: int, limit: int, what: str) -> None:
         raise PayloadTooLarge(f"{n} {what} exceed the limit of {limit} per recording")
 
 
+def _check_arrays(data: dict[str, Any], limits: Limits) -> None:
+    """Refuse over-long arrays before pydantic validates them one element at a time."""
+    for field in ("samples", "times_s"):
+        if isinstance(data.get(field), list | np.ndarray):
+            _check_count(len(data[field]), limits.max_samples, "samples")
+    for field in ("rr_ms", "beat_times_s", "gap_flags", "valid", "normal"):
+        if isinstance(data.get(field), list | np.ndarray):
+            _check_count(len(data[field]), limits.max_intervals, "intervals")
+
+
 def _numeric(values: object) -> npt.NDArray[np.float64] | None:
     """A JSON array of numbers as float64, or ``None`` if it is anything else."""
+    if isinstance(values, np.ndarray):
+        return values if values.dtype == np.float64 and values.ndim == 1 else None
     if not isinstance(values, list):
         return None
     try:
@@ -150,16 +169,111 @@ def _fast_waveform(data: object, limits: Limits) -> ParsedRecording | None:
                            times_s=times, config=body.config)
 
 
-def parse_json(raw: bytes, limits: Limits) -> ParsedRecording:
+# A JSON string (skipped whole, so brackets inside strings are never taken for arrays),
+# or a flat array of numbers or booleans long enough to be worth decoding in one pass.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|\[[-+0-9.eE,\s]{64,}\]|\[[truefals,\s]{64,}\]')
+_PLACEHOLDER = "\u0000"
+#: Bytes of a JSON body outside its flat arrays (kind, unit, config, ...): far above any
+#: real body, far below what would make decoding the rest costly.
+MAX_JSON_SKELETON_BYTES = 1 << 20
+
+
+def _decode_array(segment: bytes) -> npt.NDArray[Any] | list[Any]:
+    """One flat JSON array: numbers in one numpy pass, anything else through orjson."""
+    n = segment.count(b",") + 1
+    if not any(c in segment for c in (b"t", b"f")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                x = np.fromstring(segment[1:-1], dtype=np.float64, sep=",")
+            except ValueError:
+                x = np.empty(0)
+        if len(x) == n and np.isfinite(x).all():
+            return x
     try:
-        data = orjson.loads(raw)
+        out = orjson.loads(segment)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
+    assert isinstance(out, list)
+    return out
+
+
+def _substitute(node: Any, arrays: list[npt.NDArray[Any] | list[Any]]) -> Any:
+    if isinstance(node, dict):
+        if len(node) == 1 and _PLACEHOLDER in node and isinstance(node[_PLACEHOLDER], int):
+            return arrays[node[_PLACEHOLDER]]
+        return {k: _substitute(v, arrays) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substitute(v, arrays) for v in node]
+    return node
+
+
+def load_json(raw: bytes, max_elements: int, max_skeleton: int = MAX_JSON_SKELETON_BYTES) -> Any:
+    """Decode a JSON body without ever building more than the limits allow.
+
+    Every flat array of numbers or booleans is found by a scan of the bytes, its
+    elements counted (commas) and refused with 413 past ``max_elements`` before any is
+    decoded; numbers go straight into a float64 array. What is left (the keys and small
+    values) may be at most ``max_skeleton`` bytes, so a body of a million tiny objects,
+    strings or nested lists is refused before orjson builds them. Nesting deeper than
+    orjson's limit (1024) is a 400.
+    """
+    parts: list[bytes] = []
+    segments: list[bytes] = []
+    pos = 0
+    in_arrays = 0
+    for m in _TOKENS.finditer(raw):
+        if m.start() - in_arrays > max_skeleton:
+            break
+        if raw[m.start()] == 0x22:  # a string: kept in the skeleton as it is
+            continue
+        n = raw.count(b",", m.start(), m.end()) + 1
+        if n > max_elements:
+            raise PayloadTooLarge(
+                f"a JSON array of {n} values exceeds the limit of {max_elements} per recording"
+            )
+        parts.append(raw[pos:m.start()])
+        parts.append(b'{"\\u0000":%d}' % len(segments))
+        segments.append(raw[m.start():m.end()])
+        in_arrays += m.end() - m.start()
+        pos = m.end()
+    if len(raw) - in_arrays > max_skeleton:
+        raise PayloadTooLarge(
+            f"the JSON body holds more than {max_skeleton} bytes outside flat arrays of "
+            "numbers; a recording is a few fields and its arrays"
+        )
+    parts.append(raw[pos:])
+    try:
+        skeleton = orjson.loads(b"".join(parts))
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}") from None
+    if not segments:
+        return skeleton
+    arrays = [_decode_array(seg) for seg in segments]
+    del segments
+    return _substitute(skeleton, arrays)
+
+
+def _plain(node: Any) -> Any:
+    """Numpy arrays from :func:`load_json` as lists, for pydantic's field-level errors."""
+    if isinstance(node, np.ndarray):
+        return node.tolist()
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def parse_json(raw: bytes, limits: Limits) -> ParsedRecording:
+    data = load_json(raw, max(limits.max_samples, limits.max_intervals))
     fast = _fast_waveform(data, limits)
     if fast is not None:
         return fast
+    if isinstance(data, dict):
+        _check_arrays(data, limits)
     try:
-        body = _BODY.validate_python(data)
+        body = _BODY.validate_python(_plain(data))
     except ValidationError as exc:
         raise validation_problem(exc) from None
     if isinstance(body, WaveformBody):
@@ -189,37 +303,6 @@ def parse_json(raw: bytes, limits: Limits) -> ParsedRecording:
     )
 
 
-def octet_params(query: dict[str, str]) -> dict[str, Any]:
-    """Validate the query parameters that describe a binary float array."""
-    kind = query.get("kind")
-    if kind not in ("ecg", "ppg", "rr"):
-        raise ValidationFailed(
-            "query parameter 'kind' must be one of 'ecg', 'ppg', 'rr' for a binary body",
-            errors=[{"field": "query.kind", "message": "expected ecg, ppg or rr"}],
-        )
-    dtype = query.get("dtype", "float32")
-    if dtype not in _DTYPES:
-        raise ValidationFailed(
-            f"dtype {dtype!r} is not supported; valid: 'float32', 'float64'",
-            errors=[{"field": "query.dtype", "message": "expected float32 or float64"}],
-        )
-    params: dict[str, Any] = {"kind": kind, "dtype": dtype}
-    if kind != "rr":
-        try:
-            fs = float(query.get("sampling_rate_hz", ""))
-        except ValueError:
-            fs = float("nan")
-        if not (0 < fs <= 100_000):
-            raise ValidationFailed(
-                "query parameter 'sampling_rate_hz' must be a number in (0, 100000]",
-                errors=[{"field": "query.sampling_rate_hz", "message": "expected 0 < x"}],
-            )
-        params["sampling_rate_hz"] = fs
-    if "unit" in query:
-        params["unit"] = query["unit"][:20]
-    return params
-
-
 def parse_octet(raw: bytes, params: dict[str, Any], limits: Limits) -> ParsedRecording:
     itemsize = 4 if params["dtype"] == "float32" else 8
     if len(raw) == 0 or len(raw) % itemsize:
@@ -237,10 +320,16 @@ def parse_octet(raw: bytes, params: dict[str, Any], limits: Limits) -> ParsedRec
 def parse_file(raw: bytes, params: dict[str, Any], limits: Limits) -> ParsedRecording:
     from hrv import io as hrv_io
 
-    rec = hrv_io.read_recording(
-        raw, params.get("format"), filename=params.get("filename"),
-        kind=params.get("kind"), channel=params.get("channel"),
-        fs_hz=params.get("sampling_rate_hz"),
+    try:
+        rec = hrv_io.read_recording(
+            raw, params.get("format"), filename=params.get("filename"),
+            kind=params.get("kind"), channel=params.get("channel"),
+            fs_hz=params.get("sampling_rate_hz"), max_samples=limits.max_samples,
+        )
+    except TooLargeError as exc:
+        raise PayloadTooLarge(str(exc)) from None
+    found = tuple(
+        w for w in rec.metadata.get("warnings", ()) if isinstance(w, QualityWarning)
     )
     rr = getattr(rec, "rr_ms", None)
     beats = getattr(rec, "beat_times_s", None)
@@ -248,11 +337,13 @@ def parse_file(raw: bytes, params: dict[str, Any], limits: Limits) -> ParsedReco
     if rr is not None:
         _check_count(len(rr), limits.max_intervals, "intervals")
         return ParsedRecording(kind="rr", rr=np.asarray(rr, dtype=np.float64), rr_unit="ms",
-                               gap_flags=None if gap is None else np.asarray(gap, dtype=bool))
+                               gap_flags=None if gap is None else np.asarray(gap, dtype=bool),
+                               read_warnings=found)
     if beats is not None:
         _check_count(len(beats), limits.max_intervals, "intervals")
         return ParsedRecording(kind="rr", beat_times_s=np.asarray(beats, dtype=np.float64),
-                               gap_flags=None if gap is None else np.asarray(gap, dtype=bool))
+                               gap_flags=None if gap is None else np.asarray(gap, dtype=bool),
+                               read_warnings=found)
     signal = getattr(rec, "signal", None)
     if signal is None:
         raise BadRequest("the file holds neither a waveform nor beat intervals")
@@ -263,6 +354,7 @@ def parse_file(raw: bytes, params: dict[str, Any], limits: Limits) -> ParsedReco
     return ParsedRecording(
         kind=str(kind), samples=samples, fs_hz=getattr(signal, "fs_hz", None),
         times_s=None if times is None else np.asarray(times, dtype=np.float64),
+        read_warnings=found,
     )
 
 
@@ -282,14 +374,21 @@ def analyze_parsed(parsed: ParsedRecording) -> hrv.Analysis:
 
     config = hrv.AnalysisConfig.from_dict(parsed.config) if parsed.config else None
     if parsed.rr is not None:
-        return analysis.analyze_intervals(
+        result = analysis.analyze_intervals(
             parsed.rr, config=config, unit=parsed.rr_unit, gap_flags=parsed.gap_flags
         )
-    if parsed.beat_times_s is not None:
-        return analysis.analyze_beat_times(
+    elif parsed.beat_times_s is not None:
+        result = analysis.analyze_beat_times(
             parsed.beat_times_s, config=config, normal=parsed.normal, gap_flags=parsed.gap_flags
         )
-    assert parsed.samples is not None
-    return analysis.analyze(
-        parsed.samples, parsed.fs_hz, parsed.kind, config=config, times_s=parsed.times_s
-    )
+    else:
+        assert parsed.samples is not None
+        result = analysis.analyze(
+            parsed.samples, parsed.fs_hz, parsed.kind, config=config, times_s=parsed.times_s
+        )
+    if parsed.read_warnings:
+        quality = dataclasses.replace(
+            result.quality, warnings=tuple(parsed.read_warnings) + tuple(result.quality.warnings)
+        )
+        result = dataclasses.replace(result, quality=quality)
+    return result
