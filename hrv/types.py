@@ -24,10 +24,22 @@ __all__ = [
     "Respiration",
     "Signal",
     "SignalKind",
+    "Spectrum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def _readonly(obj: object, *names: str) -> None:
+    """Give a frozen result read-only views of its arrays (no copy; the caller's own
+    array stays writable), so "frozen" holds for the numbers too."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, np.ndarray) and value.flags.writeable:
+            view = value.view()
+            view.flags.writeable = False
+            object.__setattr__(obj, name, view)
 
 
 class SignalKind(enum.StrEnum):
@@ -66,6 +78,9 @@ class Signal:
     kind: SignalKind
     unit: str | None = None
 
+    def __post_init__(self) -> None:
+        _readonly(self, "samples")
+
     @property
     def duration_s(self) -> float:
         return len(self.samples) / self.fs_hz
@@ -96,6 +111,7 @@ class Intervals:
         n = len(self.rr_ms)
         if len(self.t_s) != n or len(self.gap_before) != n:
             raise ValueError("rr_ms, t_s and gap_before must have the same length")
+        _readonly(self, "rr_ms", "t_s", "gap_before")
 
     def __len__(self) -> int:
         return len(self.rr_ms)
@@ -173,6 +189,13 @@ class Metrics:
     def to_dict(self) -> dict[str, float | None]:
         return {f.name: _num(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Metrics:
+        """The metrics of a stored result; keys this version does not know are ignored
+        (a newer result read by an older library keeps the markers both know)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
 
 @dataclasses.dataclass(frozen=True)
 class Respiration:
@@ -211,6 +234,16 @@ class Respiration:
             "confidence": _num(self.confidence),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Respiration:
+        return cls(
+            rate_bpm=data.get("rate_bpm"),
+            hf_band_valid=data.get("hf_band_valid"),
+            source=str(data.get("source", "none")),
+            estimates_bpm=dict(data.get("estimates_bpm") or {}),
+            confidence=data.get("confidence"),
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Quality:
@@ -239,6 +272,20 @@ class Quality:
             "warnings": [dataclasses.asdict(w) for w in self.warnings],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Quality:
+        return cls(
+            grade=Grade(data["grade"]),
+            beats=int(data["beats"]),
+            corrected_beats=int(data.get("corrected_beats", 0)),
+            corrected_pct=float(data.get("corrected_pct", 0.0)),
+            artifacts={str(k): int(v) for k, v in (data.get("artifacts") or {}).items()},
+            warnings=tuple(QualityWarning(**w) for w in data.get("warnings", ())),
+            excluded_windows=tuple(ExcludedWindow(**w) for w in data.get("excluded_windows", ())),
+            usable_duration_s=data.get("usable_duration_s"),
+            excluded_s=float(data.get("excluded_s", 0.0)),
+        )
+
     def has_warning(self, code: str) -> bool:
         return any(w.code == code for w in self.warnings)
 
@@ -258,11 +305,59 @@ class Beats:
     times_s: FloatArray
     normal: BoolArray | None = None
 
+    def __post_init__(self) -> None:
+        _readonly(self, "times_s", "normal")
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"times_s": [round(float(t), 6) for t in self.times_s]}
         if self.normal is not None:
             out["normal"] = [bool(b) for b in self.normal]
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Beats:
+        normal = data.get("normal")
+        return cls(
+            times_s=np.asarray(data.get("times_s", ()), dtype=np.float64),
+            normal=None if normal is None else np.asarray(normal, dtype=bool),
+        )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Spectrum:
+    """A power spectral density of an NN series.
+
+    Attributes
+    ----------
+    freq_hz : ndarray, shape (m,)
+        Frequencies in Hz, increasing.
+    psd_ms2_per_hz : ndarray, shape (m,)
+        One-sided power spectral density in ms²/Hz.
+    method : str
+        ``"welch"`` or ``"lomb"``.
+    """
+
+    freq_hz: FloatArray
+    psd_ms2_per_hz: FloatArray
+    method: str
+
+    def __post_init__(self) -> None:
+        _readonly(self, "freq_hz", "psd_ms2_per_hz")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "freq_hz": [float(f) for f in self.freq_hz],
+            "psd_ms2_per_hz": [float(p) for p in self.psd_ms2_per_hz],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Spectrum:
+        return cls(
+            freq_hz=np.asarray(data["freq_hz"], dtype=np.float64),
+            psd_ms2_per_hz=np.asarray(data["psd_ms2_per_hz"], dtype=np.float64),
+            method=str(data["method"]),
+        )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -309,6 +404,9 @@ class Analysis:
     provenance : mapping
         ``hrv_version``, the full configuration and any data-dependent choice
         (detected unit, detector, fiducial point).
+    spectrum : Spectrum or None
+        The power spectrum the frequency-domain markers were integrated from (``None``
+        when the series was too short for one).
     """
 
     kind: SignalKind
@@ -319,14 +417,21 @@ class Analysis:
     beats: Beats
     nn: Intervals
     provenance: Mapping[str, Any]
+    spectrum: Spectrum | None = None
 
     @property
     def label(self) -> str:
         """``"HRV"`` for ECG and intervals, ``"PRV"`` (pulse-rate variability) for PPG."""
         return "PRV" if self.kind is SignalKind.PPG else "HRV"
 
-    def to_dict(self, *, include_beats: bool = True) -> dict[str, Any]:
-        """JSON-ready dictionary (the result contract of the service)."""
+    def to_dict(self, *, include_beats: bool = True, include_series: bool = False
+                ) -> dict[str, Any]:
+        """JSON-ready dictionary (the result contract of the service).
+
+        ``include_series`` adds the clean NN series (``nn``) and the power spectrum
+        (``spectrum``): what :meth:`from_dict` needs to rebuild a result that a
+        comparison, a chart or a table can use without analysing the recording again.
+        """
         out: dict[str, Any] = {
             "kind": self.kind.value,
             "variability": self.label,
@@ -338,7 +443,53 @@ class Analysis:
         }
         if include_beats:
             out["beats"] = self.beats.to_dict()
+        if include_series:
+            out["nn"] = {
+                "rr_ms": [float(v) for v in self.nn.rr_ms],
+                "t_s": [float(v) for v in self.nn.t_s],
+                "gap_before": [bool(v) for v in self.nn.gap_before],
+            }
+            out["spectrum"] = None if self.spectrum is None else self.spectrum.to_dict()
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Analysis:
+        """Rebuild a result from :meth:`to_dict` output.
+
+        Without ``nn`` (a dict written with ``include_series=False``) the result has an
+        empty NN series: its markers and grade are there, but a comparison that needs
+        the series (:func:`hrv.compare`) refuses it.
+
+        Raises
+        ------
+        ValueError
+            ``data`` is not an analysis dictionary.
+        """
+        try:
+            nn = data.get("nn")
+            intervals = (
+                Intervals(
+                    np.asarray(nn["rr_ms"], dtype=np.float64),
+                    np.asarray(nn["t_s"], dtype=np.float64),
+                    np.asarray(nn["gap_before"], dtype=bool),
+                )
+                if nn
+                else Intervals.contiguous(np.empty(0))
+            )
+            spectrum = data.get("spectrum")
+            return cls(
+                kind=SignalKind(data["kind"]),
+                duration_s=float(data["duration_s"]),
+                metrics=Metrics.from_dict(data.get("metrics") or {}),
+                respiration=Respiration.from_dict(data.get("respiration") or {}),
+                quality=Quality.from_dict(data["quality"]),
+                beats=Beats.from_dict(data.get("beats") or {}),
+                nn=intervals,
+                provenance=dict(data.get("provenance") or {}),
+                spectrum=None if not spectrum else Spectrum.from_dict(spectrum),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not an analysis dictionary: missing or bad {exc}") from None
 
 
 def _num(x: float | None) -> float | None:

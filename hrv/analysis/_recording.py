@@ -36,7 +36,7 @@ def analyze_recording(recording: Recording, *, config: AnalysisConfig | None = N
     Examples
     --------
     >>> from hrv.io import read_recording
-    >>> rec = read_recording("800\\n812\\n790\\n805\\n" * 80)
+    >>> rec = read_recording(b"800\\n812\\n790\\n805\\n" * 80)
     >>> analyze_recording(rec).kind.value
     'rr'
     """

@@ -202,6 +202,7 @@ def finish(
         beats=beats,
         nn=nn,
         provenance=provenance,
+        spectrum=None if too_many else fd.spectrum,
     )
 
 

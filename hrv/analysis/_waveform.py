@@ -11,7 +11,7 @@ from hrv._dsp import all_finite, as_waveform, fill_nan
 from hrv.analysis._tail import finish_waveform
 from hrv.config import AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
-from hrv.types import Analysis, ExcludedWindow, SignalKind
+from hrv.types import Analysis, ExcludedWindow, Signal, SignalKind
 
 __all__ = ["analyze"]
 
@@ -21,9 +21,9 @@ MAX_FS_HZ = 20_000.0
 
 
 def analyze(
-    samples: npt.ArrayLike,
-    fs_hz: float | None,
-    kind: SignalKind | str,
+    samples: npt.ArrayLike | Signal,
+    fs_hz: float | None = None,
+    kind: SignalKind | str | None = None,
     *,
     config: AnalysisConfig | None = None,
     times_s: npt.ArrayLike | None = None,
@@ -32,12 +32,15 @@ def analyze(
 
     Parameters
     ----------
-    samples : array_like, shape (n,)
-        The waveform (any amplitude unit; ADC integers are accepted).
+    samples : array_like, shape (n,), or Signal
+        The waveform (any amplitude unit; ADC integers are accepted), or a
+        :class:`~hrv.Signal` as the readers of :mod:`hrv.io` return it, which carries its
+        own rate and kind (``fs_hz`` and ``kind`` must then be left out or agree).
     fs_hz : float or None
         Sampling rate in Hz; may be ``None`` when ``times_s`` is given.
     kind : {"ecg", "ppg"}
-        The signal type. PPG results are pulse-rate variability (``variability: "PRV"``).
+        The signal type (required for an array). PPG results are pulse-rate
+        variability (``variability: "PRV"``).
     config : AnalysisConfig, optional
     times_s : array_like, shape (n,), optional
         Uneven sample times in seconds (phone cameras); the signal is resampled to an
@@ -50,6 +53,10 @@ def analyze(
         excluded stretches are listed in ``quality.excluded_windows``.
     """
     config = config or AnalysisConfig()
+    if isinstance(samples, Signal):
+        samples, fs_hz, kind = _unpack(samples, fs_hz, kind)
+    if kind is None:
+        raise InvalidInputError('the signal kind is required: kind="ecg" or kind="ppg"')
     # The waveform path's filters (scipy.signal) load on first use, not with ``import hrv``.
     from hrv.detect import detect_ecg_working, detect_ppg
     from hrv.quality import assess_filled
@@ -115,6 +122,22 @@ def analyze(
     return finish_waveform(
         sk, duration_s, det, excluded, quality_warnings, estimates, config, info
     )
+
+
+def _unpack(sig: Signal, fs_hz: float | None, kind: SignalKind | str | None
+            ) -> tuple[npt.NDArray[np.float64], float, SignalKind]:
+    """Samples, rate and kind of a :class:`Signal`, checked against any given beside it."""
+    if fs_hz is not None and float(fs_hz) != float(sig.fs_hz):
+        raise InvalidInputError(
+            f"fs_hz={fs_hz!r} contradicts the signal's own rate ({sig.fs_hz:g} Hz); leave "
+            "fs_hz out when passing a Signal"
+        )
+    if kind is not None and _parse_kind(kind) is not sig.kind:
+        raise InvalidInputError(
+            f"kind={kind!r} contradicts the signal's own kind ({sig.kind.value}); leave "
+            "kind out when passing a Signal"
+        )
+    return sig.samples, float(sig.fs_hz), sig.kind
 
 
 def _parse_kind(kind: SignalKind | str) -> SignalKind:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import struct
 import zipfile
 from collections.abc import Callable
@@ -51,7 +50,6 @@ _PARSE_ERRORS = (
     ValueError, IndexError, KeyError, TypeError, OverflowError, UnicodeError,
     struct.error, zipfile.BadZipFile, EOFError, RecursionError,
 )  # fmt: skip
-_MAX_PATH_TEXT = 4096
 
 
 def read_recording(
@@ -69,8 +67,8 @@ def read_recording(
     Parameters
     ----------
     data : bytes, str or path
-        The file content as bytes; or a path (``os.PathLike``, or a ``str`` naming an
-        existing file or WFDB record). Any other ``str`` is taken as the text content.
+        The file content as bytes; or a path (``os.PathLike`` or ``str``: a ``str`` always
+        names a file or WFDB record, it is never read as content).
         A WFDB record is a path to the record (``.../mitdb/101``) or a zip in bytes.
     format : FileFormat or str, optional
         The format name (see :class:`FileFormat`); ``None`` sniffs it from the content
@@ -124,11 +122,9 @@ def read_recording(
         except OSError as exc:
             raise InvalidInputError(f"cannot read {path}: {exc.strerror or exc}") from None
     elif isinstance(data, str):
-        if _looks_like_path(data):
-            raise InvalidInputError(
-                f"no such file: {data!r} (pass file content as bytes, or an existing path)"
-            )
-        content = data.encode("utf-8")
+        raise InvalidInputError(
+            f"no such file: {data[:200]!r} (a str names a file; pass file content as bytes)"
+        )
     elif isinstance(data, bytes | bytearray | memoryview):
         content = bytes(data)
     else:
@@ -152,7 +148,7 @@ def _guard(fmt: FileFormat, read: Callable[[], Recording]) -> Recording:
 def _as_path(data: bytes | str | os.PathLike[str]) -> Path | None:
     if isinstance(data, os.PathLike):
         return Path(data)
-    if isinstance(data, str) and len(data) < _MAX_PATH_TEXT and "\n" not in data:
+    if isinstance(data, str) and "\x00" not in data:
         p = Path(data)
         try:
             if p.is_file() or p.with_suffix(".hea").is_file():
@@ -160,16 +156,6 @@ def _as_path(data: bytes | str | os.PathLike[str]) -> Path | None:
         except (OSError, ValueError):
             return None
     return None
-
-
-def _looks_like_path(text: str) -> bool:
-    """One line that names a file (a folder separator or a file extension), not data."""
-    if "\n" in text or len(text) >= _MAX_PATH_TEXT:
-        return False
-    stripped = text.strip()
-    return (("/" in stripped or "\\" in stripped) and "," not in stripped) or bool(
-        re.search(r"\.[A-Za-z][A-Za-z0-9]{0,4}$", stripped)
-    )
 
 
 def _is_wfdb_path(path: Path, fmt: FileFormat | None) -> bool:

@@ -44,28 +44,9 @@ from hrv.metrics._spectrum import (
     split_stretches,
     welch_psd,
 )
-from hrv.types import FloatArray, Intervals, QualityWarning
+from hrv.types import Intervals, QualityWarning, Spectrum
 
 __all__ = ["FrequencyDomain", "Spectrum", "frequency_domain"]
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class Spectrum:
-    """A power spectral density of an NN series.
-
-    Attributes
-    ----------
-    freq_hz : ndarray, shape (m,)
-        Frequencies in Hz, increasing.
-    psd_ms2_per_hz : ndarray, shape (m,)
-        One-sided power spectral density in ms²/Hz.
-    method : str
-        ``"welch"`` or ``"lomb"``.
-    """
-
-    freq_hz: FloatArray
-    psd_ms2_per_hz: FloatArray
-    method: str
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -15,5 +15,11 @@ class TestMissingPath:
             read_recording(name)
 
     @pytest.mark.parametrize("text", ["812.5", "800\n810\n820\n"])
-    def test_text_content_is_still_data(self, text: str) -> None:
-        assert read_recording(text).format is FileFormat.RR_TEXT
+    def test_a_str_is_always_a_path(self, text: str) -> None:
+        """Content that happens to look like data is never guessed from a ``str``."""
+        with pytest.raises(InvalidInputError, match="no such file"):
+            read_recording(text)
+
+    @pytest.mark.parametrize("text", ["812.5", "800\n810\n820\n"])
+    def test_content_is_bytes(self, text: str) -> None:
+        assert read_recording(text.encode()).format is FileFormat.RR_TEXT
