@@ -92,6 +92,36 @@ def cmd_create_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_account(args: argparse.Namespace) -> int:
+    import getpass
+
+    from app.auth import Role
+    from app.db.database import Database
+    from app.web.accounts import AccountError, create_account
+
+    settings = _settings(args)
+    password = os.environ.get("HRV_ACCOUNT_PASSWORD") or ""
+    if not password:
+        if not sys.stdin.isatty():
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("password: ")
+    db = Database.from_url(settings.sqlalchemy_url)
+    try:
+        with db.session() as session:
+            account = create_account(session, args.tenant, args.username, password,
+                                     Role(args.role), therapist=args.therapist,
+                                     display_name=args.name or "")
+            account_id = account.id
+    except AccountError as exc:
+        print(f"cannot create the account: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    print(f"{args.role} account {args.username} ({account_id}) created")
+    return 0
+
+
 def cmd_revoke_key(args: argparse.Namespace) -> int:
     from app.db.database import Database
     from app.services.keys import revoke_key
@@ -164,6 +194,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--name")
     p.add_argument("--therapist", help="therapist reference (role therapist)")
     p.set_defaults(func=cmd_create_key)
+
+    p = sub.add_parser(
+        "create-account",
+        help="create a sign-in account for the pages (password from HRV_ACCOUNT_PASSWORD, "
+             "standard input or a prompt)",
+    )
+    p.add_argument("--tenant", required=True, help="tenant id")
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True, choices=["therapist", "admin"])
+    p.add_argument("--therapist", help="therapist reference the API uses (role therapist)")
+    p.add_argument("--name", help="display name")
+    p.set_defaults(func=cmd_create_account)
 
     p = sub.add_parser("revoke-key", help="revoke an API key by id or prefix")
     p.add_argument("--tenant", required=True)

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     sample_recordings_dir: str = "sample_recordings"
+    # Therapist pages: how long a sign-in lasts, and whether the session cookie is
+    # marked Secure (unset: Secure when the request came over https, e.g. through a
+    # TLS proxy that sets X-Forwarded-Proto and uvicorn --proxy-headers).
+    web_session_hours: float = Field(default=12.0, gt=0)
+    cookie_secure: bool | None = None
 
     @property
     def sqlalchemy_url(self) -> str:

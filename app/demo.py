@@ -116,4 +116,52 @@ def load_demo(settings: Settings) -> None:
         except Exception as exc:  # a sample the readers cannot handle is skipped
             _log.warning("demo_sample_skipped", sample=label, error=str(exc)[:200])
     print(f"loaded {loaded} demo session(s) from {folder if pairs else 'hrv.simulate'}")
+    _demo_course(db, principal, limits, settings)
+    _demo_accounts(db, tenant_id)
     db.dispose()
+
+
+DEMO_PASSWORD = "demo-password"
+
+
+def _demo_accounts(db: Database, tenant_id: str) -> None:
+    """Sign-in accounts for the pages: a therapist (the sessions' T-demo) and an admin."""
+    from app.web.accounts import create_account
+
+    with db.session() as session:
+        create_account(session, tenant_id, "therapist", DEMO_PASSWORD, Role.THERAPIST,
+                       therapist="T-demo", display_name="Demo therapist")
+        create_account(session, tenant_id, "admin", DEMO_PASSWORD, Role.ADMIN,
+                       display_name="Demo clinic admin")
+    print("pages: http://127.0.0.1:8000/ — sign in as 'therapist' or 'admin' "
+          f"with password '{DEMO_PASSWORD}'")
+
+
+def _demo_course(db: Database, principal: Principal, limits: Limits, settings: Settings) -> None:
+    """A course of eight weekly sessions for one client, from :mod:`hrv.simulate`.
+
+    Over the weeks the client's resting heart rate drifts down and RMSSD up, and
+    anxiety falls, so the course page has a trend to show.
+    """
+    from hrv.simulate import rr_series
+
+    for week in range(8):
+        pre = rr_series(300, mean_hr_bpm=78 - 0.8 * week, hf_amplitude_ms=14 + 1.2 * week,
+                        lf_amplitude_ms=22, noise_ms=5, seed=100 + week)
+        post = rr_series(300, mean_hr_bpm=71 - 0.6 * week, hf_amplitude_ms=24 + 1.0 * week,
+                         lf_amplitude_ms=22, noise_ms=5, seed=200 + week)
+        with db.session() as session:
+            s = svc.create_session(session, principal, SessionCreate(
+                client="course-client", therapist="T-demo", modality="massage",
+                started_at=dt.datetime(2025, 2, 3, 10, tzinfo=dt.UTC) + dt.timedelta(weeks=week),
+                duration_min=50, notes=f"weekly massage, week {week + 1}",
+                questionnaire="gad7",  # type: ignore[arg-type]
+                pre={"anxiety": max(0, 7 - 0.5 * week), "questionnaire_score": 14 - week},  # type: ignore[arg-type]
+                post={"anxiety": max(0, 4 - 0.4 * week), "questionnaire_score": 11 - week},  # type: ignore[arg-type]
+            ))
+            for phase, rr in ((Phase.PRE, pre), (Phase.POST, post)):
+                body = StoredBody(JSON, {}, json.dumps(
+                    {"kind": "rr", "rr_ms": [round(float(x), 2) for x in rr]}).encode())
+                svc.put_recording(session, principal, s.id, phase, body, limits,
+                                  settings.storage_compression_level)
+    print("loaded a course of 8 weekly sessions for client 'course-client'")

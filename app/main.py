@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="HRV session service", version=__version__, description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=lifespan, docs_url=None, redoc_url=None,
     )
     app.state.settings = cfg
     app.state.db = Database.from_url(cfg.sqlalchemy_url)
@@ -71,10 +71,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, analyses, sessions, clients, keys):
         app.include_router(module.router)
+    _mount_pages(app)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, router=app.router)
     _extend_openapi(app)
     return app
+
+
+def _mount_pages(app: FastAPI) -> None:
+    """Therapist pages, their static files and the offline API docs (/docs, /redoc)."""
+    from starlette.staticfiles import StaticFiles
+
+    from app.web import routes
+    from app.web.accounts import AddressThrottle
+    from app.web.docs import docs_router
+    from app.web.pdf import STATIC_DIR
+    from app.web.service import ChartCache
+
+    app.state.chart_cache = ChartCache()
+    app.state.sign_in_throttle = AddressThrottle()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(docs_router(app))
+    app.include_router(routes.router)
 
 
 def _extend_openapi(app: FastAPI) -> None:

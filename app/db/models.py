@@ -26,9 +26,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "Account",
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Batch",
+    "BatchItem",
+    "BatchResult",
     "Client",
     "IdempotencyRecord",
     "Job",
@@ -36,6 +40,7 @@ __all__ = [
     "Tenant",
     "Therapist",
     "TherapySession",
+    "WebSession",
     "new_id",
     "utcnow",
 ]
@@ -236,4 +241,130 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str | None] = mapped_column(String(64), nullable=True)
     details: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- Therapist pages: sign-in accounts and browser sessions -----------------------------
+
+
+class Account(Base):
+    """A person who signs in to the pages: a therapist or a clinic admin of one tenant.
+
+    ``username`` is unique across tenants (the sign-in form does not ask for a clinic).
+    A therapist account maps to the :class:`Therapist` reference the API uses, so the
+    pages see exactly what a therapist key sees.
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    therapist_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("therapists.id", ondelete="SET NULL"), nullable=True
+    )
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in browser: only the SHA-256 of the cookie value is stored."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# --- Study batches: many recordings analysed with one configuration -----------------------
+
+
+class Batch(Base):
+    """A researcher's batch: one analysis configuration over many recordings.
+
+    ``status`` is stored as ``queued`` until an item starts, then ``running``; whether a
+    batch is finished follows from its items' counts (see ``app.services.batches``), and
+    ``cancelled_at`` marks a cancellation.
+    """
+
+    __tablename__ = "batches"
+    __table_args__ = (Index("ix_batches_tenant_id_id", "tenant_id", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id", ondelete="CASCADE"))
+    key_id: Mapped[str | None] = mapped_column(ID, nullable=True)
+    source: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    columns: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    hrv_version: Mapped[str] = mapped_column(String(40))
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class BatchItem(Base):
+    """One recording of a batch: its manifest row, its bytes (or a stored recording)."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "position"),
+        Index("ix_batch_items_batch_id_status", "batch_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id", ondelete="CASCADE"))
+    batch_id: Mapped[str] = mapped_column(ID, ForeignKey("batches.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    file: Mapped[str] = mapped_column(String(500))
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content_type: Mapped[str] = mapped_column(String(100), default="file")
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    recording_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("recordings.id", ondelete="SET NULL"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class BatchResult(Base):
+    """The analysis of one batch item; at most one per item (a retry overwrites it)."""
+
+    __tablename__ = "batch_results"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ID, ForeignKey("tenants.id", ondelete="CASCADE"))
+    batch_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("batches.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("batch_items.id", ondelete="CASCADE"), unique=True
+    )
+    analysis: Mapped[dict[str, Any]] = mapped_column()
+    # The pickled hrv.Analysis, for the pre/post shift reports of the batch.
+    pickled: Mapped[bytes] = mapped_column(LargeBinary)
+    hrv_version: Mapped[str] = mapped_column(String(40))
+    compute_s: Mapped[float] = mapped_column(default=0.0)
+    writes: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
