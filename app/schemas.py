@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hrv.config import SAMPLING_RATE_HZ
+
 __all__ = [
     "BeatTimesBody",
     "ClientOut",
@@ -59,7 +61,9 @@ class WaveformBody(BaseModel):
 
     kind: Literal["ecg", "ppg"]
     samples: list[float] = Field(min_length=1)
-    sampling_rate_hz: float | None = Field(default=None, gt=0, le=100_000)
+    sampling_rate_hz: float | None = Field(
+        default=None, ge=SAMPLING_RATE_HZ.min_hz, le=SAMPLING_RATE_HZ.max_hz
+    )
     times_s: list[float] | None = Field(
         default=None, description="Uneven sample times in seconds (phone cameras)."
     )

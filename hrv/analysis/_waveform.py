@@ -9,15 +9,15 @@ import numpy.typing as npt
 
 from hrv._dsp import all_finite, as_waveform, fill_nan
 from hrv.analysis._tail import finish_waveform
-from hrv.config import AnalysisConfig
+from hrv.config import SAMPLING_RATE_HZ, AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import Analysis, ExcludedWindow, Signal, SignalKind
 
 __all__ = ["analyze"]
 
 # Beyond these rates the input is almost certainly mislabelled (Hz given as kHz, ...).
-MIN_FS_HZ = 10.0
-MAX_FS_HZ = 20_000.0
+MIN_FS_HZ = SAMPLING_RATE_HZ.min_hz
+MAX_FS_HZ = SAMPLING_RATE_HZ.max_hz
 
 
 def analyze(

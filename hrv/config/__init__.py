@@ -24,8 +24,17 @@ from hrv.config._config import (
     RespirationConfig,
     SpectrumConfig,
 )
+from hrv.config._limits import (
+    ECG_SAMPLING_RATE_HZ,
+    PPG_SAMPLING_RATE_HZ,
+    SAMPLING_RATE_HZ,
+    RateRange,
+)
 
 __all__ = [
+    "ECG_SAMPLING_RATE_HZ",
+    "PPG_SAMPLING_RATE_HZ",
+    "SAMPLING_RATE_HZ",
     "AnalysisConfig",
     "ArtifactConfig",
     "Bands",
@@ -39,6 +48,7 @@ __all__ = [
     "PpgDetector",
     "PpgFiducial",
     "QualityConfig",
+    "RateRange",
     "RespirationConfig",
     "SpectrumConfig",
     "SpectrumMethod",

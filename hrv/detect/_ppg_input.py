@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hrv._dsp import as_waveform
+from hrv.config import PPG_SAMPLING_RATE_HZ
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import FloatArray
 
@@ -18,8 +19,8 @@ __all__ = [
     "frame_jitter_s",
 ]
 
-MIN_FS_HZ = 25.0
-MAX_FS_HZ = 500.0
+MIN_FS_HZ = PPG_SAMPLING_RATE_HZ.min_hz
+MAX_FS_HZ = PPG_SAMPLING_RATE_HZ.max_hz
 MIN_DURATION_S = 10.0
 _GAP_FACTOR = 3.0  # a frame interval over 3× the median is a dropout, not a slow frame
 # Frame-time jitter (robust SD of the frame intervals) above this fraction of the frame

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hrv._dsp import WorkingSignal, all_finite
-from hrv.config import DetectionConfig, EcgDetector
+from hrv.config import ECG_SAMPLING_RATE_HZ, DetectionConfig, EcgDetector
 from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import classify
 from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
@@ -34,8 +34,8 @@ from hrv.types import BeatDetection, ExcludedWindow, QualityWarning
 
 __all__ = ["MAX_FS_HZ", "MIN_DURATION_S", "MIN_FS_HZ", "detect_ecg", "detect_ecg_working"]
 
-MIN_FS_HZ = 50.0
-MAX_FS_HZ = 20_000.0
+MIN_FS_HZ = ECG_SAMPLING_RATE_HZ.min_hz
+MAX_FS_HZ = ECG_SAMPLING_RATE_HZ.max_hz
 MIN_DURATION_S = 5.0
 MIN_RR_S = 0.15  # two refined peaks closer than this are one beat
 EDGE_S = 0.05

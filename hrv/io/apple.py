@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from hrv.config import SAMPLING_RATE_HZ
 from hrv.errors import FormatError
 from hrv.io._text import decode_text, parse_table, text_lines
 from hrv.io._types import FileFormat, ReadOptions, Recording
@@ -107,7 +108,7 @@ def read_apple_health_ecg(data: bytes, options: ReadOptions | None = None) -> Re
     samples_lines = lines[first_sample:]
     if not samples_lines:
         raise FormatError("Apple Health ECG file holds a header but no sample")
-    if not 1.0 <= fs_hz <= 100_000.0:
+    if fs_hz not in SAMPLING_RATE_HZ:
         raise FormatError(f"implausible sample rate {fs_hz} Hz")
     comma = any("," in s for _, s in samples_lines[:20])
     table = parse_table(samples_lines, None, ncols=1, decimal_comma=comma)

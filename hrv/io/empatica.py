@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from hrv.config import SAMPLING_RATE_HZ
 from hrv.errors import FormatError
 from hrv.io._text import decode_text, parse_float, parse_table, split_fields, text_lines
 from hrv.io._types import FileFormat, ReadOptions, Recording, flag_time_gaps, rr_recording
@@ -96,7 +97,7 @@ def read_empatica_bvp(data: bytes, options: ReadOptions | None = None) -> Record
     (n0, l0), (n1, l1) = lines[0], lines[1]
     start = _start_time(split_fields(l0, ",")[0], n0)
     fs_hz = parse_float(split_fields(l1, ",")[0], line=n1, column="1")
-    if not 0.1 <= fs_hz <= 10_000.0:
+    if fs_hz not in SAMPLING_RATE_HZ:
         raise FormatError(f"implausible sample rate {fs_hz} Hz", line=n1, column="1")
     table = parse_table(lines[2:], ",", ncols=1)
     samples = np.ascontiguousarray(table[:, 0])

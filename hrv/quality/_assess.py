@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hrv._dsp import WorkingSignal, as_waveform, fill_nan, working_factor, working_signal
-from hrv.config import QualityConfig
+from hrv.config import ECG_SAMPLING_RATE_HZ, QualityConfig
 from hrv.errors import InvalidInputError
 from hrv.quality import _windows as qw
 from hrv.types import ExcludedWindow, FloatArray, QualityWarning, SignalKind
@@ -37,7 +37,7 @@ from hrv.types import ExcludedWindow, FloatArray, QualityWarning, SignalKind
 __all__ = ["WaveformQuality", "assess_filled", "assess_waveform"]
 
 SCORE_THRESHOLD = 0.5
-ECG_BAND_MIN_FS_HZ = 50.0  # the ECG detector's lowest rate
+ECG_BAND_MIN_FS_HZ = ECG_SAMPLING_RATE_HZ.min_hz  # the ECG detector's lowest rate
 ECG_BAND_HZ = (5.0, 30.0)
 _ARTEFACT_REASONS = ("motion", "noise")
 

@@ -25,6 +25,7 @@ from hrv._dsp import (
     working_factor,
     working_signal,
 )
+from hrv.config import ECG_SAMPLING_RATE_HZ
 from hrv.types import FloatArray
 
 AnyFloatArray = FloatArray | npt.NDArray[np.float32]
@@ -39,7 +40,7 @@ RESAMPLE_HZ = 4.0
 SEGMENT_S = 64.0
 MIN_DURATION_S = 30.0
 MIN_BEATS = 15
-ECG_MIN_FS_HZ = 50.0  # the ECG detector's lowest rate
+ECG_MIN_FS_HZ = ECG_SAMPLING_RATE_HZ.min_hz  # the ECG detector's lowest rate
 # Working-rate EDR: per-beat baseline window before the R peak (s; the PR segment), the
 # row-wise low-pass (Hz) and its half-length in samples.
 BASELINE_S = (0.10, 0.14)
