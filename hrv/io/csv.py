@@ -45,6 +45,7 @@ _RR_NAME = re.compile(
 )
 _PPG_EXTRA = re.compile(r"^(red|r|ir|green|g)$")
 _UNIT_S = re.compile(r"\[s\]|\(s\)|_s$|(?<![a-z])sec|(?<![a-z])s$")
+_MAX_COLUMNS = 1024  # far above any recording's channels (a 12-lead ECG has 13 columns)
 _RR_GAP_TOL_S = 0.2  # generic time columns may be rounded; 0.2 s is well below a beat
 
 
@@ -79,6 +80,10 @@ def read_csv(data: bytes, options: ReadOptions | None = None) -> Recording:
     if not lines:
         raise FormatError("CSV file holds no data")
     sep = detect_separator(lines[0][1])
+    n_fields = lines[0][1].count(sep) + 1 if sep else len(lines[0][1].split())
+    if n_fields > _MAX_COLUMNS:
+        # Refused before any row is split: a million columns would be a million strings.
+        raise FormatError(f"CSV has {n_fields} columns; at most {_MAX_COLUMNS} are read", line=1)
     first = split_fields(lines[0][1], sep)
     if sep is not None and len(first) > 1 and first[-1] == "":
         first = first[:-1]

@@ -35,6 +35,7 @@ _MAX_MEMBERS = 64
 _MAX_HEADER_BYTES = 1 << 20
 _MAX_ANNOTATION_BYTES = 8 << 20  # about 4 million beat labels, days of recording
 _CHUNK_BYTES = 1 << 20
+_SLACK_BYTES = 1 << 20
 #: Samples per signal read when the caller sets no limit: 24 h at 1 kHz, with margin.
 _DEFAULT_MAX_SAMPLES = 100_000_000
 #: Frames read per call, so decoding a long multi-channel record never holds all of it.
@@ -106,7 +107,8 @@ def read_wfdb(data: bytes, options: ReadOptions | None = None) -> Recording:
                 header = _read_header(wfdb, root / record)
                 for name, cap in _signal_file_caps(header, opts.max_samples).items():
                     if name in members:
-                        _extract(zf, members[name], root / name, cap, what=None)
+                        _extract(zf, members[name], root / name, abs(cap),
+                                 what="signal file" if cap < 0 else None)
                 for ext in _ANNOTATORS:
                     if (name := f"{record}.{ext}") in members:
                         _extract(zf, members[name], root / name, _MAX_ANNOTATION_BYTES,
@@ -198,7 +200,12 @@ def _declared_frames(header: Any, max_samples: int | None) -> int | None:
 
 
 def _signal_file_caps(header: Any, max_samples: int | None) -> dict[str, int]:
-    """How many bytes of each signal file the declared length (or the limit) needs."""
+    """How many bytes of each signal file may be expanded.
+
+    Positive: the file is cut there (its length is unstated; the reader then tells
+    whether it held more than the limit). Negative: the file must not be longer
+    than that (its length is declared).
+    """
     frames = _declared_frames(header, max_samples)
     limit = _DEFAULT_MAX_SAMPLES if max_samples is None else max_samples
     offsets = dict(zip(header.file_name or [], header.byte_offset or [], strict=False))
@@ -209,10 +216,16 @@ def _signal_file_caps(header: Any, max_samples: int | None) -> dict[str, int]:
                 f"WFDB signal file {name[:100]!r} uses a compressed or unknown format; "
                 f"accepted formats: {', '.join(_BYTES_PER_SAMPLE)}"
             )
-        # One frame past the limit, so a file of unstated length that is longer than
-        # the limit allows can be told from one that just fits.
-        n = limit + 1 if frames is None else frames
-        caps[name] = int(offsets.get(name) or 0) + math.ceil(frame * n)
+        offset = int(offsets.get(name) or 0)
+        if frames is None:
+            # One frame past the limit, so a file of unstated length that is longer
+            # than the limit allows can be told from one that just fits.
+            caps[name] = offset + math.ceil(frame * (limit + 1))
+        else:
+            # Trailing bytes are tolerated up to the size of the data itself; a file
+            # far longer than its header declares is not that record.
+            need = offset + math.ceil(frame * frames)
+            caps[name] = -(need + max(need, _SLACK_BYTES))
     return caps
 
 
