@@ -97,7 +97,7 @@ def _mount_pages(app: FastAPI) -> None:
 
 def _extend_openapi(app: FastAPI) -> None:
     """Add the schemas of the raw-body routes to the generated OpenAPI document."""
-    from app.api._openapi import body_component_schemas
+    from app.api._openapi import body_component_schemas, finish_openapi
     from app.schemas import SessionCreate
 
     base = app.openapi
@@ -112,7 +112,7 @@ def _extend_openapi(app: FastAPI) -> None:
             )
             for name, sub in components["SessionCreate"].pop("$defs", {}).items():
                 components.setdefault(name, sub)
-            app.openapi_schema = schema
+            app.openapi_schema = finish_openapi(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
