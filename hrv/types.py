@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "METRIC_UNITS",
     "Analysis",
     "BeatDetection",
     "Beats",
@@ -155,36 +157,53 @@ class ExcludedWindow:
     reason: str
 
 
+def _marker(unit: str) -> Any:
+    """A :class:`Metrics` field: ``None`` by default, its unit declared beside its name."""
+    return dataclasses.field(default=None, metadata={"unit": unit})
+
+
 @dataclasses.dataclass(frozen=True)
 class Metrics:
-    """HRV markers. ``None`` means not computable for this recording (see the warnings)."""
+    """HRV markers. ``None`` means not computable for this recording (see the warnings).
 
-    mean_nn_ms: float | None = None
-    mean_hr_bpm: float | None = None
-    sdnn_ms: float | None = None
-    rmssd_ms: float | None = None
-    ln_rmssd: float | None = None
-    sdsd_ms: float | None = None
-    pnn50_pct: float | None = None
-    vlf_power_ms2: float | None = None
-    lf_power_ms2: float | None = None
-    hf_power_ms2: float | None = None
-    total_power_ms2: float | None = None
-    ln_vlf: float | None = None
-    ln_lf: float | None = None
-    ln_hf: float | None = None
-    vlf_pct: float | None = None
-    lf_pct: float | None = None
-    hf_pct: float | None = None
-    lf_hf_ratio: float | None = None
-    lf_nu: float | None = None
-    hf_nu: float | None = None
-    vlf_peak_hz: float | None = None
-    lf_peak_hz: float | None = None
-    hf_peak_hz: float | None = None
-    sd1_ms: float | None = None
-    sd2_ms: float | None = None
-    sd1_sd2_ratio: float | None = None
+    Each field declares its unit (``dataclasses.fields(Metrics)[i].metadata["unit"]``;
+    :data:`METRIC_UNITS` maps every name to it): ``"1"`` is dimensionless, ``"count"`` a
+    number of intervals, ``"n.u."`` normalised units.
+    """
+
+    mean_nn_ms: float | None = _marker("ms")
+    mean_hr_bpm: float | None = _marker("1/min")
+    sdnn_ms: float | None = _marker("ms")
+    rmssd_ms: float | None = _marker("ms")
+    ln_rmssd: float | None = _marker("ln(ms)")
+    sdsd_ms: float | None = _marker("ms")
+    pnn50_pct: float | None = _marker("%")
+    nn50_count: float | None = _marker("count")
+    cvnn_pct: float | None = _marker("%")
+    hrv_triangular_index: float | None = _marker("1")
+    tinn_ms: float | None = _marker("ms")
+    vlf_power_ms2: float | None = _marker("ms^2")
+    lf_power_ms2: float | None = _marker("ms^2")
+    hf_power_ms2: float | None = _marker("ms^2")
+    total_power_ms2: float | None = _marker("ms^2")
+    ln_vlf: float | None = _marker("ln(ms^2)")
+    ln_lf: float | None = _marker("ln(ms^2)")
+    ln_hf: float | None = _marker("ln(ms^2)")
+    vlf_pct: float | None = _marker("%")
+    lf_pct: float | None = _marker("%")
+    hf_pct: float | None = _marker("%")
+    lf_hf_ratio: float | None = _marker("1")
+    lf_nu: float | None = _marker("n.u.")
+    hf_nu: float | None = _marker("n.u.")
+    vlf_peak_hz: float | None = _marker("Hz")
+    lf_peak_hz: float | None = _marker("Hz")
+    hf_peak_hz: float | None = _marker("Hz")
+    sd1_ms: float | None = _marker("ms")
+    sd2_ms: float | None = _marker("ms")
+    sd1_sd2_ratio: float | None = _marker("1")
+    dfa_alpha1: float | None = _marker("1")
+    dfa_alpha2: float | None = _marker("1")
+    sample_entropy: float | None = _marker("1")
 
     def to_dict(self) -> dict[str, float | None]:
         return {f.name: _num(getattr(self, f.name)) for f in dataclasses.fields(self)}
@@ -195,6 +214,12 @@ class Metrics:
         (a newer result read by an older library keeps the markers both know)."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+#: Unit of every :class:`Metrics` field, in field order (derived from the fields).
+METRIC_UNITS: Mapping[str, str] = types.MappingProxyType(
+    {f.name: str(f.metadata["unit"]) for f in dataclasses.fields(Metrics)}
+)
 
 
 @dataclasses.dataclass(frozen=True)
