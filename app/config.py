@@ -70,6 +70,22 @@ class Settings(BaseSettings):
     # TLS proxy that sets X-Forwarded-Proto and uvicorn --proxy-headers).
     web_session_hours: float = Field(default=12.0, gt=0)
     cookie_secure: bool | None = None
+    # Study batches (POST /v1/batches). A ZIP is checked against these limits from its
+    # directory before any member is decompressed.
+    batch_max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    batch_max_items: int = Field(default=10_000, gt=0)
+    batch_max_unpacked_bytes: int = Field(default=8 * 1024**3, gt=0)
+    batch_max_ratio: float = Field(default=100.0, gt=1)
+    # In-process backend: analysis processes for batch items (unset: one per core;
+    # 0 runs items one by one in the request's background task).
+    batch_processes: int | None = Field(default=None, ge=0)
+    # procrastinate workers: heartbeat period, how long without one makes a worker
+    # stalled (its jobs are retried), how often that is checked, how long finished
+    # jobs are kept.
+    worker_heartbeat_s: float = Field(default=10.0, gt=0)
+    worker_stalled_after_s: float = Field(default=30.0, gt=0)
+    worker_recovery_interval_s: float = Field(default=10.0, ge=1)
+    worker_job_retention_hours: int = Field(default=72, gt=0)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -15,7 +15,7 @@ from app.auth import KeyCache
 from app.config import Settings
 from app.db.database import Database, migrate
 from app.errors import install_error_handlers
-from app.jobs import make_runner
+from app.jobs import make_batch_runner, make_runner
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.services.ingest import Limits
 from hrv import __version__
@@ -45,7 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.maintenance import purge_loop
 
             purger = asyncio.create_task(purge_loop(lambda: app.state.db, cfg))
+        # Batches left unfinished by a previous server process run on.
+        await run_in_threadpool(app.state.batches.resume)
         yield
+        app.state.batches.close()
         if purger is not None:
             purger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -66,10 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     # The runner looks the database up at submit time, so tests can swap app.state.db.
     app.state.jobs = make_runner(cfg, lambda: app.state.db, app.state.limits)
+    app.state.batches = make_batch_runner(cfg, lambda: app.state.db, app.state.limits)
 
-    from app.api import analyses, clients, health, keys, sessions
+    from app.api import analyses, batches, clients, health, keys, sessions
 
-    for module in (health, analyses, sessions, clients, keys):
+    for module in (health, analyses, sessions, clients, keys, batches):
         app.include_router(module.router)
     _mount_pages(app)
     install_error_handlers(app)

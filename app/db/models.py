@@ -361,9 +361,9 @@ class BatchResult(Base):
     item_id: Mapped[str] = mapped_column(
         ID, ForeignKey("batch_items.id", ondelete="CASCADE"), unique=True
     )
+    # Analysis.to_dict(include_beats=False, include_series=True): what
+    # hrv.Analysis.from_dict rebuilds for the tables and the pre/post shift reports.
     analysis: Mapped[dict[str, Any]] = mapped_column()
-    # The pickled hrv.Analysis, for the pre/post shift reports of the batch.
-    pickled: Mapped[bytes] = mapped_column(LargeBinary)
     hrv_version: Mapped[str] = mapped_column(String(40))
     compute_s: Mapped[float] = mapped_column(default=0.0)
     writes: Mapped[int] = mapped_column(Integer, default=1)

@@ -8,9 +8,10 @@ from starlette.background import BackgroundTasks
 
 from app.config import JobBackend, Settings
 from app.db.database import Database
+from app.jobs.batches import BatchRunner
 from app.services.ingest import Limits
 
-__all__ = ["InProcessRunner", "JobRunner", "make_runner"]
+__all__ = ["InProcessRunner", "JobRunner", "make_batch_runner", "make_runner"]
 
 
 class JobRunner(Protocol):
@@ -39,3 +40,18 @@ def make_runner(settings: Settings, get_db: object, limits: Limits) -> JobRunner
 
         return ProcrastinateRunner(settings)
     return InProcessRunner(get_db, limits)
+
+
+def make_batch_runner(settings: Settings, get_db: object, limits: Limits) -> BatchRunner:
+    """Where batch items run: the queue, or a process pool inside the service."""
+    if settings.job_backend is JobBackend.PROCRASTINATE:
+        from app.jobs.queue import ProcrastinateBatchRunner
+
+        return ProcrastinateBatchRunner(settings)
+    from app.jobs.batches import InProcessBatchRunner, default_processes
+
+    processes = settings.batch_processes
+    return InProcessBatchRunner(
+        get_db,  # type: ignore[arg-type]
+        limits, default_processes() if processes is None else processes,
+    )

@@ -116,6 +116,7 @@ def settings(backend: tuple[str, Engine]) -> Settings:
     return Settings(
         database_url=backend[0], migrate_on_startup=False, log_json=True, log_level="WARNING",
         max_body_bytes=2_000_000, max_samples=200_000, max_intervals=20_000,
+        batch_processes=0,  # batch items run in the test's own transaction
     )
 
 

@@ -17,7 +17,12 @@ class TestCrossTenant:
         sid = s["id"]
         job = client.post(f"/v1/sessions/{sid}/reanalyze", headers=tenant.auth("admin")).json()
         key_id = tenant.key_ids["researcher"]
+        batch = client.post("/v1/batches", headers=tenant.auth("researcher"), json={
+            "recordings": [{"session_id": sid, "phase": "pre"}]}).json()
         routes = [
+            ("GET", f"/v1/batches/{batch['id']}", None),
+            ("GET", f"/v1/batches/{batch['id']}/results", None),
+            ("DELETE", f"/v1/batches/{batch['id']}", None),
             ("GET", f"/v1/sessions/{sid}", None),
             ("PATCH", f"/v1/sessions/{sid}", {"notes": "taken over"}),
             ("PUT", f"/v1/sessions/{sid}/recordings/pre", PRE),
@@ -34,6 +39,7 @@ class TestCrossTenant:
         templated = {(m.upper(), p) for p, ops in spec.items() if "{" in p for m in ops}
         walked = {(m, p.replace(sid, "{session_id}").replace("/pre", "/{phase}")
                    .replace(job["id"], "{job_id}").replace(key_id, "{key_id}")
+                   .replace(batch["id"], "{batch_id}")
                    .replace(f"/clients/{s['client']}", "/clients/{reference}"))
                   for m, p, _ in routes}
         assert templated == walked

@@ -1,0 +1,107 @@
+"""The body of one batch item, shared by the in-process pool and the queue workers.
+
+:func:`compute_item` is pure (bytes in, outcome out) so it can run in a child process;
+:func:`run_item` claims an item, computes it and records the outcome in the database.
+Recording is an upsert on the item's unique result row, so running an item twice (a
+retry after a worker died) leaves one result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import zlib
+from typing import Any
+
+import orjson
+import structlog
+
+import hrv
+from app.db.batches import BatchRepository, ItemOutcome
+from app.db.database import Database
+from app.db.models import BatchItem, Recording
+from app.errors import AppError
+from app.services.ingest import Limits, StoredBody, analyze_parsed, parse_stored
+
+__all__ = ["ItemInput", "compute_item", "load_input", "record_outcome", "run_item"]
+
+_log = structlog.get_logger("app.jobs.batches")
+
+
+@dataclasses.dataclass(frozen=True)
+class ItemInput:
+    """Everything :func:`compute_item` needs, picklable for a process pool."""
+
+    item_id: str
+    content_type: str
+    params: dict[str, Any]
+    raw: bytes
+    config: dict[str, Any]
+
+
+def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
+    """Parse and analyse one item; a bad file becomes an error in words, never a raise."""
+    try:
+        parsed = parse_stored(StoredBody(inp.content_type, inp.params, inp.raw), limits)
+        parsed = dataclasses.replace(parsed, config=inp.config)
+        t0 = time.perf_counter()
+        analysis = analyze_parsed(parsed)
+        compute_s = time.perf_counter() - t0
+    except hrv.HRVError as exc:
+        return ItemOutcome(error=str(exc))
+    except AppError as exc:
+        return ItemOutcome(error=exc.detail)
+    except Exception as exc:  # an unexpected error fails its item; the log names it
+        _log.warning("batch_item_error", item_id=inp.item_id, error_type=type(exc).__name__)
+        return ItemOutcome(error=f"the analysis failed unexpectedly ({type(exc).__name__})")
+    return ItemOutcome(
+        # Through orjson: numpy scalars become plain JSON numbers, floats round-trip.
+        analysis=orjson.loads(orjson.dumps(
+            analysis.to_dict(include_beats=False, include_series=True),
+            option=orjson.OPT_SERIALIZE_NUMPY)),
+        compute_s=compute_s,
+        hrv_version=hrv.__version__,
+    )
+
+
+def load_input(db: Database, item_id: str) -> ItemInput | None:
+    """Claim the item (one more attempt) and load its bytes; ``None``: nothing to do."""
+    with db.session() as session:
+        repo = BatchRepository(session)
+        item = repo.claim_unscoped(item_id)
+        if item is None:
+            return None
+        batch = repo.get_unscoped(item.batch_id)
+        assert batch is not None
+        raw = _raw(session, item)
+        if raw is None:
+            repo.record_unscoped(item, ItemOutcome(error="the stored recording was deleted"))
+            return None
+        return ItemInput(item.id, item.content_type, dict(item.params or {}), raw,
+                         dict(batch.config or {}))
+
+
+def _raw(session: Any, item: BatchItem) -> bytes | None:
+    if item.raw is not None:
+        return zlib.decompress(item.raw)
+    if item.recording_id is None:
+        return None
+    rec = session.get(Recording, item.recording_id)
+    return None if rec is None else zlib.decompress(rec.raw)
+
+
+def record_outcome(db: Database, item_id: str, outcome: ItemOutcome) -> None:
+    with db.session() as session:
+        repo = BatchRepository(session)
+        item = repo.item_unscoped(item_id)
+        if item is not None and item.status != "cancelled":
+            repo.record_unscoped(item, outcome)
+
+
+def run_item(db: Database, item_id: str, limits: Limits) -> bool:
+    """Run one item end to end; returns whether it did anything."""
+    inp = load_input(db, item_id)
+    if inp is None:
+        return False
+    record_outcome(db, item_id, compute_item(inp, limits))
+    return True

@@ -1,0 +1,180 @@
+"""Where batch items run.
+
+Default (``HRV_JOB_BACKEND=inprocess``): a dispatcher thread in the web process feeds
+the items to a pool of ``HRV_BATCH_PROCESSES`` child processes (one per core by
+default) and records their outcomes; at start-up it resumes every batch with items
+still to run, so a restarted server finishes what it had. With 0 processes the items
+run one after another in the request's background task (tests, tiny deployments).
+
+``procrastinate``: every item is a queue job, deferred in the transaction that records
+the batch (:class:`app.jobs.queue.ProcrastinateBatchRunner`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import structlog
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTasks
+
+from app.db.batches import BatchRepository, ItemOutcome
+from app.db.database import Database
+from app.jobs.batch_items import (
+    ItemInput,
+    compute_item,
+    load_input,
+    record_outcome,
+    run_item,
+)
+from app.services.ingest import Limits
+
+__all__ = ["BatchRunner", "InProcessBatchRunner", "default_processes"]
+
+_log = structlog.get_logger("app.jobs.batches")
+
+
+class BatchRunner(Protocol):
+    def submit(
+        self, session: Session, batch_id: str, item_ids: Sequence[str],
+        background: BackgroundTasks,
+    ) -> None:
+        """Schedule the items of a batch; called before ``session`` commits the batch."""
+
+    def resume(self) -> None:
+        """Pick up batches left unfinished by an earlier process (at start-up)."""
+
+    def close(self) -> None:
+        """Stop running items (the server is shutting down)."""
+
+
+def default_processes() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class InProcessBatchRunner:
+    """Runs batch items in a process pool inside the service."""
+
+    def __init__(self, get_db: Callable[[], Database], limits: Limits, processes: int) -> None:
+        self._get_db = get_db
+        self.limits = limits
+        self.processes = processes
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def submit(
+        self, session: Session, batch_id: str, item_ids: Sequence[str],
+        background: BackgroundTasks,
+    ) -> None:
+        if self.processes <= 0:
+            background.add_task(self._run_inline, batch_id)
+        else:
+            # After the response, hence after the commit that made the items visible.
+            background.add_task(self._enqueue, batch_id)
+
+    def resume(self) -> None:
+        if self.processes <= 0:
+            return
+        with self._get_db().session() as session:
+            open_ids = BatchRepository(session).open_batches_unscoped()
+        for batch_id in open_ids:
+            _log.info("batch_resumed", batch_id=batch_id)
+            self._enqueue(batch_id)
+
+    def _run_inline(self, batch_id: str) -> None:
+        db = self._get_db()
+        with db.session() as session:
+            ids = BatchRepository(session).pending_item_ids_unscoped(batch_id)
+        for item_id in ids:
+            run_item(db, item_id, self.limits)
+
+    def _enqueue(self, batch_id: str) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(
+                    target=self._dispatch, name="hrv-batches", daemon=True)
+                self._thread.start()
+        self._queue.put(batch_id)
+
+    def _executor(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            # Children are spawned, not forked from a threaded server.
+            self._pool = cf.ProcessPoolExecutor(
+                self.processes, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def _dispatch(self) -> None:
+        while not self._stop.is_set():
+            batch_id = self._queue.get()
+            if batch_id is None:
+                return
+            try:
+                self._run_batch(batch_id)
+            except Exception as exc:  # keep serving other batches; the items stay queued
+                _log.error("batch_dispatch_failed", batch_id=batch_id,
+                           error_type=type(exc).__name__)
+
+    def _run_batch(self, batch_id: str) -> None:
+        db = self._get_db()
+        with db.session() as session:
+            ids = BatchRepository(session).pending_item_ids_unscoped(batch_id)
+        in_flight: dict[cf.Future[ItemOutcome], ItemInput] = {}
+        broken: set[str] = set()
+        retry: list[ItemInput] = []
+        window = 2 * self.processes
+        pending = iter(ids)
+        exhausted = False
+        while in_flight or retry or not exhausted:
+            while (retry or not exhausted) and len(in_flight) < window:
+                if self._stop.is_set():
+                    return
+                if retry:
+                    inp: ItemInput | None = retry.pop()
+                else:
+                    item_id = next(pending, None)
+                    if item_id is None:
+                        exhausted = True
+                        break
+                    inp = load_input(db, item_id)
+                if inp is not None:
+                    in_flight[self._executor().submit(compute_item, inp, self.limits)] = inp
+            if not in_flight:
+                continue
+            finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                inp = in_flight.pop(fut)
+                try:
+                    outcome = fut.result()
+                except cf.process.BrokenProcessPool:
+                    # A child died (out of memory, killed): every item in flight is lost.
+                    # Each is tried once more in a fresh pool; twice is the item's fault.
+                    self._pool = None
+                    if inp.item_id not in broken:
+                        broken.add(inp.item_id)
+                        retry.append(inp)
+                        continue
+                    outcome = ItemOutcome(
+                        error="the analysis process stopped twice on this file (too large?)")
+                record_outcome(db, inp.item_id, outcome)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
