@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from hrv.analysis._intervals import analyze_beat_times, analyze_intervals
 from hrv.analysis._waveform import analyze
 from hrv.config import AnalysisConfig
 from hrv.errors import InvalidInputError
-from hrv.types import Analysis
+from hrv.types import Analysis, QualityWarning
 
 __all__ = ["analyze_recording"]
 
@@ -32,6 +33,8 @@ def analyze_recording(recording: Recording, *, config: AnalysisConfig | None = N
     Returns
     -------
     Analysis
+        With the reader's findings (``recording.metadata["warnings"]``: a truncated file,
+        a unit chosen by rule) first among ``quality.warnings``.
 
     Examples
     --------
@@ -40,6 +43,23 @@ def analyze_recording(recording: Recording, *, config: AnalysisConfig | None = N
     >>> analyze_recording(rec).kind.value
     'rr'
     """
+    result = _dispatch(recording, config)
+    found = tuple(
+        w for w in recording.metadata.get("warnings", ()) if isinstance(w, QualityWarning)
+    )
+    if not found:
+        return result
+    # What the reader found (a truncated file, a unit it chose) comes first.
+    known = {(w.code, w.message) for w in result.quality.warnings}
+    extra = tuple(w for w in found if (w.code, w.message) not in known)
+    return dataclasses.replace(
+        result,
+        quality=dataclasses.replace(result.quality, warnings=extra + result.quality.warnings),
+    )
+
+
+def _dispatch(recording: Recording, config: AnalysisConfig | None) -> Analysis:
+    """Analyse ``recording`` with the entry point that fits what it holds."""
     if recording.rr_ms is not None:
         return analyze_intervals(
             recording.rr_ms, config=config, unit="ms", gap_flags=recording.gap_flags

@@ -30,11 +30,13 @@ from hrv.config._limits import (
     SAMPLING_RATE_HZ,
     RateRange,
 )
+from hrv.config._units import SECONDS_MEDIAN_LIMIT, detect_unit, unit_detected_message
 
 __all__ = [
     "ECG_SAMPLING_RATE_HZ",
     "PPG_SAMPLING_RATE_HZ",
     "SAMPLING_RATE_HZ",
+    "SECONDS_MEDIAN_LIMIT",
     "AnalysisConfig",
     "ArtifactConfig",
     "Bands",
@@ -52,4 +54,6 @@ __all__ = [
     "RespirationConfig",
     "SpectrumConfig",
     "SpectrumMethod",
+    "detect_unit",
+    "unit_detected_message",
 ]

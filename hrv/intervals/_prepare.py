@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from hrv.config import IntervalConfig, IntervalUnit
+from hrv.config import IntervalConfig, IntervalUnit, detect_unit, unit_detected_message
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import BoolArray, ExcludedWindow, FloatArray, Intervals, QualityWarning
 
@@ -22,7 +22,6 @@ __all__ = ["PreparedIntervals", "detect_unit", "prepare_beat_times", "prepare_rr
 
 #: Median below which AUTO reads the values as seconds (no RR interval lasts 10 s, and
 #: no interval in ms or in 1/1024 s ticks is shorter than 10 units).
-SECONDS_MEDIAN_LIMIT = 10.0
 #: Longest interval accepted at all, in ms (one day); larger values are data errors.
 MAX_INTERVAL_MS = 86_400_000.0
 #: Fewest intervals that can be prepared for analysis.
@@ -58,41 +57,6 @@ class PreparedIntervals:
     beat_times_s: FloatArray
     warnings: tuple[QualityWarning, ...]
     n_gaps: int
-
-
-def detect_unit(values: npt.ArrayLike) -> IntervalUnit:
-    """Guess the unit of a series of beat-to-beat intervals.
-
-    Rule: if the median of the finite positive values is below 10, the values are
-    seconds (no heart beats once per 10 s, and no interval in ms or 1/1024 s ticks is
-    shorter than 10 units); otherwise they are milliseconds.
-
-    Polar's 1/1024 s ticks are never chosen automatically: they are only 2.4 % larger
-    than milliseconds and both are integers in the same physiological range
-    (300–2000 ms is 307–2048 ticks), so no rule can tell them apart from the values.
-    Raw Polar Bluetooth data must be declared with ``IntervalUnit.POLAR_1024``; the
-    warning emitted by :func:`prepare_rr` says so.
-
-    Parameters
-    ----------
-    values : array_like, shape (n,)
-        The intervals as given.
-
-    Returns
-    -------
-    IntervalUnit
-        ``S`` or ``MS``.
-
-    Raises
-    ------
-    InvalidInputError
-        When no value is finite and positive.
-    """
-    arr = np.asarray(values, dtype=np.float64).ravel()
-    ok = arr[np.isfinite(arr) & (arr > 0)]
-    if len(ok) == 0:
-        raise InvalidInputError("cannot detect the unit: no finite positive interval given")
-    return IntervalUnit.S if float(np.median(ok)) < SECONDS_MEDIAN_LIMIT else IntervalUnit.MS
 
 
 def prepare_rr(
@@ -356,15 +320,7 @@ def _require(intervals: Intervals, n_in: int) -> None:
 
 
 def _unit_warning(unit: IntervalUnit, valid: FloatArray) -> QualityWarning:
-    med = float(np.median(valid)) if len(valid) else float("nan")
-    if unit is IntervalUnit.S:
-        why = f"median {med:g} < {SECONDS_MEDIAN_LIMIT:g}, read as seconds"
-    else:
-        why = (
-            f"median {med:g} >= {SECONDS_MEDIAN_LIMIT:g}, read as milliseconds; raw Polar "
-            "1/1024 s ticks cannot be told apart from ms, declare unit '1/1024s' for them"
-        )
-    return QualityWarning("unit_detected", f"interval unit detected automatically: {why}")
+    return QualityWarning("unit_detected", unit_detected_message(unit, valid))
 
 
 def _gap_warnings(

@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from hrv.config import IntervalUnit, detect_unit, unit_detected_message
 from hrv.errors import FormatError, InvalidInputError
 from hrv.io._channels import kind_of_label
 from hrv.io._text import Line, decode_text, detect_separator, parse_table, split_fields, text_lines
 from hrv.io._types import FileFormat, ReadOptions, Recording, flag_time_gaps, rr_recording
-from hrv.types import FloatArray, Signal, SignalKind
+from hrv.types import FloatArray, QualityWarning, Signal, SignalKind
 
 __all__ = ["read_csv"]
 
@@ -142,9 +143,19 @@ def read_csv(data: bytes, options: ReadOptions | None = None) -> Recording:
 
 def _rr(values: FloatArray, name: str, t_s: FloatArray | None, meta: dict[str, Any]) -> Recording:
     low = name.lower()
-    in_s = bool(_UNIT_S.search(low)) or (
-        "ms" not in low and values.size > 0 and float(np.median(values)) < 10.0
-    )
+    declared = bool(_UNIT_S.search(low)) or "ms" in low
+    if declared:
+        in_s = bool(_UNIT_S.search(low))
+    else:
+        positive = bool(np.any(np.isfinite(values) & (values > 0)))
+        unit = detect_unit(values) if positive else IntervalUnit.MS
+        in_s = unit is IntervalUnit.S
+        if positive:
+            # The same warning as an array given with unit="auto": the reader chose it.
+            meta["warnings"] = (
+                *meta.get("warnings", ()),
+                QualityWarning("unit_detected", unit_detected_message(unit, values)),
+            )
     rr_ms = values * 1000.0 if in_s else values
     meta["source_unit"] = "s" if in_s else "ms"
     if t_s is None:

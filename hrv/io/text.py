@@ -10,13 +10,15 @@ below 10 means seconds, otherwise milliseconds.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
+from hrv.config import IntervalUnit, detect_unit, unit_detected_message
 from hrv.errors import FormatError
 from hrv.io._text import decode_text, parse_float, text_lines
 from hrv.io._types import FileFormat, ReadOptions, Recording, rr_recording
-from hrv.types import FloatArray
+from hrv.types import FloatArray, QualityWarning
 
 __all__ = ["parse_rr_values", "read_rr_text"]
 
@@ -45,13 +47,25 @@ def read_rr_text(data: bytes, options: ReadOptions | None = None) -> Recording:
     FormatError
         On a non-numeric value (its line and position in the line) or an empty file.
     """
-    values, unit = parse_rr_values(decode_text(data, "RR text"), "RR text")
+    values, unit, declared = _parse(decode_text(data, "RR text"), "RR text")
     rr_ms = values * 1000.0 if unit == "s" else values
-    return rr_recording(FileFormat.RR_TEXT, rr_ms, metadata={"source_unit": unit})
+    meta: dict[str, Any] = {"source_unit": unit}
+    if not declared:
+        # The same warning as an array given with unit="auto": the reader chose the unit.
+        meta["warnings"] = (
+            QualityWarning("unit_detected", unit_detected_message(IntervalUnit(unit), values)),
+        )
+    return rr_recording(FileFormat.RR_TEXT, rr_ms, metadata=meta)
 
 
 def parse_rr_values(text: str, what: str) -> tuple[FloatArray, str]:
     """Intervals in a text and their unit (``"ms"`` or ``"s"``)."""
+    values, unit, _ = _parse(text, what)
+    return values, unit
+
+
+def _parse(text: str, what: str) -> tuple[FloatArray, str, bool]:
+    """Intervals, their unit, and whether a header declared it (else :func:`detect_unit`)."""
     lines = text_lines(text)
     if not lines:
         raise FormatError(f"{what}: the file holds no interval")
@@ -75,8 +89,10 @@ def parse_rr_values(text: str, what: str) -> tuple[FloatArray, str]:
             values.append(parse_float(tok, line=lineno, column=str(j + 1)))
     arr = np.asarray(values, dtype=np.float64)
     if unit is None:
-        unit = "s" if float(np.median(arr)) < 10.0 else "ms"
-    return arr, unit
+        if not np.any(np.isfinite(arr) & (arr > 0)):
+            return arr, "ms", True  # nothing to detect from; the analysis says why
+        return arr, detect_unit(arr).value, False
+    return arr, unit, True
 
 
 def _is_numeric_line(s: str) -> bool:

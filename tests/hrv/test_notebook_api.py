@@ -103,3 +103,36 @@ class TestReaders:
 
     def test_io_is_an_attribute(self) -> None:
         assert hrv.io.read_recording is not None
+
+
+class TestUnitRuleInOnePlace:
+    """A file read and an array given say the same about the unit they chose."""
+
+    @pytest.mark.parametrize("body", [b"0.80\n0.81\n0.79\n" * 100, b"800\n810\n790\n" * 100])
+    def test_rr_text_file_warns_like_an_array(self, body: bytes) -> None:
+        from hrv.io import read_recording
+
+        from_file = hrv.analyze_recording(read_recording(body))
+        values = np.array(body.decode().split(), dtype=float)
+        from_array = hrv.analyze_intervals(values, unit="auto")
+        file_msgs = [w.message for w in from_file.quality.warnings if w.code == "unit_detected"]
+        array_msgs = [w.message for w in from_array.quality.warnings if w.code == "unit_detected"]
+        assert file_msgs == array_msgs and len(file_msgs) == 1
+        assert from_file.metrics.rmssd_ms == pytest.approx(from_array.metrics.rmssd_ms)
+
+    def test_csv_file_warns_when_the_header_does_not_say(self) -> None:
+        from hrv.io import read_recording
+
+        rows = "\n".join(f"{v:.3f}" for v in rr_series(300, seed=2) / 1000.0)
+        rec = read_recording(("rr\n" + rows + "\n").encode(), "csv", kind="rr")
+        a = hrv.analyze_recording(rec)
+        assert a.quality.has_warning("unit_detected")
+        assert "read as seconds" in next(
+            w.message for w in a.quality.warnings if w.code == "unit_detected")
+
+    def test_declared_unit_gives_no_unit_warning(self) -> None:
+        from hrv.io import read_recording
+
+        rows = "\n".join(f"{v:.1f}" for v in rr_series(300, seed=2))
+        rec = read_recording(("rr_ms\n" + rows + "\n").encode(), "csv", kind="rr")
+        assert not hrv.analyze_recording(rec).quality.has_warning("unit_detected")
