@@ -151,7 +151,10 @@ def render(db: Session, batch: Batch, table: str, fmt: str) -> Rendered:
              for it in loaded]
     if table == "shifts":
         pairs = pair_items(items)
-        body = _shifts_json(pairs) if fmt == "json" else _table_bytes(tables.shift_table(pairs), fmt)
+        if fmt == "json":
+            body = _shifts_json(pairs)
+        else:
+            body = _table_bytes(tables.shift_table(pairs), fmt)
     elif fmt == "json":
         body = _items_json(loaded)
     else:

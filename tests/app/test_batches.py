@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -150,9 +151,7 @@ class TestSubmit:
         st = submit(client, tenant, body)
         assert st["status"] == "succeeded" and st["done"] == 2
         assert st["config"]["spectrum"]["method"] == "lomb"  # type: ignore[index]
-        data = results(client, tenant, st["id"], fmt="json")
-        import json
-        items = json.loads(data)
+        items = json.loads(results(client, tenant, st["id"], fmt="json"))
         assert items[0]["analysis"]["provenance"]["config"]["spectrum"]["method"] == "lomb"
 
     def test_multipart_with_config(self, client: TestClient, tenant: TenantKeys) -> None:
@@ -222,7 +221,8 @@ class TestZipChecks:
         assert code == 422 and "manifest.csv" in detail
         code, detail = self.post(client, tenant, study_zip({}, "participant\nP1\n"))
         assert code == 422 and "'file' column" in detail
-        code, detail = self.post(client, tenant, study_zip({"a.txt": b"1"}, "file,format\na.txt,xls\n"))
+        code, detail = self.post(client, tenant, study_zip(
+            {"a.txt": b"1"}, "file,format\na.txt,xls\n"))
         assert code == 422 and "xls" in detail and "rr_text" in detail
         code, detail = self.post(client, tenant, study_zip(
             {"a.txt": b"1"}, "file,sampling_rate_hz\na.txt,fast\n"))
