@@ -16,7 +16,7 @@ from app.api._openapi import RECORDING_BODY
 from app.api.deps import idempotency_ttl, limits, read_recording_body, settings
 from app.auth import Principal, Role, get_db, require
 from app.db.models import Job
-from app.db.repositories import ClientRepository, JobRepository
+from app.db.repositories import ClientRepository, JobRepository, RecordingRepository
 from app.schemas import (
     JobOut,
     Phase,
@@ -196,8 +196,12 @@ def get_recording(
 
 @router.get(
     "/{session_id}/report",
-    summary="The before/after shift report (JSON, FHIR R4 Bundle or CSV by Accept)",
-    responses={200: {"content": {JSON: {}, "application/fhir+json": {}, "text/csv": {}}}},
+    summary="The before/after shift report (JSON, FHIR R4 Bundle, CSV, HTML or PDF by Accept)",
+    responses={
+        200: {"content": {JSON: {}, "application/fhir+json": {}, "text/csv": {},
+                          "text/html": {}, "application/pdf": {}}},
+        406: {"description": "None of the Accept types can be served; the problem lists them"},
+    },
 )
 def get_report(
     request: Request,
@@ -205,14 +209,28 @@ def get_report(
     principal: Principal = Depends(require(*READERS)),
     db: Session = Depends(get_db),
 ) -> Response:
+    from app.errors import problem_response
+    from app.web.negotiate import REPORT_TYPES, choose
+
+    media = choose(request.headers.get("accept"))
+    if media is None:
+        return problem_response(
+            406, "not-acceptable", "Not acceptable",
+            "this report is available as: " + ", ".join(REPORT_TYPES),
+            instance=request.url.path, extra={"available": list(REPORT_TYPES)},
+        )
+    if media in ("text/html", "application/pdf"):
+        from app.web.routes import api_report_response
+
+        return api_report_response(request, principal, session_id, media)
     s, report = session_report(db, principal, session_id, limits(request))
-    accept = request.headers.get("accept", "").lower()
     client = ClientRepository(db).client(s.client_id)
     client_ref = client.reference if client else ""
-    if "application/fhir+json" in accept:
-        bundle = exports.fhir_bundle(s, client_ref, report)
+    if media == "application/fhir+json":
+        times = exports.recording_times(RecordingRepository(db).for_session(s.tenant_id, s.id))
+        bundle = exports.fhir_bundle(s, client_ref, report, times)
         return Response(orjson.dumps(bundle), media_type="application/fhir+json")
-    if "text/csv" in accept:
+    if media == "text/csv":
         return Response(
             exports.report_csv(s, client_ref, report), media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="session-{s.id}.csv"'},

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 import hrv
-from hrv.metrics import frequency_domain
 from app.web.svg import (
     POST,
     PRE,
@@ -29,6 +28,7 @@ from app.web.svg import (
     svg_document,
     swatch,
 )
+from hrv.metrics import frequency_domain
 
 __all__ = [
     "CourseRow",
@@ -107,8 +107,9 @@ def recording_series(
 ) -> RecordingSeries:
     """Chart data of one recording: its analysis plus the shift report's trend."""
     cfg = hrv.AnalysisConfig.from_dict((analysis.provenance or {}).get("config"))
-    fd = frequency_domain(analysis.nn, cfg.spectrum, cfg.bands)
-    spec = fd.spectrum
+    spec = getattr(analysis, "spectrum", None)
+    if spec is None:
+        spec = frequency_domain(analysis.nn, cfg.spectrum, cfg.bands).spectrum
     trend = trend or {}
     t0, t1 = _arr(trend.get("t_start_s")), _arr(trend.get("t_end_s"))
     m = analysis.metrics
@@ -368,8 +369,8 @@ def course_chart(chart_id: str, rows: Sequence[CourseRow], questionnaire: str | 
     ticks = [(float(i), r.label) for i, r in enumerate(rows)]
     body: list[str] = []
     mark_panel = Panel(70, top, width - 90, ph, xlim, (0.0, 1.0))
-    body.append(f'<text x="70" y="20" font-size="12" font-weight="bold">Verdict per session: '
-                f'▲ calmer · ▼ more activated · ● no clear change · ? inconclusive</text>')
+    body.append('<text x="70" y="20" font-size="12" font-weight="bold">Verdict per session: '
+                '▲ calmer · ▼ more activated · ● no clear change · ? inconclusive</text>')
     for i, r in enumerate(rows):
         body.append(f'<text x="{mark_panel.sx(i):.1f}" y="42" font-size="16" '
                     f'text-anchor="middle">{r.verdict_symbol or "–"}</text>')

@@ -27,7 +27,7 @@ from app.api.deps import read_body
 from app.api.deps import settings as app_settings
 from app.auth import Principal, Role
 from app.db.models import Account, WebSession
-from app.db.repositories import ClientRepository, TenantRepository
+from app.db.repositories import ClientRepository, RecordingRepository, TenantRepository
 from app.errors import AppError
 from app.schemas import Phase, SessionCreate
 from app.services import sessions as svc
@@ -39,10 +39,15 @@ from app.web.view import report_view, verdict_symbol
 from hrv import __version__
 from hrv.errors import HRVError
 
-__all__ = ["COOKIE", "page_context", "render_report_html", "router", "templates"]
+__all__ = [
+    "COOKIE", "api_report_response", "page_context", "render_report_html", "router", "templates",
+]
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.filters["num"] = (
+    lambda v, digits=1: "–" if v is None else f"{float(v):.{digits}f}"
+)
 COOKIE = "hrv_session"
 SIGNIN_COOKIE = "hrv_signin_csrf"
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -420,8 +425,7 @@ def _report_parts(request: Request, principal: Principal, session_id: str) -> di
         client = ClientRepository(db).client(s.client_id)
         therapist = ClientRepository(db).therapist(s.therapist_id)
         tenant = TenantRepository(db).get(s.tenant_id)
-        phases = sorted(r.phase for r in svc.RecordingRepository(db).for_session(
-            s.tenant_id, s.id))
+        phases = sorted(r.phase for r in RecordingRepository(db).for_session(s.tenant_id, s.id))
         base = {"session": s, "client": client, "therapist": therapist,
                 "clinic": tenant.name if tenant else "", "phases": phases}
         if {Phase.PRE.value, Phase.POST.value} - set(phases):
@@ -461,6 +465,25 @@ async def pdf_response(request: Request, principal: Principal, session_id: str) 
     data = await run_in_threadpool(render_pdf, html)
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="session-{session_id}.pdf"'})
+
+
+def api_report_response(request: Request, principal: Principal, session_id: str,
+                        media: str) -> Response:
+    """The report route's ``text/html`` and ``application/pdf`` (a key's principal).
+
+    The same template as the page, without the page's navigation and forms.
+    """
+    parts = _report_parts(request, principal, session_id)
+    if parts["report"] is None:
+        raise _NotReady(f"the report needs both recordings; stored: "
+                        f"{', '.join(parts['phases']) or 'none'}")
+    if media == "application/pdf":
+        data = render_pdf(render_report_html(request, parts, pdf=True))
+        return Response(data, media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="session-{session_id}.pdf"'})
+    response = HTMLResponse(render_report_html(request, parts, standalone=True))
+    _secure_headers(response)
+    return response
 
 
 class _NotReady(AppError):

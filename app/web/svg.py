@@ -8,6 +8,7 @@ so the pages can keep a strict Content-Security-Policy.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from html import escape
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PRE", "POST", "Panel", "SeriesStyle", "fmt", "nice_ticks", "svg_document"]
+__all__ = ["POST", "PRE", "Panel", "SeriesStyle", "fmt", "nice_ticks", "svg_document"]
 
 FloatArray = npt.NDArray[np.float64]
 FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
@@ -148,15 +149,16 @@ class Panel:
         if len(xs) == 0:
             return
         px = self.x0 + (xs - self.xlim[0]) / (self.xlim[1] - self.xlim[0]) * self.width
-        py = self.y0 + self.height - (ys - self.ylim[0]) / (self.ylim[1] - self.ylim[0]) * self.height
+        yspan = self.ylim[1] - self.ylim[0]
+        py = self.y0 + self.height - (ys - self.ylim[0]) / yspan * self.height
         ok = np.isfinite(px) & np.isfinite(py)
         cut = ~ok
         if breaks is not None:
             cut = cut | breaks
         starts = np.flatnonzero(cut | np.r_[True, ~ok[:-1]])
-        bounds = list(starts) + [len(xs)]
+        bounds = [*(int(i) for i in starts), len(xs)]
         dash = f' stroke-dasharray="{style.dash}"' if style.dash else ""
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        for a, b in itertools.pairwise(bounds):
             idx = np.arange(a, b)
             idx = idx[ok[idx]]
             if len(idx) == 0:
@@ -177,7 +179,8 @@ class Panel:
     def scatter(self, xs: FloatArray, ys: FloatArray, style: SeriesStyle, *,
                 size: float = 2.6) -> None:
         px = self.x0 + (xs - self.xlim[0]) / (self.xlim[1] - self.xlim[0]) * self.width
-        py = self.y0 + self.height - (ys - self.ylim[0]) / (self.ylim[1] - self.ylim[0]) * self.height
+        yspan = self.ylim[1] - self.ylim[0]
+        py = self.y0 + self.height - (ys - self.ylim[0]) / yspan * self.height
         ok = np.isfinite(px) & np.isfinite(py)
         self.parts.extend(_marker(float(a), float(b), style, size, True)
                           for a, b in zip(px[ok], py[ok], strict=True))
