@@ -12,7 +12,8 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -111,6 +112,9 @@ class IdempotencyMismatch(AppError):
     slug = "idempotency-key-reused"
     title = "Idempotency-Key reused with a different request"
 
+
+#: Seconds a client is asked to wait before retrying when the database is unavailable.
+DB_RETRY_AFTER_S = 5
 
 # hrv domain errors: (status, slug, title), most specific class first.
 _HRV_MAP: list[tuple[type[HRVError], int, str, str]] = [
@@ -219,8 +223,26 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
+    async def on_db_unavailable(request: Request, exc: Exception) -> Response:
+        # The database is down or unreachable (stopped, restarting, network): the request
+        # may be retried once it is back. Its transaction was rolled back, so nothing of
+        # it was written. The pool's pre-ping reconnects by itself when it returns.
+        if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and not (
+            exc.connection_invalidated
+        ):
+            return await on_unexpected(request, exc)
+        _log.warning("database_unavailable", error_type=type(exc).__name__,
+                     path=request.url.path)
+        return problem_response(
+            503, "database-unavailable", "The database is unavailable",
+            "the service cannot reach its database; retry after the time in Retry-After",
+            instance=request.url.path, headers={"Retry-After": str(DB_RETRY_AFTER_S)},
+        )
+
     app.add_exception_handler(AppError, on_app_error)
     app.add_exception_handler(DataError, on_data_error)
+    for unavailable in (OperationalError, DBAPIError, DisconnectionError, PoolTimeout):
+        app.add_exception_handler(unavailable, on_db_unavailable)
     app.add_exception_handler(HRVError, on_hrv_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
