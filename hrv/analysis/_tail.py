@@ -21,8 +21,8 @@ from hrv.config import AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.intervals import PreparedIntervals, correct, prepare_beat_times
 from hrv.metrics.frequency import frequency_domain
-from hrv.metrics.nonlinear import poincare
-from hrv.metrics.time import time_domain
+from hrv.metrics.nonlinear import dfa, poincare, sample_entropy
+from hrv.metrics.time import geometric, time_domain
 from hrv.quality import grade_quality
 from hrv.respiration import fuse_respiration, rsa_estimate
 from hrv.types import (
@@ -113,9 +113,13 @@ def finish(
     fd = frequency_domain(nn, cfg.spectrum, cfg.bands)
     warnings.extend(fd.warnings)
     nl = poincare(nn)
+    # Geometric, DFA and entropy markers: each None with a warning below its length.
+    longer = (geometric(nn), dfa(nn), sample_entropy(nn))
+    for extra_part in longer:
+        warnings.extend(extra_part.warnings)
 
     fields: dict[str, float | None] = {}
-    for part in (td, nl):
+    for part in (td, nl, *longer):
         fields.update(_fields_of(part))
     freq_fields = _fields_of(fd)
     if too_many:
