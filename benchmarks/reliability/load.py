@@ -2,8 +2,9 @@
 
 Run: ``python -m benchmarks.reliability.load`` (5 minutes at 8 requests/s by default;
 ``--duration-s``, ``--rate``, ``--threads``, ``--database-url`` to change them). The
-server is a uvicorn subprocess of the service (SQLite in a temporary folder unless a
-database URL is given). The client is open-loop: request *i* is due at ``i / rate`` s
+server is a uvicorn subprocess of the service on SQLite in a temporary folder, on
+``--database-url``, or with ``--throwaway-pg PORT`` on PostgreSQL in a new cluster of
+its own. The client is open-loop: request *i* is due at ``i / rate`` s
 whatever happened to the ones before it, and a bounded pool of threads sends them, so
 a slow server shows up as latency rather than as a lower rate.
 
@@ -16,6 +17,7 @@ second; the slope after the warm-up (the first fifth) says whether memory is fla
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import queue
@@ -214,9 +216,16 @@ def main(argv: list[str] | None = None) -> LoadResult:
     p.add_argument("--rate", type=float, default=8.0, help="requests per second")
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--database-url", default=None, help="default: SQLite in a temp folder")
+    p.add_argument("--throwaway-pg", type=int, metavar="PORT", default=None,
+                   help="run PostgreSQL in a new cluster of its own on PORT (e.g. 5440)")
     args = p.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         url = args.database_url or f"sqlite:///{Path(tmp) / 'hrv.db'}"
+        if args.throwaway_pg:
+            from benchmarks.reliability._pg import throwaway_cluster
+
+            url = stack.enter_context(throwaway_cluster(args.throwaway_pg)).url
         keys = make_tenant(url)
         server = start_server({"HRV_DATABASE_URL": url, "HRV_MIGRATE_ON_STARTUP": "false"},
                               Path(tmp) / "server.log")
