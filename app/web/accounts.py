@@ -37,7 +37,9 @@ __all__ = [
     "hash_password",
     "principal_of",
     "sign_in",
+    "csrf_ok",
     "sign_out",
+    "use_hasher",
     "web_session",
 ]
 
@@ -51,7 +53,21 @@ MIN_PASSWORD_LENGTH = 10
 # argon2-cffi's defaults are RFC 9106's second recommended profile (Argon2id, 64 MiB).
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+_dummy_hash: str | None = None
+
+
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Replace the password hasher (tests use cheaper Argon2id parameters); returns the old."""
+    global _hasher, _dummy_hash
+    old, _hasher, _dummy_hash = _hasher, hasher, None
+    return old
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
 
 
 class AccountError(ValueError):
@@ -161,7 +177,7 @@ def sign_in(
     repo = AccountRepository(db)
     account = repo.by_username_unscoped(username.strip())
     if account is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy(), password)
         raise SignInRefused(_WRONG)
     now = utcnow()
     if account.locked_until is not None and account.locked_until > now:

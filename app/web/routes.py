@@ -259,9 +259,14 @@ async def sign_in(request: Request) -> Response:
     hours = app_settings(request).web_session_hours
 
     def work() -> acc.SignIn:
+        refused: acc.SignInRefused | None = None
         with _db(request).session() as db:
-            return acc.sign_in(db, username, password if isinstance(password, str) else "",
-                               session_hours=hours)
+            try:
+                return acc.sign_in(db, username, password if isinstance(password, str) else "",
+                                   session_hours=hours)
+            except acc.SignInRefused as exc:
+                refused = exc  # the failure count is committed, then the refusal raised
+        raise refused
 
     try:
         done = await run_in_threadpool(work)
