@@ -248,18 +248,19 @@ def _pair_counts(emb: npt.NDArray[np.float64], r: float) -> tuple[int, int]:
     m + 1 columns, each unordered pair once."""
     n = emb.shape[0]
     if n <= _SAMPEN_DIRECT:
+        # Ordered pairs (i, j), i != j, counted once each way, then halved. Column by
+        # column on boolean matrices: a few passes over n x n bytes, rows in blocks.
         b = a = 0
-        step = max(1, 1_000_000 // max(n, 1))
+        step = max(1, 4_000_000 // max(n, 1))
         for start in range(0, n, step):
             block = emb[start:start + step]
-            dist_m = np.abs(block[:, None, :SAMPEN_M] - emb[None, :, :SAMPEN_M]).max(axis=2)
-            last = np.abs(block[:, None, SAMPEN_M] - emb[None, :, SAMPEN_M])
-            # Keep each unordered pair once: column index above the row's own index.
-            upper = np.arange(n)[None, :] > (start + np.arange(block.shape[0]))[:, None]
-            match_m = (dist_m <= r) & upper
-            b += int(np.count_nonzero(match_m))
-            a += int(np.count_nonzero(match_m & (last <= r)))
-        return b, a
+            match = np.abs(block[:, None, 0] - emb[None, :, 0]) <= r
+            for k in range(1, SAMPEN_M):
+                match &= np.abs(block[:, None, k] - emb[None, :, k]) <= r
+            b += int(np.count_nonzero(match))
+            match &= np.abs(block[:, None, SAMPEN_M] - emb[None, :, SAMPEN_M]) <= r
+            a += int(np.count_nonzero(match))
+        return (b - n) // 2, (a - n) // 2
     from scipy.spatial import cKDTree
 
     tree_m = cKDTree(emb[:, :SAMPEN_M])
