@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 import math
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "Signal",
     "SignalKind",
     "Spectrum",
+    "merge_windows",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -150,11 +152,45 @@ class QualityWarning:
 
 @dataclasses.dataclass(frozen=True)
 class ExcludedWindow:
-    """A stretch of a recording excluded from analysis, in seconds from its start."""
+    """A stretch of a recording excluded from analysis, in seconds from its start.
+
+    The window is closed, ``[start_s, end_s]``: a beat at either end lies inside it, and an
+    interval is out of NN when either of its beats lies inside or it spans the window.
+    Every check of a window reads :meth:`contains` and :meth:`touches`.
+    """
 
     start_s: float
     end_s: float
     reason: str
+
+    def contains(self, times_s: npt.NDArray[np.float64]) -> BoolArray:
+        """``True`` for the times inside the window (both ends included)."""
+        return (times_s >= self.start_s) & (times_s <= self.end_s)
+
+    def touches(self, start_s: npt.NDArray[np.float64], end_s: npt.NDArray[np.float64]
+                ) -> BoolArray:
+        """``True`` for the spans ``[start_s, end_s]`` that share any time with the window."""
+        return (start_s <= self.end_s) & (end_s >= self.start_s)
+
+
+def merge_windows(windows: Iterable[ExcludedWindow], *, first_reason: bool = False
+                  ) -> tuple[ExcludedWindow, ...]:
+    """Sorted union of ``windows``: overlapping or touching ones become one window whose
+    reason names each reason once, joined by ``+`` (``"motion+flat_line"``); with
+    ``first_reason`` the earliest window's reason alone (a detector whose later windows
+    are consequences of the first, as motion flagged on a flat line)."""
+    out: list[ExcludedWindow] = []
+    # Sorted by start only: of windows starting together, the first given leads.
+    for w in sorted(windows, key=lambda w: w.start_s):
+        if out and w.start_s <= out[-1].end_s:
+            last = out[-1]
+            reasons = last.reason.split("+")
+            keep = first_reason or w.reason in reasons
+            reason = last.reason if keep else f"{last.reason}+{w.reason}"
+            out[-1] = ExcludedWindow(last.start_s, max(last.end_s, w.end_s), reason)
+        else:
+            out.append(w)
+    return tuple(out)
 
 
 def _marker(unit: str) -> Any:
@@ -448,6 +484,31 @@ class Analysis:
     def label(self) -> str:
         """``"HRV"`` for ECG and intervals, ``"PRV"`` (pulse-rate variability) for PPG."""
         return "PRV" if self.kind is SignalKind.PPG else "HRV"
+
+    def to_frame(self, layout: str = "tidy") -> Any:
+        """This result as a ``pandas.DataFrame``, built from :mod:`hrv.tables` rows.
+
+        Parameters
+        ----------
+        layout : {"tidy", "wide"}
+            ``"tidy"``: one row per metric (``metric``, ``value``, ``unit`` and the
+            recording's grade, warnings, version and configuration hash); ``"wide"``:
+            one row, one column per metric.
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed (``pip install 'hrv-session[frames]'``).
+        ValueError
+            For another ``layout``.
+        """
+        # hrv.tables lies above the types in the data flow: loaded when called, never
+        # at import, so the types keep depending on nothing.
+        tables = importlib.import_module("hrv.tables")
+        if layout not in ("tidy", "wide"):
+            raise ValueError(f"layout must be 'tidy' or 'wide', not {layout!r}")
+        build = tables.tidy_table if layout == "tidy" else tables.wide_table
+        return tables.to_frame(build([tables.RecordingItem(analysis=self)]))
 
     def to_dict(self, *, include_beats: bool = True, include_series: bool = False
                 ) -> dict[str, Any]:

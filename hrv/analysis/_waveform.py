@@ -11,7 +11,7 @@ from hrv._dsp import all_finite, as_waveform, fill_nan
 from hrv.analysis._tail import finish_waveform
 from hrv.config import SAMPLING_RATE_HZ, AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
-from hrv.types import Analysis, ExcludedWindow, Signal, SignalKind
+from hrv.types import Analysis, ExcludedWindow, Signal, SignalKind, merge_windows
 
 __all__ = ["analyze"]
 
@@ -107,7 +107,7 @@ def analyze(
         # the pulse-template SQI, plus runs of outlier pulses); its windows and warnings
         # are in ``det``. Judging again on a 10-s grid counted motion twice.
         quality_windows, quality_warnings = (), ()
-    excluded = _merge_windows((*quality_windows, *det.excluded_windows))
+    excluded = merge_windows((*quality_windows, *det.excluded_windows))
 
     keep = _outside(det.times_s, excluded)
     estimates: dict[str, float | None] = {}
@@ -212,27 +212,10 @@ def _resample_uneven(
     return y, fs
 
 
-def _merge_windows(windows: tuple[ExcludedWindow, ...]) -> tuple[ExcludedWindow, ...]:
-    if not windows:
-        return ()
-    ws = sorted(windows, key=lambda w: (w.start_s, w.end_s))
-    out = [ws[0]]
-    for w in ws[1:]:
-        last = out[-1]
-        if w.start_s <= last.end_s:
-            reason = last.reason if w.reason in last.reason.split("+") else (
-                f"{last.reason}+{w.reason}"
-            )
-            out[-1] = ExcludedWindow(last.start_s, max(last.end_s, w.end_s), reason)
-        else:
-            out.append(w)
-    return tuple(out)
-
-
 def _outside(
     times_s: npt.NDArray[np.float64], windows: tuple[ExcludedWindow, ...]
 ) -> npt.NDArray[np.bool_]:
     keep = np.ones(len(times_s), dtype=bool)
     for w in windows:
-        keep &= ~((times_s >= w.start_s) & (times_s <= w.end_s))
+        keep &= ~w.contains(times_s)
     return keep

@@ -17,7 +17,14 @@ from hrv.config import DetectionConfig, PpgFiducial, QualityConfig
 from hrv.detect import _ppg_core as core
 from hrv.detect._ppg_input import MAX_FRAME_JITTER, even_ppg, frame_jitter_s
 from hrv.quality import assess_waveform
-from hrv.types import BeatDetection, ExcludedWindow, FloatArray, QualityWarning, SignalKind
+from hrv.types import (
+    BeatDetection,
+    ExcludedWindow,
+    FloatArray,
+    QualityWarning,
+    SignalKind,
+    merge_windows,
+)
 
 __all__ = ["detect_ppg"]
 
@@ -102,10 +109,15 @@ def detect_ppg(
     quality = assess_waveform(x, fs, SignalKind.PPG, _QUALITY, beat_times_s=peak_s)
     beat_windows = core.outlier_pulse_windows(work, peaks, peak_s, peak_val - foot_val, fs_work)
     duration = len(x) / fs
-    windows = _merge([_widen(w, duration) for w in list(quality.excluded_windows) + beat_windows])
+    windows = list(
+        merge_windows(
+            (_widen(w, duration) for w in (*quality.excluded_windows, *beat_windows)),
+            first_reason=True,
+        )
+    )
     keep = np.ones(len(times), dtype=bool)
     for w in windows:  # one pass per excluded window
-        keep &= ~((times >= w.start_s) & (times < w.end_s))
+        keep &= ~w.contains(times)
     keep &= (times >= 0) & (times <= duration)
     beat_times = times[keep] + t0
     warnings: list[QualityWarning] = list(quality.warnings)
@@ -160,19 +172,6 @@ def _widen(w: ExcludedWindow, duration_s: float) -> ExcludedWindow:
     return ExcludedWindow(
         max(w.start_s - MOTION_MARGIN_S, 0.0), min(w.end_s + MOTION_MARGIN_S, duration_s), w.reason
     )
-
-
-def _merge(windows: list[ExcludedWindow]) -> list[ExcludedWindow]:
-    """Sort and merge overlapping windows (the reason of the earlier one is kept)."""
-    out: list[ExcludedWindow] = []
-    for w in sorted(windows, key=lambda w: w.start_s):
-        if out and w.start_s <= out[-1].end_s + 1e-9:
-            last = out[-1]
-            if w.end_s > last.end_s:
-                out[-1] = ExcludedWindow(last.start_s, w.end_s, last.reason)
-        else:
-            out.append(w)
-    return out
 
 
 def _as_array(x: FloatArray) -> FloatArray:

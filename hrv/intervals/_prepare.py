@@ -232,8 +232,8 @@ def prepare_beat_times(
     drop |= rr_ms > config.gap_threshold_ms
     keep_beat = np.ones(n, bool)
     for w in excluded:
-        drop |= (t[:-1] < w.end_s) & (t[1:] > w.start_s)
-        keep_beat &= ~((t >= w.start_s) & (t <= w.end_s))
+        drop |= w.touches(t[:-1], t[1:])
+        keep_beat &= ~w.contains(t)
     intervals, n_gaps = _build(np.where(drop, np.nan, rr_ms), t[1:], drop)
     warnings: list[QualityWarning] = []
     if n_abnormal:
