@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ANXIETY_COLUMNS",
     "FORMULA_PREFIXES",
+    "PAIR_KEYS",
+    "PER_RECORDING_COLUMNS",
     "RECORDING_COLUMNS",
     "SHIFT_CHANGE_FIELDS",
     "SHIFT_COLUMNS",
@@ -59,6 +61,7 @@ __all__ = [
     "csv_bytes",
     "escape_cell",
     "format_cell",
+    "pair_items",
     "shift_changes_table",
     "shift_table",
     "tidy_table",
@@ -356,6 +359,63 @@ def shift_changes_table(shift: SessionShift) -> Table:
         d = ch.to_dict()
         rows.append((marker, METRIC_UNITS.get(marker, ""), *(d.get(f) for f in fields)))
     return Table(("marker", "unit", *fields), tuple(rows))
+
+
+#: Manifest columns that describe one recording, not the pre/post pair it belongs to.
+PER_RECORDING_COLUMNS: frozenset[str] = frozenset(
+    ("file", "phase", "kind", "format", "sampling_rate_hz", "channel", *ANXIETY_COLUMNS)
+)
+#: Manifest columns that identify a pre/post pair.
+PAIR_KEYS: tuple[str, ...] = ("participant", "session")
+
+
+def pair_items(items: Iterable[RecordingItem]) -> list[PairItem]:
+    """Pre/post pairs: recordings with the same ``participant`` and ``session`` and the
+    ``phase`` ``pre`` and ``post`` (case-insensitive), in the order their first recording
+    appears, each compared with :func:`hrv.compare`.
+
+    The pair's manifest is the two key columns plus every other column both rows agree
+    on (``group``, ...; not :data:`PER_RECORDING_COLUMNS`); the anxiety columns become
+    ``anxiety_pre``/``anxiety_post``. A pair with a missing or failed recording, or
+    whose comparison raises :class:`hrv.errors.HRVError`, carries the error in words.
+    """
+    from hrv.errors import HRVError
+    from hrv.shift import compare
+
+    groups: dict[tuple[str, ...], dict[str, RecordingItem]] = {}
+    for it in items:
+        phase = str(it.manifest.get("phase", "")).strip().lower()
+        if phase not in ("pre", "post"):
+            continue
+        key = tuple(str(it.manifest.get(k, "")) for k in PAIR_KEYS)
+        groups.setdefault(key, {}).setdefault(phase, it)
+    pairs = []
+    for key, phases in groups.items():
+        pre, post = phases.get("pre"), phases.get("post")
+        manifest: dict[str, str] = dict(zip(PAIR_KEYS, key, strict=True))
+        if pre is not None and post is not None:
+            for k, v in pre.manifest.items():
+                if (k not in PER_RECORDING_COLUMNS and k not in manifest
+                        and post.manifest.get(k) == v):
+                    manifest[k] = v
+        error = None
+        shift = None
+        if pre is None or post is None:
+            error = f"no {'pre' if pre is None else 'post'} recording"
+        elif pre.analysis is None or post.analysis is None:
+            bad, name = (pre, "pre") if pre.analysis is None else (post, "post")
+            error = f"the {name} recording failed: {bad.error}"
+        else:
+            try:
+                shift = compare(pre.analysis, post.analysis)
+            except HRVError as exc:
+                error = str(exc)
+        pairs.append(PairItem(
+            manifest=manifest, shift=shift, error=error,
+            anxiety_pre=None if pre is None else anxiety_of(pre.manifest),
+            anxiety_post=None if post is None else anxiety_of(post.manifest),
+        ))
+    return pairs
 
 
 def anxiety_of(manifest: Mapping[str, str]) -> float | None:
