@@ -29,6 +29,7 @@ only and never evidence of a direction.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -111,6 +112,31 @@ class SessionShift:
             "trend": {k: v.to_dict() for k, v in self.trend.items()},
             "provenance": dict(self.provenance),
         }
+
+    def to_frame(self, layout: str = "changes") -> Any:
+        """This comparison as a ``pandas.DataFrame``, built from :mod:`hrv.tables` rows.
+
+        Parameters
+        ----------
+        layout : {"changes", "pair"}
+            ``"changes"``: one row per marker (``marker``, ``unit``, pre, post, delta,
+            confidence interval, meaningful, SWC, ...); ``"pair"``: the one row a batch's
+            shift table holds for this pair (verdict, confidence, caveats, each change).
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed (``pip install 'hrv-session[frames]'``).
+        ValueError
+            For another ``layout``.
+        """
+        # hrv.tables lies above hrv.shift in the data flow: loaded when called only.
+        tables = importlib.import_module("hrv.tables")
+        if layout == "changes":
+            return tables.to_frame(tables.shift_changes_table(self))
+        if layout == "pair":
+            return tables.to_frame(tables.shift_table([tables.PairItem(shift=self)]))
+        raise ValueError(f"layout must be 'changes' or 'pair', not {layout!r}")
 
 
 def _trend_of(ws: WindowSeries, step_s: float) -> Trend:
