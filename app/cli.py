@@ -7,9 +7,33 @@ import os
 import sys
 from collections.abc import Sequence
 
-from app.config import JobBackend, Settings
+try:
+    from app.config import JobBackend, Settings
+except ModuleNotFoundError as _exc:  # installed without the service extra
+    _MISSING: str | None = _exc.name
+else:
+    _MISSING = None
 
 __all__ = ["main"]
+
+#: Modules of the ``service`` extra (top-level names), for the message when one is absent.
+_SERVICE_MODULES = frozenset((
+    "fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "pydantic",
+    "pydantic_settings", "psycopg", "procrastinate", "structlog", "prometheus_client",
+    "orjson", "multipart", "python_multipart", "jinja2", "argon2", "weasyprint",
+    "matplotlib", "pyarrow", "edfio", "wfdb",
+))
+
+
+def _missing_extra(module: str) -> int:
+    print(
+        f"hrv-service: this command needs the 'service' extra (module {module!r} is not "
+        "installed).\nInstall it with:  pip install 'hrv-session[service]'\n"
+        "(the numeric library alone is the 'hrv' command; 'hrv-service batch' works "
+        "without the extra)",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -154,6 +178,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
     apply_schema(settings)
+    processes = args.processes
+    if processes == 0:
+        from app.jobs.batches import default_processes
+
+        processes = default_processes()
+    if processes > 1:
+        # One process per core: a sync task computes under its process's GIL.
+        from app.jobs.queue import run_workers
+
+        argv = ["-m", "app.cli", "worker", "--processes", "1",
+                "--concurrency", str(args.concurrency)]
+        if getattr(args, "database_url", None):
+            argv[2:2] = ["--database-url", args.database_url]
+        return run_workers(argv, processes)
     run_worker(settings, concurrency=args.concurrency)
     return 0
 
@@ -166,7 +204,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     load_demo(settings)
     if args.no_serve:
         return 0
-    args.host, args.port = "127.0.0.1", args.port or 8000
+    # make run PORT=8010, or HRV_PORT=8010, chooses the port.
+    args.host, args.port = "127.0.0.1", args.port or settings.port
     return cmd_serve(args)
 
 
@@ -218,8 +257,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("worker", help="run a procrastinate worker (PostgreSQL)")
-    p.add_argument("--concurrency", type=int, default=1)
+    p.add_argument("--concurrency", type=int, default=1,
+                   help="jobs at a time per process (I/O-bound tasks; batch items are CPU-bound)")
+    p.add_argument("--processes", type=int, default=1,
+                   help="worker processes to start, one per core for batches (0: every core)")
     p.set_defaults(func=cmd_worker)
+
+    from app.batch_client import add_parser as add_batch_parser
+
+    add_batch_parser(sub)
 
     p = sub.add_parser("demo", help="SQLite demo: tenant, keys, sample sessions, serve")
     p.add_argument("--port", type=int)
@@ -227,7 +273,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(func=cmd_demo)
 
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    if _MISSING is not None and args.command != "batch":
+        return _missing_extra(_MISSING)
+    try:
+        return int(args.func(args))
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in _SERVICE_MODULES:
+            return _missing_extra(exc.name or "")
+        raise
 
 
 if __name__ == "__main__":

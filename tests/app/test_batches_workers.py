@@ -1,0 +1,277 @@
+"""Batches with real processes: a worker killed with SIGKILL mid-batch, a server killed
+mid-batch. Each time the batch completes with every item analysed exactly once."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+
+from app.auth import Role
+from app.config import JobBackend, Settings
+from app.db.database import Database
+from app.db.models import BatchItem, BatchResult
+from app.jobs.queue import apply_schema
+from app.main import create_app
+from app.services.keys import create_key, create_tenant
+from tests.app._signals import ecg
+from tests.app.conftest import create_pg_database, drop_pg_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ecg_study(n_items: int, dur_s: float = 120) -> bytes:
+    """A ZIP of ``n_items`` 250 Hz ECG CSV files (four distinct signals, reused)."""
+    signals = [("".join(f"{v:.4f}\n" for v in ecg(hr_bpm=55 + 5 * k, dur_s=dur_s, seed=k))
+                ).encode() for k in range(4)]
+    lines = ["file,participant,session,phase,kind,sampling_rate_hz,format"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(n_items):
+            name = f"ecg_{i:03d}.csv"
+            z.writestr(name, signals[i % 4])
+            lines.append(f"{name},P{i // 2:03d},1,{'pre' if i % 2 == 0 else 'post'},ecg,250,csv")
+        z.writestr("manifest.csv", "\n".join(lines) + "\n")
+    return buf.getvalue()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float, what: str,
+             proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"{what}: the process exited\n{output(proc)}")
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}" + (f"\n{output(proc)}" if proc else ""))
+
+
+def output(proc: subprocess.Popen[bytes]) -> str:
+    if proc.poll() is None:
+        proc.kill()
+    out, _ = proc.communicate(timeout=15)
+    return (out or b"").decode(errors="replace")[-3000:]
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT,
+                            env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+
+def item_counts(db: Database, batch_id: str) -> dict[str, int]:
+    with db.session() as s:
+        rows = s.execute(select(BatchItem.status, func.count()).where(
+            BatchItem.batch_id == batch_id).group_by(BatchItem.status)).all()
+    return {str(k): int(v) for k, v in rows}
+
+
+def assert_exactly_once(db: Database, batch_id: str, n_items: int) -> list[BatchItem]:
+    with db.session() as s:
+        items = list(s.scalars(select(BatchItem).where(BatchItem.batch_id == batch_id)))
+        results = list(s.scalars(select(BatchResult).where(BatchResult.batch_id == batch_id)))
+    assert len(items) == n_items
+    assert {i.status for i in items} == {"succeeded"}
+    assert len(results) == n_items
+    assert sorted(r.item_id for r in results) == sorted(i.id for i in items)
+    return items
+
+
+@pytest.fixture()
+def pg() -> Iterator[tuple[str, Database]]:
+    admin, pgdb = create_pg_database("hrv_batchw")
+    db = Database.from_url(pgdb.url)
+    try:
+        yield pgdb.url, db
+    finally:
+        db.dispose()
+        drop_pg_database(admin, pgdb)
+
+
+WORKER_ENV = {"HRV_JOB_BACKEND": "procrastinate", "HRV_LOG_LEVEL": "WARNING",
+              "HRV_WORKER_HEARTBEAT_S": "1", "HRV_WORKER_STALLED_AFTER_S": "3",
+              "HRV_WORKER_RECOVERY_INTERVAL_S": "1"}
+
+
+@pytest.mark.postgres
+class TestQueueWorkers:
+    def test_sigkill_worker_mid_batch(self, pg: tuple[str, Database]) -> None:
+        url, db = pg
+        n = 30
+        settings = Settings(database_url=url, job_backend=JobBackend.PROCRASTINATE,
+                            log_level="WARNING", max_body_bytes=5_000_000)
+        app = create_app(settings)
+        workers: list[subprocess.Popen[bytes]] = []
+        env = {**WORKER_ENV, "HRV_DATABASE_URL": url}
+        try:
+            with TestClient(app) as client:
+                apply_schema(settings)
+                with app.state.db.session() as s:
+                    tenant, _ = create_tenant(s, "study lab")
+                    key = create_key(s, tenant.id, Role.RESEARCHER).key
+                h = {"Authorization": f"Bearer {key}"}
+                r = client.post("/v1/batches", content=ecg_study(n),
+                                headers={**h, "content-type": "application/zip"})
+                assert r.status_code == 202, r.text
+                batch_id = r.json()["id"]
+                # The jobs were deferred with the batch, in its transaction.
+                with db.engine.connect() as conn:
+                    todo = conn.execute(text(
+                        "SELECT count(*) FROM procrastinate_jobs "
+                        "WHERE task_name = 'run_batch_item' AND status = 'todo'")).scalar()
+                assert todo == n
+
+                workers.append(start(["worker"], env))
+                wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) >= 5
+                         and item_counts(db, batch_id).get("running", 0) >= 1,
+                         90, "the first worker to be mid-batch", workers[0])
+                workers[0].send_signal(signal.SIGKILL)
+                workers[0].wait(timeout=10)
+                counts = item_counts(db, batch_id)
+                assert counts.get("succeeded", 0) < n, "the batch ended before the kill"
+                with db.session() as s:
+                    stranded = [i.id for i in s.scalars(select(BatchItem).where(
+                        BatchItem.batch_id == batch_id, BatchItem.status == "running"))]
+
+                workers.append(start(["worker"], env))
+                wait_for(lambda: client.get(f"/v1/batches/{batch_id}", headers=h
+                                            ).json()["status"] == "succeeded",
+                         180, "the second worker to finish the batch", workers[1])
+                items = assert_exactly_once(db, batch_id, n)
+                by_id = {i.id: i for i in items}
+                # The item the killed worker held was run again, and written once.
+                for item_id in stranded:
+                    assert by_id[item_id].attempts >= 2
+                wide = client.get(f"/v1/batches/{batch_id}/results?table=wide",
+                                  headers=h).text.splitlines()
+                # One row per file (each row names its own file): no duplicate, none lost.
+                assert len(wide) == n + 1 and len(set(wide)) == n + 1
+        finally:
+            for w in workers:
+                stop(w)
+            app.state.db.dispose()
+
+    def test_two_processes_share_a_batch(self, pg: tuple[str, Database]) -> None:
+        url, db = pg
+        n = 12
+        settings = Settings(database_url=url, job_backend=JobBackend.PROCRASTINATE,
+                            log_level="WARNING", max_body_bytes=5_000_000)
+        app = create_app(settings)
+        worker = None
+        try:
+            with TestClient(app) as client:
+                apply_schema(settings)
+                with app.state.db.session() as s:
+                    tenant, _ = create_tenant(s, "study lab")
+                    key = create_key(s, tenant.id, Role.RESEARCHER).key
+                h = {"Authorization": f"Bearer {key}"}
+                batch_id = client.post("/v1/batches", content=ecg_study(n), headers={
+                    **h, "content-type": "application/zip"}).json()["id"]
+                worker = start(["worker", "--processes", "2"],
+                               {**WORKER_ENV, "HRV_DATABASE_URL": url})
+                wait_for(lambda: client.get(f"/v1/batches/{batch_id}", headers=h
+                                            ).json()["status"] == "succeeded",
+                         120, "two worker processes to finish the batch", worker)
+                assert_exactly_once(db, batch_id, n)
+                with db.engine.connect() as conn:
+                    alive = conn.execute(text(
+                        "SELECT count(*) FROM procrastinate_workers")).scalar()
+                # Two worker processes registered (and heartbeat), each with its own GIL.
+                assert alive == 2
+        finally:
+            stop(worker)
+            app.state.db.dispose()
+
+
+def _http(method: str, url: str, key: str, body: bytes | None = None,
+          content_type: str | None = None) -> tuple[int, Any]:
+    req = urllib.request.Request(url, data=body, method=method)
+    req.add_header("Authorization", f"Bearer {key}")
+    if content_type:
+        req.add_header("Content-Type", content_type)
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return int(resp.status), json.loads(resp.read())
+
+
+def _ready(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:
+            return int(resp.status) == 200
+    except OSError:
+        return False
+
+
+def cli_key(env: dict[str, str], role: str = "researcher") -> str:
+    """A tenant and a key of ``role`` made with the command line."""
+    out = subprocess.run([sys.executable, "-m", "app.cli", "create-tenant", "lab"], cwd=ROOT,
+                         env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    tenant = out.stdout.split()[1]
+    admin = out.stdout.strip().rsplit(" ", 1)[-1]
+    if role == "admin":
+        return admin
+    out = subprocess.run([sys.executable, "-m", "app.cli", "create-key", "--tenant", tenant,
+                          "--role", role], cwd=ROOT, env={**os.environ, **env},
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip().rsplit(" ", 1)[-1]
+
+
+class TestInProcessServer:
+    def test_sigkill_server_mid_batch(self, tmp_path: Path) -> None:
+        n = 24
+        url = f"sqlite:///{tmp_path}/hrv.db"
+        env = {"HRV_DATABASE_URL": url, "HRV_BATCH_PROCESSES": "1", "HRV_LOG_LEVEL": "WARNING",
+               "HRV_MAX_BODY_BYTES": "5000000"}
+        key = cli_key(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        db = Database.from_url(url)
+        server = start(["serve", "--port", str(port)], env)
+        try:
+            wait_for(lambda: _ready(base), 60, "the server to start", server)
+            code, st = _http("POST", base + "/v1/batches", key, ecg_study(n), "application/zip")
+            assert code == 202
+            batch_id = st["id"]
+            wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) >= 3, 90,
+                     "the first items", server)
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=10)
+            assert item_counts(db, batch_id).get("succeeded", 0) < n
+            server = start(["serve", "--port", str(port)], env)
+            wait_for(lambda: _ready(base), 60, "the server to restart", server)
+            wait_for(lambda: _http("GET", f"{base}/v1/batches/{batch_id}", key)[1]["status"]
+                     == "succeeded", 180, "the restarted server to finish the batch", server)
+            assert_exactly_once(db, batch_id, n)
+        finally:
+            stop(server)
+            db.dispose()
