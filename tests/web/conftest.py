@@ -46,14 +46,14 @@ def file_body(name: str) -> StoredBody:
     return StoredBody(FILE, {"filename": name}, (SAMPLES / name).read_bytes())
 
 
-def seed_session(db: BoundDatabase, tenant_id: str, therapist: str, client: str, *,
+def seed_session(db: BoundDatabase, tenant_id: str, therapist: str, client_ref: str, *,
                  notes: str | None = None, pre: StoredBody | None = None,
                  post: StoredBody | None = None, anxiety: tuple[float, float] = (7, 3)) -> str:
     """A session with both recordings, stored through the API's services."""
     principal = Principal(key_id="test", tenant_id=tenant_id, role=Role.ADMIN)
     with db.session() as s:
         created = svc.create_session(s, principal, SessionCreate(
-            client=client, therapist=therapist, modality="massage", notes=notes,
+            client=client_ref, therapist=therapist, modality="massage", notes=notes,
             pre={"anxiety": anxiety[0]}, post={"anxiety": anxiety[1]},  # type: ignore[arg-type]
         ))
         for phase, body in ((Phase.PRE, pre or rr_body(1, 74, 15)),
