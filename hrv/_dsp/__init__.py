@@ -14,9 +14,12 @@ from hrv._dsp._blockfilter import (
     block_bounds,
     edge_padlen,
     filtered_blocks,
+    map_filtered_blocks,
 )
+from hrv._dsp._parallel import map_chunks, thread_count
 from hrv._dsp._signal import all_finite, as_waveform, fill_nan
 from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
+from hrv._dsp._uneven import GAP_FACTOR, resample_uneven
 from hrv._dsp._working import (
     WorkingSignal,
     block_mean,
@@ -27,6 +30,7 @@ from hrv._dsp._working import (
 
 __all__ = [
     "BLOCK_SAMPLES",
+    "GAP_FACTOR",
     "AnyFloatArray",
     "GridSpline",
     "NotAKnotSpline",
@@ -42,6 +46,10 @@ __all__ = [
     "fill_missing",
     "fill_nan",
     "filtered_blocks",
+    "map_chunks",
+    "map_filtered_blocks",
+    "resample_uneven",
+    "thread_count",
     "working_factor",
     "working_signal",
 ]

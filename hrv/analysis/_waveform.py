@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import all_finite, as_waveform, fill_nan
+from hrv._dsp import all_finite, as_waveform, fill_nan, resample_uneven
 from hrv.analysis._tail import finish_waveform
 from hrv.config import SAMPLING_RATE_HZ, AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
@@ -190,26 +190,9 @@ def _check_fs(fs_hz: float) -> float:
 def _resample_uneven(
     x: npt.NDArray[np.float64], times_s: npt.ArrayLike
 ) -> tuple[npt.NDArray[np.float64], float]:
-    t = np.asarray(times_s, dtype=np.float64).ravel()
-    if len(t) != len(x):
-        raise InvalidInputError(
-            f"times_s has {len(t)} values but samples has {len(x)}; they must match"
-        )
-    if not np.isfinite(t).all():
-        raise InvalidInputError("times_s contains NaN or infinite values")
-    dt = np.diff(t)
-    if len(dt) == 0 or (dt <= 0).any():
-        bad = int(np.flatnonzero(dt <= 0)[0]) + 1 if len(dt) else 0
-        raise InvalidInputError(f"sample times must be strictly increasing (index {bad})")
-    fs = _check_fs(round(1.0 / float(np.median(dt)), 3))
-    grid = np.arange(t[0], t[-1], 1.0 / fs)
-    finite = np.isfinite(x)
-    y = np.interp(grid, t[finite], x[finite])
-    # Keep missing stretches missing: no invented signal across a long hole in the frames.
-    idx = np.clip(np.searchsorted(t, grid, side="right"), 1, len(t) - 1)
-    hole = (t[idx] - t[idx - 1]) > max(0.5, 5.0 / fs)
-    y[hole] = np.nan
-    return y, fs
+    """The even grid the PPG detector builds too (same rule, same rate, same samples)."""
+    y, fs, _ = resample_uneven(x, times_s, None, name="waveform")
+    return y, _check_fs(fs)
 
 
 def _outside(

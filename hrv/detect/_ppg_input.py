@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import as_waveform
+from hrv._dsp import as_waveform, resample_uneven
 from hrv.config import PPG_SAMPLING_RATE_HZ
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import FloatArray
@@ -22,7 +22,6 @@ __all__ = [
 MIN_FS_HZ = PPG_SAMPLING_RATE_HZ.min_hz
 MAX_FS_HZ = PPG_SAMPLING_RATE_HZ.max_hz
 MIN_DURATION_S = 10.0
-_GAP_FACTOR = 3.0  # a frame interval over 3× the median is a dropout, not a slow frame
 # Frame-time jitter (robust SD of the frame intervals) above this fraction of the frame
 # interval makes beat-to-beat timing unreliable. Phone cameras fall into two groups:
 # steady ones (jitter 0–1 ms at 30 frames/s) and irregular ones (3–15 ms); on the
@@ -67,32 +66,8 @@ def even_ppg(
         resampled = False
     else:
         x_raw = as_waveform(samples, 1.0 if fs_hz is None else fs_hz, name="PPG")
-        t = np.asarray(times_s, dtype=np.float64)
-        if t.ndim != 1 or len(t) != len(x_raw):
-            raise InvalidInputError(
-                f"PPG: times_s must be 1-D with one time per sample ({len(x_raw)}), "
-                f"got shape {t.shape}"
-            )
-        if len(t) < 2 or not np.isfinite(t).all():
-            raise InvalidInputError("PPG: times_s must hold at least two finite times")
-        dt = np.diff(t)
-        if (dt <= 0).any():
-            raise InvalidInputError("PPG: times_s must be strictly increasing (seconds)")
-        med_dt = float(np.median(dt))
-        fs = float(fs_hz) if fs_hz is not None else 1.0 / med_dt
+        x, fs, t0 = resample_uneven(x_raw, times_s, fs_hz, name="PPG")
         _check_rate(fs)
-        t0 = float(t[0])
-        n_out = int(np.floor((t[-1] - t0) * fs)) + 1
-        grid = t0 + np.arange(n_out) / fs
-        x = np.interp(grid, t, x_raw)
-        gaps = np.flatnonzero(dt > _GAP_FACTOR * med_dt)
-        if len(gaps):
-            lo = np.searchsorted(grid, t[gaps], side="right")
-            hi = np.searchsorted(grid, t[gaps + 1], side="left")
-            mark = np.zeros(n_out + 1, dtype=np.int64)
-            np.add.at(mark, lo, 1)
-            np.add.at(mark, hi, -1)
-            x[np.cumsum(mark[:-1]) > 0] = np.nan
         resampled = True
     duration = len(x) / fs
     if duration < MIN_DURATION_S:
