@@ -21,6 +21,11 @@ SHANNON_MIN = 0.70
 TPR_RANGE = (0.54, 0.77)
 AF_WINDOW_SHARE = 0.30
 ECTOPIC_MAX_SHARE = 0.10
+# Respiratory sinus arrhythmia is periodic: a window whose RR series correlates with
+# itself shifted by one breath (2-12 beats) above this is sinus rhythm, however large
+# and fast the modulation (3 beats per breath defeat the turning-point ratio).
+PERIODIC_AUTOCORR = 0.5
+PERIODIC_LAGS = (2, 12)
 #: Windows sorted at a time for the histogram entropy.
 _CHUNK = 1024
 
@@ -64,7 +69,23 @@ def _af_windows(rr: FloatArray) -> BoolArray:
     for w0 in range(0, n_win, _CHUNK):
         ent[w0 : w0 + _CHUNK] = _entropy(seg[w0 : w0 + _CHUNK], win)
     tpr_ok = (tpr >= TPR_RANGE[0]) & (tpr <= TPR_RANGE[1])
-    return np.asarray((nrmssd > NRMSSD_MIN) & (ent > SHANNON_MIN) & tpr_ok, dtype=bool)
+    af = (nrmssd > NRMSSD_MIN) & (ent > SHANNON_MIN) & tpr_ok
+    if af.any():
+        af[af] = ~_periodic(seg[af])
+    return np.asarray(af, dtype=bool)
+
+
+def _periodic(seg: FloatArray) -> BoolArray:
+    """Per window: the largest autocorrelation over lags of ``PERIODIC_LAGS`` beats
+    exceeds ``PERIODIC_AUTOCORR`` (a breathing rhythm; atrial fibrillation has none)."""
+    d = seg - seg.mean(axis=1, keepdims=True)
+    var = np.einsum("ij,ij->i", d, d)
+    win = seg.shape[1]
+    best = np.full(seg.shape[0], -1.0)
+    for lag in range(PERIODIC_LAGS[0], min(PERIODIC_LAGS[1], win // 2) + 1):
+        c = np.einsum("ij,ij->i", d[:, lag:], d[:, :-lag]) * win / (win - lag)
+        np.maximum(best, c / np.maximum(var, 1e-12), out=best)
+    return np.asarray(best > PERIODIC_AUTOCORR, dtype=bool)
 
 
 def _entropy(seg: FloatArray, win: int) -> FloatArray:

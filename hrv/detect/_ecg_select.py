@@ -30,6 +30,11 @@ P_WAVE_RATIO = 0.4
 # Search-back over long gaps, with a lower threshold (Pan & Tompkins).
 SEARCHBACK_RR_FACTOR = 1.5
 SEARCHBACK_FRACTION = 0.35  # of the normal threshold
+# ... and above the noise peaks (Pan & Tompkins keep every threshold above the noise-peak
+# level): in a sinus pause or a blocked beat's interval the largest candidate is noise, a
+# P or a T wave, at about the level of the rejected candidates (beats found by the
+# search-back in MIT-BIH stand at least 2x above it).
+SEARCHBACK_NOISE_RATIO = 1.5
 RR_MEDIAN_BEATS = 9
 # An isolated smaller beat (ectopic beats of another axis) far from both neighbours:
 # outside the T wave of the previous beat and the P wave of the next one.
@@ -83,7 +88,8 @@ def select_beats(c: Candidates) -> tuple[IntArray, FloatArray]:
     sel = np.flatnonzero(h > thr).astype(np.int64)
     noise = _noise_level(sel, h)
     sel = _wave_reject(sel, t, h)
-    sel = _search_back(sel, t, h, thr)
+    sel = _search_back(sel, t, h, np.maximum(thr * SEARCHBACK_FRACTION,
+                                              SEARCHBACK_NOISE_RATIO * noise))
     low = np.maximum(np.maximum(ISOLATED_FRACTION * level, ISOLATED_NOISE_RATIO * noise), floor)
     sel = _isolated(sel, t, h, low)
     return sel, thr
@@ -137,8 +143,9 @@ def _best_in_gaps(
     return best[score[best] > 0].astype(np.int64)
 
 
-def _search_back(sel: IntArray, t: FloatArray, h: FloatArray, thr: FloatArray) -> IntArray:
-    """Add the largest sub-threshold candidate inside RR gaps much longer than usual."""
+def _search_back(sel: IntArray, t: FloatArray, h: FloatArray, low: FloatArray) -> IntArray:
+    """Add the largest candidate above ``low`` (a fraction of the normal threshold, and
+    above the noise peaks) inside RR gaps much longer than usual."""
     for _ in range(3):
         if sel.size < 3:
             return sel
@@ -147,7 +154,7 @@ def _search_back(sel: IntArray, t: FloatArray, h: FloatArray, thr: FloatArray) -
         gaps = np.flatnonzero(rr > np.maximum(SEARCHBACK_RR_FACTOR * med, 2 * MIN_SEARCH_RR_S))
         if gaps.size == 0:
             return sel
-        score = np.where(h > SEARCHBACK_FRACTION * thr, h, 0.0)
+        score = np.where(h > low, h, 0.0)
         added = _best_in_gaps(sel, gaps, t, score, MIN_SEARCH_RR_S, MIN_SEARCH_RR_S)
         if added.size == 0:
             return sel

@@ -28,6 +28,7 @@ from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import classify
 from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
 from hrv.detect._ecg_morph import resolve_close_pairs
+from hrv.detect._ecg_rhythm import conduction_findings
 from hrv.detect._ecg_select import THRESHOLD_FRACTION, select_beats
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import BeatDetection, ExcludedWindow, QualityWarning
@@ -98,7 +99,9 @@ def detect_ecg(
         ``times_s`` (shape (n_beats,)): R-peak times in seconds from the first sample,
         refined to sub-sample precision; ``normal``: ``False`` for beats of abnormal
         shape (e.g. ventricular) or premature beats; ``excluded_windows``: missing data
-        (NaN), flat line and clipping stretches, where no beat is reported;
+        (NaN), flat line and clipping stretches, where no beat is reported, and the
+        inside of intervals spanning a pause or a blocked beat (``"pause"``,
+        ``"av_block"``, with ``warnings`` of those codes), which are no NN intervals;
         ``info``: detector name, fiducial, filters, polarity and per-beat scores
         (``abnormal_shape``, ``premature``, ``template_correlation``).
 
@@ -162,8 +165,9 @@ def detect_ecg_working(
         times = times[~dup]
 
     classes = classify(x, fs, times, k)
-    windows = tuple(ExcludedWindow(s0, e0, r) for s0, e0, r in runs_s)
-    warnings: list[QualityWarning] = []
+    conduction_windows, conduction_warnings = conduction_findings(times)
+    windows = tuple(ExcludedWindow(s0, e0, r) for s0, e0, r in runs_s) + conduction_windows
+    warnings: list[QualityWarning] = list(conduction_warnings)
     missing_s = sum(e0 - s0 for s0, e0, r in runs_s if r == "missing_data")
     if missing_s > 0:
         warnings.append(

@@ -1,0 +1,106 @@
+"""Conduction findings on the detected beats: sinus pauses and runs of 2:1 conduction.
+
+An interval that spans a pause or a blocked beat is no NN interval: in a sinus pause the
+sinus node did not fire, in 2:1 atrioventricular block every second P wave is not
+conducted. Both would dominate RMSSD. The intervals are measured against the running
+rhythm of the ordinary (1:1) intervals, so that a run of doubled intervals does not
+become its own reference:
+
+* ``av_block_suspected``: at least ``BLOCK_MIN_RUN`` consecutive intervals within
+  ``MULTIPLE_TOL`` of twice the running rhythm (2:1 conduction), entered or left by an
+  abrupt step of at least ``ABRUPT_STEP`` (breathing changes RR gradually);
+* ``pause``: any other interval of at least ``PAUSE_MIN_S`` and ``PAUSE_RATIO`` times the
+  running rhythm (a single long interval of 2-6 s: sinus arrest or a blocked beat).
+
+Each such interval is returned as an excluded window strictly inside it, so that the
+interval, and no neighbouring one, leaves the NN series. A recording that is 2:1 from
+start to end has no 1:1 reference in its RR series and is not flagged here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import ndimage
+
+from hrv.types import ExcludedWindow, QualityWarning
+
+__all__ = ["conduction_findings"]
+
+FloatArray = npt.NDArray[np.float64]
+
+PAUSE_MIN_S = 1.9  # 2 s, less the detector's timing error
+PAUSE_RATIO = 1.6  # of the running 1:1 rhythm
+MULTIPLE_TOL = 0.12  # relative: 2 x (1 +- 0.12)
+BLOCK_MIN_RUN = 2
+ABRUPT_STEP = 1.6  # the doubling (or halving) at the start or end of a run
+REF_BEATS = 41  # running median of the 1:1 intervals
+# First pass: the lower quartile over this many intervals tells the 1:1 intervals even
+# inside a run of doubled ones (up to about three quarters of the window long).
+FIRST_PASS_BEATS = 121
+FIRST_PASS_PERCENTILE = 25
+WINDOW_MARGIN_S = 0.05  # the window leaves this much of the interval at each end
+
+
+def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    d = np.diff(mask.astype(np.int8), prepend=0, append=0)
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+
+
+def conduction_findings(
+    times_s: FloatArray,
+) -> tuple[tuple[ExcludedWindow, ...], tuple[QualityWarning, ...]]:
+    """Excluded windows (reasons ``"pause"``, ``"av_block"``) and rhythm warnings.
+
+    Parameters
+    ----------
+    times_s : ndarray, shape (n_beats,)
+        Sorted beat times in seconds.
+    """
+    if times_s.size < 4:
+        return (), ()
+    rr = np.diff(times_s)
+    first = ndimage.percentile_filter(rr, FIRST_PASS_PERCENTILE,
+                                      size=min(FIRST_PASS_BEATS, rr.size), mode="nearest")
+    ordinary = np.flatnonzero(rr < PAUSE_RATIO * first)
+    if ordinary.size < 3:
+        return (), ()
+    ref_o = ndimage.median_filter(rr[ordinary], size=min(REF_BEATS, ordinary.size),
+                                  mode="nearest")
+    at = np.clip(np.searchsorted(ordinary, np.arange(rr.size)), 0, ordinary.size - 1)
+    ratio = rr / ref_o[at]
+    double = np.abs(ratio - 2.0) <= 2.0 * MULTIPLE_TOL
+    block = np.zeros(rr.size, dtype=bool)
+    starts, ends = _runs(double)
+    for s, e in zip(starts, ends, strict=True):  # loop per run of doubled intervals
+        # Conduction fails from one beat to the next: the run starts or ends with an
+        # abrupt doubling or halving, where breathing changes RR gradually.
+        onset = s > 0 and rr[s] >= ABRUPT_STEP * rr[s - 1]
+        offset = e < rr.size and rr[e - 1] >= ABRUPT_STEP * rr[e]
+        if e - s >= BLOCK_MIN_RUN and (onset or offset):
+            block[s:e] = True
+    pause = (ratio >= PAUSE_RATIO) & (rr >= PAUSE_MIN_S) & ~block
+    windows: list[tuple[float, float, str]] = []
+    for i in np.flatnonzero(block | pause):
+        margin = min(WINDOW_MARGIN_S, 0.25 * float(rr[i]))
+        windows.append((float(times_s[i]) + margin, float(times_s[i + 1]) - margin,
+                        "av_block" if block[i] else "pause"))
+    warnings: list[QualityWarning] = []
+    if pause.any():
+        n, longest = int(pause.sum()), float(rr[pause].max())
+        warnings.append(QualityWarning(
+            "pause",
+            f"{n} pause(s) without a heartbeat, the longest {longest:.1f} s (sinus pause "
+            "or a blocked beat); the intervals spanning them are left out of the NN "
+            "intervals (a screening flag, not a diagnosis)",
+        ))
+    if block.any():
+        n_runs = int(np.count_nonzero(np.diff(block.astype(np.int8), prepend=0) == 1))
+        warnings.append(QualityWarning(
+            "av_block_suspected",
+            f"{int(block.sum())} interval(s) in {n_runs} run(s) last twice the surrounding "
+            "rhythm, as when every second beat is not conducted (2:1 atrioventricular "
+            "block); they are left out of the NN intervals (a screening flag, not a "
+            "diagnosis: see a physician)",
+        ))
+    return tuple(ExcludedWindow(a, b, r) for a, b, r in windows), tuple(warnings)
