@@ -19,8 +19,9 @@ install-test: $(VENV)/bin/python
 install-bench: $(VENV)/bin/python
 	$(PIP) install --quiet -e '.[test,bench]'
 
+# make run PORT=8010 (or HRV_PORT=8010 make run) serves on another port.
 run: install-service
-	$(VENV)/bin/hrv-service demo
+	$(VENV)/bin/hrv-service demo $(if $(PORT),--port $(PORT))
 
 test: install-test
 	$(PY) -m pytest -n 2 --dist loadfile

@@ -112,9 +112,19 @@ def bidmc_ecg_ppg() -> None:
         (HERE / f"bidmc01_{name}.csv").write_text("\n".join(out) + "\n")
 
 
+def mitdb_float32() -> None:
+    """The first 2 min of lead MLII of ``mitdb101_pre.edf`` as little-endian float32 (mV),
+    for the binary fast path of ``POST /v1/analyses`` (360 Hz)."""
+    rec = read_recording(HERE / "mitdb101_pre.edf", kind="ecg", channel="ECG MLII")
+    assert rec.signal is not None
+    x = np.asarray(rec.signal.samples, dtype="<f4")[: 120 * 360]
+    (HERE / "mitdb101_mlii_360hz.f32").write_bytes(x.tobytes())
+
+
 if __name__ == "__main__":
     nsr_rr_text()
     mitdb_edf_post()
     polar_hrm()
     welltory_ppg()
     bidmc_ecg_ppg()
+    mitdb_float32()
