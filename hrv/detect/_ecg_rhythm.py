@@ -19,6 +19,8 @@ start to end has no 1:1 reference in its RR series and is not flagged here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
@@ -32,13 +34,14 @@ FloatArray = npt.NDArray[np.float64]
 PAUSE_MIN_S = 1.9  # 2 s, less the detector's timing error
 PAUSE_RATIO = 1.6  # of the running 1:1 rhythm
 MULTIPLE_TOL = 0.12  # relative: 2 x (1 +- 0.12)
-BLOCK_MIN_RUN = 2
+BLOCK_MIN_RUN = 3
 ABRUPT_STEP = 1.6  # the doubling (or halving) at the start or end of a run
 REF_BEATS = 41  # running median of the 1:1 intervals
 # First pass: the lower quartile over this many intervals tells the 1:1 intervals even
 # inside a run of doubled ones (up to about three quarters of the window long).
 FIRST_PASS_BEATS = 121
 FIRST_PASS_PERCENTILE = 25
+ARTEFACT_NEAR_S = 2.0
 WINDOW_MARGIN_S = 0.05  # the window leaves this much of the interval at each end
 
 
@@ -48,7 +51,7 @@ def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArra
 
 
 def conduction_findings(
-    times_s: FloatArray,
+    times_s: FloatArray, artefacts: Sequence[tuple[float, float]] = (),
 ) -> tuple[tuple[ExcludedWindow, ...], tuple[QualityWarning, ...]]:
     """Excluded windows (reasons ``"pause"``, ``"av_block"``) and rhythm warnings.
 
@@ -56,6 +59,9 @@ def conduction_findings(
     ----------
     times_s : ndarray, shape (n_beats,)
         Sorted beat times in seconds.
+    artefacts : sequence of (start_s, end_s)
+        Stretches of missing, flat or clipped signal: an interval within
+        ``ARTEFACT_NEAR_S`` of one is lost beats, not a rhythm, and is not reported.
     """
     if times_s.size < 4:
         return (), ()
@@ -80,6 +86,10 @@ def conduction_findings(
         if e - s >= BLOCK_MIN_RUN and (onset or offset):
             block[s:e] = True
     pause = (ratio >= PAUSE_RATIO) & (rr >= PAUSE_MIN_S) & ~block
+    for a, b in artefacts:  # loop per artefact stretch
+        near = (times_s[1:] > a - ARTEFACT_NEAR_S) & (times_s[:-1] < b + ARTEFACT_NEAR_S)
+        block &= ~near
+        pause &= ~near
     windows: list[tuple[float, float, str]] = []
     for i in np.flatnonzero(block | pause):
         margin = min(WINDOW_MARGIN_S, 0.25 * float(rr[i]))

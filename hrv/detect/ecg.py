@@ -28,6 +28,7 @@ from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import classify
 from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
 from hrv.detect._ecg_morph import resolve_close_pairs
+from hrv.detect._ecg_rate import rate_plausibility
 from hrv.detect._ecg_rhythm import conduction_findings
 from hrv.detect._ecg_select import THRESHOLD_FRACTION, select_beats
 from hrv.errors import InsufficientDataError, InvalidInputError
@@ -165,9 +166,10 @@ def detect_ecg_working(
         times = times[~dup]
 
     classes = classify(x, fs, times, k)
-    conduction_windows, conduction_warnings = conduction_findings(times)
+    conduction_windows, conduction_warnings = conduction_findings(
+        times, [(s0, e0) for s0, e0, _r in runs_s])
     windows = tuple(ExcludedWindow(s0, e0, r) for s0, e0, r in runs_s) + conduction_windows
-    warnings: list[QualityWarning] = list(conduction_warnings)
+    warnings: list[QualityWarning] = [*conduction_warnings, *rate_plausibility(x, fs)]
     missing_s = sum(e0 - s0 for s0, e0, r in runs_s if r == "missing_data")
     if missing_s > 0:
         warnings.append(

@@ -1,0 +1,94 @@
+"""Plausibility of the declared sampling rate of an ECG, from its mains interference.
+
+A recording whose declared rate is wrong (a 360-Hz ECG sent as 250 Hz) is analysed on a
+stretched time axis: heart rate, every interval and RMSSD are off by the same factor,
+and nothing in the beats themselves proves it (QRS widths and heart rates of different
+people overlap by more than such a factor). Mains interference does: it is a narrow line
+at 50 or 60 Hz (or a harmonic, folded below the Nyquist frequency), whatever the person.
+A strong narrow line above 30 Hz that is no mains frequency at the declared rate, but
+would be at another rate, says the rate is wrong: the rates at which the line falls on
+50 or 60 Hz are the candidates (named as the rates in common use they match). A warning
+(``sampling_rate_implausible``) is given when both candidates differ from the declared
+rate by more than ``MIN_RATE_ERROR`` (a 360-Hz recording declared as 250 Hz: 300 or
+360 Hz, 20 or 44 % off). Without a mains line (a notch-filtered or battery-powered
+recording) nothing is said.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from hrv.types import QualityWarning
+
+__all__ = ["rate_plausibility"]
+
+MAINS_HZ = (50.0, 60.0)
+LINE_MIN_HZ = 30.0
+LINE_PROMINENCE = 8.0  # line power over the median power within +-5 Hz
+MAINS_TOL = 0.015  # relative: a line within 1.5 % of a (folded) mains harmonic is mains
+MIN_RATE_ERROR = 0.10
+COMMON_RATES_HZ = (100.0, 125.0, 128.0, 200.0, 250.0, 256.0, 300.0, 360.0, 400.0, 500.0,
+                   512.0, 1000.0, 1024.0, 2000.0)
+SEGMENT_S = 4.0
+MAX_SPAN_S = 120.0  # the first two minutes suffice for a line spectrum
+
+
+def _folded(f: float, fs: float) -> float:
+    """Frequency ``f`` as seen after sampling at ``fs`` (folded into 0..fs/2)."""
+    r = f % fs
+    return min(r, fs - r)
+
+
+def _is_mains(f: float, fs: float) -> bool:
+    for m in MAINS_HZ:
+        for h in (1, 2, 3):
+            g = _folded(h * m, fs)
+            if g > 0 and abs(f - g) <= MAINS_TOL * g:
+                return True
+    return False
+
+
+def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float) -> tuple[QualityWarning, ...]:
+    """``sampling_rate_implausible`` when the mains line implies another rate."""
+    n_seg = round(SEGMENT_S * fs_hz)
+    span = np.asarray(x[: round(MAX_SPAN_S * fs_hz)], dtype=np.float64)
+    if span.size < 4 * n_seg or fs_hz / 2 <= LINE_MIN_HZ + 5:
+        return ()
+    span = np.nan_to_num(span - np.nanmean(span))
+    # Welch without scipy.signal: Hann-tapered segments, half overlap.
+    step = n_seg // 2
+    starts = np.arange(0, span.size - n_seg + 1, step)
+    seg = span[starts[:, None] + np.arange(n_seg)[None, :]]
+    seg = seg - seg.mean(axis=1, keepdims=True)
+    win = np.hanning(n_seg)
+    p = np.mean(np.abs(np.fft.rfft(seg * win, axis=1)) ** 2, axis=0)
+    f = np.fft.rfftfreq(n_seg, 1.0 / fs_hz)
+    band = np.flatnonzero(f > LINE_MIN_HZ)
+    if band.size < 3:
+        return ()
+    i = int(band[np.argmax(p[band])])
+    near = (f > f[i] - 5.0) & (f < f[i] + 5.0)
+    floor = float(np.median(p[near]))
+    if floor <= 0 or p[i] / floor < LINE_PROMINENCE:
+        return ()
+    lo, hi = max(i - 1, 0), min(i + 1, f.size - 1)
+    den = p[lo] - 2 * p[i] + p[hi]
+    off = 0.5 * (p[lo] - p[hi]) / den if den < 0 else 0.0
+    line = float(f[i] + off * (f[1] - f[0]))
+    if _is_mains(line, fs_hz):
+        return ()
+    implied = [fs_hz * m / line for m in MAINS_HZ]
+    if min(abs(r / fs_hz - 1) for r in implied) <= MIN_RATE_ERROR:
+        return ()
+    # Name the rates in common use that the line fits (50- or 60-Hz mains), else both.
+    named = sorted({min(COMMON_RATES_HZ, key=lambda c: abs(c - r)) for r in implied
+                    if any(abs(r - c) <= 0.01 * c for c in COMMON_RATES_HZ)})
+    shown = " or ".join(f"{r:.0f} Hz" for r in (named or sorted(implied)))
+    return (QualityWarning(
+        "sampling_rate_implausible",
+        f"the declared sampling rate ({fs_hz:g} Hz) looks wrong: the mains interference "
+        f"appears at {line:.1f} Hz instead of 50 or 60 Hz, as if the signal were sampled "
+        f"at {shown}; heart rate and every interval scale with the rate, so check the "
+        "rate before reading any value",
+    ),)
