@@ -90,9 +90,10 @@ def analyze(
     elif times_s is not None:
         # The PPG detector re-grids the frames itself and checks their timing regularity.
         t_frames = np.asarray(times_s, dtype=np.float64).ravel()
-        det = detect_ppg(raw, fs, config.detection, times_s=t_frames - t_frames[0])
+        det = detect_ppg(raw, fs, config.detection, times_s=t_frames - t_frames[0],
+                         quality=config.quality)
     else:
-        det = detect_ppg(x, fs, config.detection)
+        det = detect_ppg(x, fs, config.detection, quality=config.quality)
     # Checked (infinite values are an error) and NaN gaps bridged once, for both the
     # quality windows and the derived respiration; no further copy of the recording.
     if finite:

@@ -296,9 +296,14 @@ class DetectionConfig:
 
 @dataclasses.dataclass(frozen=True)
 class QualityConfig:
-    """Waveform quality windows and grading thresholds."""
+    """Waveform quality windows and grading thresholds.
+
+    ``window_s`` is the ECG quality window; ``ppg_window_s`` the PPG detector's, shorter
+    because a motion burst in a wrist or camera PPG is often only a few seconds long.
+    """
 
     window_s: float = 10.0
+    ppg_window_s: float = 8.0
     min_usable_s: float = 60.0
     good_max_corrected_pct: float = 2.0
     fair_max_corrected_pct: float = 5.0
@@ -306,6 +311,7 @@ class QualityConfig:
 
     def __post_init__(self) -> None:
         _finite_positive("window_s", self.window_s)
+        _finite_positive("ppg_window_s", self.ppg_window_s)
         _finite_positive("min_usable_s", self.min_usable_s)
         _check(
             0 <= self.good_max_corrected_pct

@@ -6,6 +6,7 @@ blood pressure and vascular tone, so pulse intervals are not identical to RR int
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,6 @@ DETECTOR = "elgendi2013-tem-upstroke"
 BAND_HZ = (0.5, 5.0)
 _UPSAMPLE_BELOW_HZ = 60.0
 MOTION_MARGIN_S = 0.5
-_QUALITY = QualityConfig(window_s=8.0, min_usable_s=60.0)
 
 
 def detect_ppg(
@@ -41,6 +41,7 @@ def detect_ppg(
     config: DetectionConfig = DetectionConfig(),
     *,
     times_s: npt.ArrayLike | None = None,
+    quality: QualityConfig | None = None,
 ) -> BeatDetection:
     """Detect pulses in a PPG and time each one at the chosen fiducial point.
 
@@ -62,6 +63,9 @@ def detect_ppg(
         more than 5 % of the frame interval (robust SD), an ``"irregular_frame_timing"``
         warning is issued: beat-to-beat timing is then unreliable (the pipeline grades
         such a recording poor).
+    quality : QualityConfig, optional
+        Its ``ppg_window_s`` is the length of the quality windows (8 s by default) and
+        ``min_usable_s`` the usable signal below which a warning is issued.
 
     Returns
     -------
@@ -81,7 +85,8 @@ def detect_ppg(
     Notes
     -----
     Pipeline: linear resampling of uneven input; NaN gaps bridged for filtering only
-    (they are excluded afterwards); zero-phase Butterworth band-pass 0.5–8 Hz (order 2);
+    (they are excluded afterwards); zero-phase Butterworth band-pass over ``BAND_HZ``
+    (0.5–5 Hz, order 2);
     band-limited upsampling to >= 60 Hz; pulse detection by two event-related moving
     averages (Elgendi et al. 2013, PLoS ONE 8:e76585) run on the positive first
     derivative, so that each candidate is a systolic upstroke and small pulses on a
@@ -90,7 +95,8 @@ def detect_ppg(
     dropped (dicrotic waves); fiducials refined by parabolic
     interpolation: systolic peak, maximum upslope (peak of the first derivative), and
     onset by intersecting tangents (Chiu et al. 1991). Windows failing
-    :func:`hrv.quality.assess_waveform` (8-s windows, template-correlation SQI included)
+    :func:`hrv.quality.assess_waveform` (``quality.ppg_window_s`` windows,
+    template-correlation SQI included)
     and runs of pulses that do not resemble the recording's average pulse (unless they
     keep the rhythm) are excluded as ``"motion"``.
     """
@@ -106,12 +112,14 @@ def detect_ppg(
         config.ppg_fiducial
     ]
 
-    quality = assess_waveform(x, fs, SignalKind.PPG, _QUALITY, beat_times_s=peak_s)
+    qcfg = quality if quality is not None else QualityConfig()
+    qcfg = dataclasses.replace(qcfg, window_s=qcfg.ppg_window_s)
+    quality_found = assess_waveform(x, fs, SignalKind.PPG, qcfg, beat_times_s=peak_s)
     beat_windows = core.outlier_pulse_windows(work, peaks, peak_s, peak_val - foot_val, fs_work)
     duration = len(x) / fs
     windows = list(
         merge_windows(
-            (_widen(w, duration) for w in (*quality.excluded_windows, *beat_windows)),
+            (_widen(w, duration) for w in (*quality_found.excluded_windows, *beat_windows)),
             first_reason=True,
         )
     )
@@ -120,7 +128,7 @@ def detect_ppg(
         keep &= ~w.contains(times)
     keep &= (times >= 0) & (times <= duration)
     beat_times = times[keep] + t0
-    warnings: list[QualityWarning] = list(quality.warnings)
+    warnings: list[QualityWarning] = list(quality_found.warnings)
     jitter_s = 0.0
     if times_s is not None:
         t_frames = np.asarray(times_s, dtype=np.float64)
