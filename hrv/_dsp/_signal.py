@@ -59,9 +59,15 @@ def fill_nan(x: FloatArray) -> tuple[FloatArray, BoolArray]:
     if not nan.any():
         return x, nan
     out = x.copy()
-    good = np.flatnonzero(~nan)
-    if len(good) == 0:
+    bad = np.flatnonzero(nan)
+    if len(bad) == len(x):
         out[:] = 0.0
         return out, nan
-    out[nan] = np.interp(np.flatnonzero(nan), good, x[good])
+    # Only the finite samples next to a gap bracket it: interpolating between them gives
+    # what interpolating over every finite sample gives, without an index of them all.
+    first = np.concatenate(([True], np.diff(bad) > 1))
+    last = np.concatenate((first[1:], [True]))
+    ends = np.concatenate((bad[first] - 1, bad[last] + 1))
+    ends = np.unique(ends[(ends >= 0) & (ends < len(x))])
+    out[bad] = np.interp(bad, ends, x[ends])
     return out, nan

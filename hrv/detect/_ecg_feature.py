@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage, signal
 
-from hrv._dsp import WorkingSignal, block_mean, fill_missing, working_factor
+from hrv._dsp import WorkingSignal, block_mean, fill_missing, map_chunks, working_factor
 
 __all__ = ["Candidates", "Runs", "compute_candidates"]
 
@@ -144,18 +144,15 @@ def compute_candidates(x: npt.NDArray[np.generic], fs_hz: float, *, keep_work: b
     n_work = len(x) // k
     pad = round(PAD_S * fs_work)
     work = np.empty(n_work, dtype=np.float32) if keep_work else None
-    idx: list[IntArray] = []
-    hts: list[FloatArray] = []
-    runs: list[tuple[int, int, str]] = []
-    for lo in range(0, n_work, CHUNK_WORK_SAMPLES):
-        hi = min(n_work, lo + CHUNK_WORK_SAMPLES)
-        i, h, r = _chunk(x, k, fs_work, lo, hi, pad, n_work, work)
-        idx.append(i)
-        hts.append(h)
-        runs += r
-    merged = _merge_runs(runs)
-    index = np.concatenate(idx)
-    height = np.concatenate(hts)
+    # Chunks are independent (each reads its own padded slice and writes its own part
+    # of ``work``): they run on the available threads, results joined in chunk order.
+    parts = map_chunks(
+        lambda lo: _chunk(x, k, fs_work, lo, min(n_work, lo + CHUNK_WORK_SAMPLES), pad,
+                          n_work, work),
+        range(0, n_work, CHUNK_WORK_SAMPLES))
+    merged = _merge_runs([r for _, _, rs in parts for r in rs])
+    index = np.concatenate([i for i, _, _ in parts])
+    height = np.concatenate([h for _, h, _ in parts])
     return Candidates(
         index=index,
         height=height,

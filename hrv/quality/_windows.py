@@ -19,7 +19,8 @@ from hrv._dsp import (
     BLOCK_SAMPLES,
     AnyFloatArray,
     block_bounds,
-    filtered_blocks,
+    map_chunks,
+    map_filtered_blocks,
 )
 from hrv.quality._sqi import TemplatePlan, spectral_purity
 from hrv.types import BoolArray, FloatArray
@@ -107,18 +108,16 @@ def _block_runs(mask_of: Callable[[int, int], BoolArray], n: int
     ``mask_of(a, b)`` returns the mask on ``[a, b)``; block-sized temporaries stay in
     the CPU caches, and runs cut by a block edge are joined again.
     """
-    starts: list[IntArray] = []
-    ends: list[IntArray] = []
-    for a in range(0, n, BLOCK_SAMPLES):
-        b = min(n, a + BLOCK_SAMPLES)
-        rs, re = _runs(mask_of(a, b))
-        starts.append(rs + a)
-        ends.append(re + a)
-    if not starts:
+    def block(a: int) -> tuple[IntArray, IntArray]:
+        rs, re = _runs(mask_of(a, min(n, a + BLOCK_SAMPLES)))
+        return rs + a, re + a
+
+    parts = map_chunks(block, range(0, n, BLOCK_SAMPLES))  # blocks on threads, in order
+    if not parts:
         e = np.empty(0, dtype=np.intp)
         return e, e
-    return _join_touching(np.concatenate(starts).astype(np.intp),
-                          np.concatenate(ends).astype(np.intp))
+    return _join_touching(np.concatenate([rs for rs, _ in parts]).astype(np.intp),
+                          np.concatenate([re for _, re in parts]).astype(np.intp))
 
 
 def _piled_rails(x: FloatArray, nan: BoolArray | None, hi: float, lo: float) -> list[float]:
@@ -132,17 +131,21 @@ def _piled_rails(x: FloatArray, nan: BoolArray | None, hi: float, lo: float) -> 
     if not span > 0:
         return []
     lim_hi, lim_lo = hi - 0.01 * span, lo + 0.01 * span
-    n_on = [0, 0]
-    n_eq = [0, 0]
-    n_within = [0, 0]
-    for a in range(0, len(x), BLOCK_SAMPLES):
+
+    def block(a: int) -> list[tuple[int, int, int]]:  # (on, eq, within) per rail
         blk = x[a: a + BLOCK_SAMPLES]
+        out = []
         for j, near in enumerate((blk >= lim_hi, blk <= lim_lo)):
             pos = np.flatnonzero(near)
-            n_within[j] += len(pos)
+            within = len(pos)
             pos = pos[blk[pos] == (hi, lo)[j]]
-            n_eq[j] += len(pos)
-            n_on[j] += len(pos) if nan is None else int(np.count_nonzero(~nan[a + pos]))
+            on = len(pos) if nan is None else int(np.count_nonzero(~nan[a + pos]))
+            out.append((on, len(pos), within))
+        return out
+
+    counts = np.array(map_chunks(block, range(0, len(x), BLOCK_SAMPLES)),
+                      dtype=np.int64).reshape(-1, 2, 3).sum(axis=0)
+    n_on, n_eq, n_within = counts[:, 0], counts[:, 1], counts[:, 2]
     return [r for j, r in enumerate((hi, lo))
             if n_on[j] >= 3 and n_on[j] >= 4 * (n_within[j] - n_eq[j])]
 
@@ -253,8 +256,9 @@ def filtered_stats(x: AnyFloatArray, fs_hz: float, starts: IntArray, band_hz: tu
     win = int(lengths.min()) if n_win else 0
     margin = plan.half + 2 if plan is not None else 0
     bounds = block_bounds(n, starts=starts)
-    for a, b, s, f in filtered_blocks(x, fs_hz, band_hz[0], band_hz[1], bounds,
-                                      margin=margin):
+
+    def block(a: int, b: int, s: int, f: FloatArray) -> None:
+        # Each block writes only its own windows' entries (blocks run on threads).
         i0, i1 = np.searchsorted(starts, [a, b])
         loc = starts[i0:i1] - a
         core = f[a - s: b - s]
@@ -263,4 +267,6 @@ def filtered_stats(x: AnyFloatArray, fs_hz: float, starts: IntArray, band_hz: tu
             pur[i0:i1] = spectral_purity(core, fs_hz, loc, win)
         if plan is not None:
             plan.fill(sqi, f, s, a, b, starts)
+
+    map_filtered_blocks(block, x, fs_hz, band_hz[0], band_hz[1], bounds, margin=margin)
     return FilteredStats(std, kurt, pur, sqi)
