@@ -246,3 +246,51 @@ def outlier_pulse_windows(
         end = peak_s[e] - 1e-6 if e < m else n / fs_hz
         out.append(ExcludedWindow(float(start), float(end), "motion"))
     return out
+
+
+def pulse_confidence(
+    filtered: FloatArray,
+    peaks: IntArray,
+    slope_s: FloatArray,
+    onset_s: FloatArray,
+    amplitude: FloatArray,
+    keep: npt.NDArray[np.bool_],
+    fs_hz: float,
+) -> dict[str, float]:
+    """How far the kept pulses can be trusted for beat-to-beat timing.
+
+    - ``template_correlation``: median correlation of each pulse (one median interval
+      around its peak) with the median pulse;
+    - ``amplitude_cv``: robust coefficient of variation (MAD / median) of the
+      foot-to-peak amplitude;
+    - ``fiducial_jitter_ms``: how much two fiducials of the same pulse disagree from beat
+      to beat: the robust SD of the successive differences of (maximum slope - onset),
+      divided by sqrt(2). A pulse wave whose upstroke keeps its shape moves both
+      fiducials together; where they move apart, the pulse time itself is uncertain by
+      about that much, and RMSSD of the pulse intervals grows by it.
+
+    NaN for fewer than 8 kept pulses.
+    """
+    idx = np.flatnonzero(keep)
+    nan = {"template_correlation": np.nan, "amplitude_cv": np.nan, "fiducial_jitter_ms": np.nan}
+    if idx.size < 8:
+        return nan
+    n = len(filtered)
+    p = peaks[idx]
+    med_rr = int(np.median(np.diff(p))) if p.size > 1 else 2
+    half = max(med_rr // 2, 2)
+    g = np.clip(p[:, None] + np.arange(-half, half + 1)[None, :], 0, n - 1)
+    segs = filtered[g]
+    segs = segs - segs.mean(axis=1, keepdims=True)
+    segs /= np.maximum(np.linalg.norm(segs, axis=1, keepdims=True), 1e-300)
+    tmpl = np.median(segs, axis=0)
+    tmpl -= tmpl.mean()
+    tn = float(np.linalg.norm(tmpl))
+    corr = float(np.median(segs @ (tmpl / tn))) if tn > 0 else np.nan
+    amp = amplitude[idx]
+    med_amp = float(np.median(amp))
+    cv = float(1.4826 * np.median(np.abs(amp - med_amp)) / med_amp) if med_amp > 0 else np.nan
+    gap = (slope_s[idx] - onset_s[idx]) * 1000.0
+    d = np.diff(gap)
+    jitter = float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+    return {"template_correlation": corr, "amplitude_cv": cv, "fiducial_jitter_ms": jitter}

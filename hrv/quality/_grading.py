@@ -14,7 +14,10 @@ _MIN_BEATS = 20
 # Rhythm findings under which HRV is not interpretable.
 _RHYTHM_CODES = frozenset({"possible_atrial_fibrillation", "high_ectopic_burden"})
 # Detector findings under which beat-to-beat timing (RMSSD, HF) is unreliable.
-_TIMING_CODES = frozenset({"irregular_frame_timing"})
+_TIMING_CODES = frozenset({"irregular_frame_timing", "sampling_rate_implausible"})
+# Detector findings under which beat-to-beat timing is doubtful, though not unreliable:
+# the pulses are found, but their times move with pulse shape (PPG).
+_DOUBT_CODES = frozenset({"pulse_timing_uncertain"})
 
 _ORDER = [Grade.GOOD, Grade.FAIR, Grade.POOR, Grade.UNUSABLE]
 
@@ -40,7 +43,10 @@ def grade_quality(
       ``fair_max_corrected_pct``: ``poor``; above ``good_max_corrected_pct``: ``fair``;
     - more than half of the recording excluded: ``poor``; more than 10 %: ``fair``;
     - a rhythm finding (atrial-fibrillation-like irregularity, high ectopic burden): ``poor``;
-    - unreliable beat timing (irregular camera frame timing): ``poor``.
+    - unreliable beat timing (irregular camera frame timing, a declared sampling rate
+      that the signal's mains line contradicts): ``poor``;
+    - doubtful beat timing (PPG pulses whose shape, amplitude or fiducials vary from beat
+      to beat): ``fair``.
     """
     grade = Grade.GOOD
     out: list[QualityWarning] = []
@@ -105,5 +111,9 @@ def grade_quality(
     for w in warnings:
         if w.code in _TIMING_CODES:
             worsen(Grade.POOR, "beat_timing_unreliable", "Beat timing is unreliable: " + w.message)
+            break
+    for w in warnings:
+        if w.code in _DOUBT_CODES:
+            worsen(Grade.FAIR, "beat_timing_doubtful", "Beat timing is doubtful: " + w.message)
             break
     return grade, out

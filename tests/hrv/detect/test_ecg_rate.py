@@ -61,3 +61,4 @@ class TestDeclaredRate:
         right = analyze(x, 360.0, "ecg")
         assert "sampling_rate_implausible" in {w.code for w in wrong.quality.warnings}
         assert "sampling_rate_implausible" not in {w.code for w in right.quality.warnings}
+        assert wrong.quality.grade.value == "poor"
