@@ -16,7 +16,7 @@ from hrv._dsp._blockfilter import (
     filtered_blocks,
     map_filtered_blocks,
 )
-from hrv._dsp._parallel import map_chunks, thread_count
+from hrv._dsp._parallel import map_chunks, run_beside, thread_count
 from hrv._dsp._signal import all_finite, as_waveform, fill_nan
 from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
 from hrv._dsp._uneven import GAP_FACTOR, resample_uneven
@@ -49,6 +49,7 @@ __all__ = [
     "map_chunks",
     "map_filtered_blocks",
     "resample_uneven",
+    "run_beside",
     "thread_count",
     "working_factor",
     "working_signal",

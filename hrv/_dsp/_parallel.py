@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:  # concurrent.futures loads on first parallel use, not with ``import hrv``
     from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["ENV_THREADS", "MAX_THREADS", "map_chunks", "thread_count"]
+__all__ = ["ENV_THREADS", "MAX_THREADS", "map_chunks", "run_beside", "thread_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -130,3 +130,27 @@ def map_chunks(fn: Callable[[T], R], items: Iterable[T], *, threads: int | None 
         raise errors[0]
     return results  # type: ignore[return-value]  # every slot was filled
 
+
+
+def run_beside(background: Callable[[], R], foreground: Callable[[], T]) -> tuple[R, T]:
+    """``(background(), foreground())``, the first on a pool thread while the calling
+    thread runs the second.
+
+    For two independent stages (each only reads shared input): the calling thread's
+    own chunked work is then helped by the pool as soon as ``background`` is done.
+    With one thread, or from inside a chunk, both run in the calling thread, in
+    that order.
+    """
+    n_threads = thread_count()
+    if n_threads < 2 or getattr(_local, "worker", False):
+        return background(), foreground()
+    future = _executor(n_threads - 1).submit(background)
+    try:
+        fg = foreground()
+    except BaseException:
+        if not future.cancel():
+            future.exception()  # let it finish; the foreground's error is raised
+        raise
+    # Not started yet (the pool busy with another caller's chunks): run it here.
+    bg = background() if future.cancel() else future.result()
+    return bg, fg

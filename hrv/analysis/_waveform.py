@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import all_finite, as_waveform, fill_nan, resample_uneven
+from hrv._dsp import WorkingSignal, all_finite, as_waveform, fill_nan, resample_uneven
 from hrv.analysis._tail import finish_waveform
 from hrv.config import SAMPLING_RATE_HZ, AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.types import Analysis, ExcludedWindow, Signal, SignalKind, merge_windows
+
+if TYPE_CHECKING:
+    from hrv.quality import WaveformQuality
 
 __all__ = ["analyze"]
 
@@ -85,25 +88,29 @@ def analyze(
 
     work = None
     if sk is SignalKind.ECG:
-        # The detector's working-rate signal serves the quality and respiration too.
-        det, work = detect_ecg_working(x, fs, config.detection, keep_work=True, finite=finite)
-    elif times_s is not None:
-        # The PPG detector re-grids the frames itself and checks their timing regularity.
-        t_frames = np.asarray(times_s, dtype=np.float64).ravel()
-        det = detect_ppg(raw, fs, config.detection, times_s=t_frames - t_frames[0],
-                         quality=config.quality)
+        # Checked (infinite values are an error) and NaN gaps bridged once, before the
+        # detector, for the quality windows and the derived respiration.
+        xf, nan = _filled(x, fs, sk, finite)
+        judged: list[WaveformQuality] = []
+
+        def quality(times_s: npt.NDArray[np.float64], w: WorkingSignal | None) -> None:
+            judged.append(assess_filled(xf, nan, fs, sk, config.quality, times_s, w))
+
+        # The detector's working-rate signal serves the quality and respiration too; the
+        # quality is judged on the beat times while the beats are classified.
+        det, work = detect_ecg_working(x, fs, config.detection, keep_work=True,
+                                       finite=finite, beside=quality)
+        quality_windows, quality_warnings = judged[0].excluded_windows, judged[0].warnings
     else:
-        det = detect_ppg(x, fs, config.detection, quality=config.quality)
-    # Checked (infinite values are an error) and NaN gaps bridged once, for both the
-    # quality windows and the derived respiration; no further copy of the recording.
-    if finite:
-        xf, nan = x, np.zeros(len(x), dtype=bool)
-    else:
-        xf, nan = fill_nan(as_waveform(x, fs, name=sk.value.upper()))
-    if sk is SignalKind.ECG:
-        wq = assess_filled(xf, nan, fs, sk, config.quality, det.times_s, work)
-        quality_windows, quality_warnings = wq.excluded_windows, wq.warnings
-    else:
+        if times_s is not None:
+            # The PPG detector re-grids the frames itself and checks their timing
+            # regularity.
+            t_frames = np.asarray(times_s, dtype=np.float64).ravel()
+            det = detect_ppg(raw, fs, config.detection, times_s=t_frames - t_frames[0],
+                             quality=config.quality)
+        else:
+            det = detect_ppg(x, fs, config.detection, quality=config.quality)
+        xf, _ = _filled(x, fs, sk, finite)
         # The PPG detector already judged every second once (8-s quality windows with
         # the pulse-template SQI, plus runs of outlier pulses); its windows and warnings
         # are in ``det``. Judging again on a 10-s grid counted motion twice.
@@ -123,6 +130,14 @@ def analyze(
     return finish_waveform(
         sk, duration_s, det, excluded, quality_warnings, estimates, config, info
     )
+
+
+def _filled(x: npt.NDArray[np.float64], fs: float, sk: SignalKind, finite: bool
+            ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """The recording with NaN gaps bridged, and its NaN mask (no copy when all finite)."""
+    if finite:
+        return x, np.zeros(len(x), dtype=bool)
+    return fill_nan(as_waveform(x, fs, name=sk.value.upper()))
 
 
 def _unpack(sig: Signal, fs_hz: float | None, kind: SignalKind | str | None

@@ -18,11 +18,12 @@ prematurity (not judged in an irregular rhythm).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import WorkingSignal, all_finite
+from hrv._dsp import WorkingSignal, all_finite, run_beside
 from hrv.config import ECG_SAMPLING_RATE_HZ, DetectionConfig, EcgDetector
 from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import classify
@@ -74,7 +75,7 @@ def _validate(samples: npt.ArrayLike, fs_hz: float, finite: bool = False
         ok = np.isfinite(x)
         if not ok.any():
             raise InsufficientDataError("ECG contains no finite samples (all NaN or infinite)")
-        if not ok.all():
+        if not (ok | np.isnan(x)).all():  # infinite samples are missing too
             x = np.where(ok, x, np.nan)
     return x
 
@@ -127,12 +128,15 @@ def detect_ecg(
 def detect_ecg_working(
     samples: npt.ArrayLike, fs_hz: float, config: DetectionConfig | None, *, keep_work: bool,
     finite: bool = False,
+    beside: Callable[[npt.NDArray[np.float64], WorkingSignal | None], object] | None = None,
 ) -> tuple[BeatDetection, WorkingSignal | None]:
     """:func:`detect_ecg`, and with ``keep_work`` its working-rate signal.
 
     For the pipeline: the waveform quality and the derived respiration filter that
     signal (100-200 Hz) instead of the full-rate recording. ``finite`` says the caller
     has already found every sample finite (one pass less over the recording).
+    ``beside(times_s, work)``, when given, is called with the final beat times while
+    the beats are classified on another thread (the pipeline's waveform quality).
     """
     cfg = config if config is not None else DetectionConfig()
     if cfg.ecg_detector is not EcgDetector.DEFAULT:  # pragma: no cover - single choice now
@@ -165,7 +169,11 @@ def detect_ecg_working(
         dup = np.concatenate(([False], np.diff(times) < MIN_RR_S))
         times = times[~dup]
 
-    classes = classify(x, fs, times, k)
+    if beside is None:
+        classes = classify(x, fs, times, k)
+    else:
+        classes, _ = run_beside(lambda: classify(x, fs, times, k),
+                                lambda: beside(times, cand.work))
     conduction_windows, conduction_warnings = conduction_findings(
         times, [(s0, e0) for s0, e0, _r in runs_s])
     windows = tuple(ExcludedWindow(s0, e0, r) for s0, e0, r in runs_s) + conduction_windows

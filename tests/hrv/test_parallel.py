@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pytest
 
 import hrv
-from hrv._dsp import _parallel, fill_nan, map_chunks, thread_count
+from hrv._dsp import _parallel, fill_nan, map_chunks, run_beside, thread_count
 from hrv.config import DetectionConfig, QualityConfig
 from hrv.detect import _ecg_feature, detect_ecg_working
 from hrv.quality import WaveformQuality, assess_filled
@@ -72,6 +72,41 @@ class TestMapChunks:
 
         assert map_chunks(outer, range(4), threads=2) == [
             [10 * i + j for j in range(3)] for i in range(4)]
+
+    def test_beside_runs_both_at_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv(_parallel.ENV_THREADS, "2")
+        barrier = threading.Barrier(2, timeout=10)
+
+        def meet(value: str) -> tuple[str, int]:
+            barrier.wait()  # passes only if the other side runs at the same time
+            return value, threading.get_ident()
+
+        (bg, bg_thread), (fg, fg_thread) = run_beside(lambda: meet("bg"), lambda: meet("fg"))
+        assert (bg, fg) == ("bg", "fg")
+        assert fg_thread == threading.get_ident() != bg_thread
+
+    def test_beside_on_one_thread_runs_in_order(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv(_parallel.ENV_THREADS, "1")
+        order: list[str] = []
+
+        def step(name: str, value: int) -> int:
+            order.append(name)
+            return value
+
+        assert run_beside(lambda: step("bg", 1), lambda: step("fg", 2)) == (1, 2)
+        assert order == ["bg", "fg"]
+
+    def test_beside_raises_the_error_of_either_side(self, monkeypatch: pytest.MonkeyPatch
+                                                    ) -> None:
+        monkeypatch.setenv(_parallel.ENV_THREADS, "2")
+
+        def fail(message: str) -> None:
+            raise ValueError(message)
+
+        with pytest.raises(ValueError, match="background"):
+            run_beside(lambda: fail("background"), lambda: 1)
+        with pytest.raises(ValueError, match="foreground"):
+            run_beside(lambda: 1, lambda: fail("foreground"))
 
     def test_environment_sets_the_thread_count(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(_parallel.ENV_THREADS, "1")
