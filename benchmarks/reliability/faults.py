@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,9 @@ def _auth(key: str, idem: str | None = None) -> dict[str, str]:
 
 def _put_params() -> dict[str, Any]:
     return {"kind": "ecg", "sampling_rate_hz": 250, "dtype": "float32"}
+
+
+_OCTET = {"content-type": "application/octet-stream"}
 
 
 def _env(cluster: Cluster, **extra: str) -> dict[str, str]:
@@ -106,7 +110,8 @@ def database_outage(cluster: Cluster, workdir: Path, outage_s: float = 5.0) -> d
                     sid = r.json()["id"]
                     created[idem] = sid
                     up = c.put(f"/v1/sessions/{sid}/recordings/pre", content=body,
-                               params=_put_params(), headers=_auth(key, idem + "-pre"))
+                               params=_put_params(),
+                               headers={**_auth(key, idem + "-pre"), **_OCTET})
                     statuses[str(up.status_code)] += 1
                     if up.status_code == 503:
                         pending.append((idem + "-pre", sid))
@@ -123,6 +128,10 @@ def database_outage(cluster: Cluster, workdir: Path, outage_s: float = 5.0) -> d
                 time.sleep(0.05)
 
     threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(3)]
+    # The client and therapist exist before the threads start: concurrent first
+    # sessions of a new client race in its get-or-create (a separate finding).
+    httpx.post(server.url + "/v1/sessions", json=_SESSION, headers=_auth(key),
+               timeout=30).raise_for_status()
     try:
         for t in threads:
             t.start()
@@ -143,14 +152,14 @@ def database_outage(cluster: Cluster, workdir: Path, outage_s: float = 5.0) -> d
             for idem, sid in pending:
                 if sid:
                     r = c.put(f"/v1/sessions/{sid}/recordings/pre", content=body,
-                              params=_put_params(), headers=_auth(key, idem))
+                              params=_put_params(), headers={**_auth(key, idem), **_OCTET})
                 else:
                     r = c.post("/v1/sessions", json=_SESSION, headers=_auth(key, idem))
                     if r.status_code == 201:
                         created[idem] = r.json()["id"]
                 if r.status_code not in (200, 201):
                     bad.append(f"retry {idem}: {r.status_code} {r.text[:200]}")
-        n_sessions = int(cluster.psql("SELECT count(*) FROM sessions"))
+        n_sessions = int(cluster.psql("SELECT count(*) FROM sessions")) - 1
         orphans = int(cluster.psql(
             "SELECT count(*) FROM recordings WHERE analysis IS NULL OR analysis::text = 'null'"
         ))
@@ -211,8 +220,9 @@ def api_kill(cluster: Cluster, workdir: Path, trials: int = 6, seed: int = 7) ->
                 seen = c.get(path, headers=_auth(key))
                 visible = seen.status_code == 200
                 complete = visible and seen.json().get("analysis") is not None
-                first = c.put(path, content=body, params=_put_params(), headers=_auth(key, idem))
-                again = c.put(path, content=body, params=_put_params(), headers=_auth(key, idem))
+                hdrs = {**_auth(key, idem), **_OCTET}
+                first = c.put(path, content=body, params=_put_params(), headers=hdrs)
+                again = c.put(path, content=body, params=_put_params(), headers=hdrs)
             n_rec = int(cluster.psql(f"SELECT count(*) FROM recordings WHERE session_id = '{sid}'"))
             outcome = {"when": when, "visible_after_kill": visible,
                        "complete_if_visible": complete or not visible,
@@ -253,7 +263,7 @@ def worker_kill(cluster: Cluster, workdir: Path) -> dict[str, Any]:
             sid = c.post("/v1/sessions", json=_SESSION, headers=_auth(key)).json()["id"]
             for phase, b in zip(("pre", "post"), body, strict=True):
                 r = c.put(f"/v1/sessions/{sid}/recordings/{phase}", content=b,
-                          params=_put_params(), headers=_auth(key))
+                          params=_put_params(), headers={**_auth(key), **_OCTET})
                 r.raise_for_status()
             job = c.post(f"/v1/sessions/{sid}/reanalyze", headers=_auth(keys["admin"]))
             job.raise_for_status()
@@ -303,14 +313,19 @@ def worker_kill(cluster: Cluster, workdir: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, default=5439)
+    p.add_argument("--logs", type=Path, default=None, help="keep the server logs here")
     p.add_argument("scenarios", nargs="*", default=["database", "api-kill", "worker-kill"])
     args = p.parse_args(argv)
     out: dict[str, Any] = {}
-    runs = {"database": database_outage, "api-kill": api_kill, "worker-kill": worker_kill}
+    runs: dict[str, Callable[[Cluster, Path], dict[str, Any]]] = {
+        "database": database_outage, "api-kill": api_kill, "worker-kill": worker_kill,
+    }
     with tempfile.TemporaryDirectory() as tmp:
+        logs = args.logs or Path(tmp)
+        logs.mkdir(parents=True, exist_ok=True)
         for name in args.scenarios:
             with throwaway_cluster(args.port) as cluster:
-                out[name] = runs[name](cluster, Path(tmp))
+                out[name] = runs[name](cluster, logs)
             print(f"{name}: {out[name]}", flush=True)
     return out
 

@@ -129,6 +129,25 @@ CASES: list[Case] = [
 ]
 
 
+def _ecg_json(n: int) -> bytes:
+    t = np.arange(n) / 250.0
+    x = np.exp(-0.5 * ((t % 0.9 - 0.45) / 0.012) ** 2) + 0.01 * np.sin(t)
+    return b'{"kind":"ecg","sampling_rate_hz":250,"samples":[' + ",".join(
+        f"{v:.5f}" for v in x
+    ).encode() + b"]}"
+
+
+#: Valid requests near the limits, for comparison (reported, not held to the budget:
+#: their memory is the analysis of a recording that is allowed).
+REFERENCE: list[Case] = [
+    Case("valid: 1.4 million ECG samples as JSON (13 MB)",
+         lambda: _json(_ecg_json(1_400_000)), (200,)),
+    Case("valid: 24 h RR as JSON (100,000 intervals)",
+         lambda: _json(b'{"kind":"rr","rr_ms":[' + b",".join(
+             str(800 + (i * 37) % 90).encode() for i in range(100_000)) + b"]}"), (200,)),
+]
+
+
 @dataclass(frozen=True)
 class Outcome:
     name: str
@@ -196,7 +215,7 @@ def main() -> None:
                   f"({server.rss_mb():.0f} MB)\n")
             print("| case | status | peak RSS above rest (MB) | s |")
             print("|---|---|---|---|")
-            for case in CASES:
+            for case in CASES + REFERENCE:
                 out = run_case(server, keys["integration"], case, client)
                 print(f"| {out.name} | {out.status} | {out.peak_mb:.1f} | {out.seconds:.2f} |")
 
