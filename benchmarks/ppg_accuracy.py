@@ -32,11 +32,12 @@ import numpy.typing as npt
 from scipy import signal as sps
 
 from benchmarks._data import DATA_DIR, load_bidmc
+from benchmarks._provenance import header
 from hrv.config import DetectionConfig, PpgFiducial
 from hrv.detect.ppg import detect_ppg
 from hrv.evaluation import MatchResult, best_lag_s, match_beats
 from hrv.quality import assess_waveform
-from hrv.types import ExcludedWindow, SignalKind
+from hrv.types import BeatDetection, ExcludedWindow, SignalKind
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FloatArray = npt.NDArray[np.float64]
@@ -229,6 +230,11 @@ def accuracy() -> str:
     lines = [
         "# PPG pulse detection accuracy",
         "",
+        header(),
+        "Split: the pulse-confidence thresholds (`hrv.detect.ppg`: template correlation, "
+        "amplitude variation, fiducial jitter) were tuned on BIDMC 01, 03 and 05; BIDMC 02, "
+        "04 and CinC 2015 a103l are the reported half.",
+        "",
         "Reference (`reference()`): R peaks from `hrv.detect.ecg.detect_ecg` on every "
         "ECG lead of the record (BIDMC: II, V, aVR; a103l: II, V), majority vote within "
         "150 ms. Beats found on one lead only, or classified ectopic, are don't-care; "
@@ -246,6 +252,8 @@ def accuracy() -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     totals: dict[str, list[int]] = {}
+    kept_rows: list[str] = []
+    prv_rows: list[Prv] = []
     sd_by_fid: dict[str, list[float]] = {f.value: [] for f in PpgFiducial}
     names: list[str] = []
     source = ""
@@ -259,6 +267,10 @@ def accuracy() -> str:
         for fid in PpgFiducial:
             det = detect_ppg(ppg, fs, DetectionConfig(ppg_fiducial=fid))
             m, lag, n_ref = score(ref, det.times_s, det.excluded_windows, base)
+            if fid is PpgFiducial.MAX_SLOPE:
+                whole, _, n_whole = score(ref, det.times_s, (), base)
+                kept_rows.append(_kept_row(name, whole, n_whole, m, n_ref, det, len(ppg) / fs))
+                prv_rows.append(_prv(name, rec, ref, ppg, fs, base))
             sd_by_fid[fid.value].append(float(np.std(m.timing_errors_s) * 1000))
             excl = sum(w.end_s - w.start_s for w in det.excluded_windows)
             lines.append(_row(name, f"hrv ({fid.value})", m, n_ref, lag, excl))
@@ -290,11 +302,34 @@ def accuracy() -> str:
                      + f" | {np.median(sds):.1f} |")
     lines += [
         "",
+        "## F1 on the whole recording and on the kept signal (max_slope)",
+        "",
+        "Whole: every reference beat counts, also those in stretches our detector "
+        "excluded (motion, clipping, flat line: no pulse is reported there, so each is a "
+        "miss). Kept: outside `excluded_windows` only (the table above). Kept share: the "
+        "part of the recording outside `excluded_windows`.",
+        "",
+        "| record | whole ref beats | whole F1 % | kept ref beats | kept F1 % | kept share % |",
+        "|---|---|---|---|---|---|",
+        *kept_rows,
+        "",
+        *prv_table(prv_rows),
+        "",
         "## Notes",
         "",
         "- Fiducial: `max_slope` (the default) gives the steadiest timing on the clean "
         "BIDMC records (lowest or near-lowest PAT SD); `peak` is steadier only where the "
         "upstroke is distorted (a103l). The default stays `max_slope`.",
+        "- PRV RMSSD runs 3-9 ms above the ECG RMSSD on all six ICU records, whatever the "
+        "fiducial: on the same matched beats, peak, max_slope, onset, maximum slope and "
+        "intersecting tangents on an 8x upsampled pulse, and template cross-correlation "
+        "with sub-sample fitting all gave PRV RMSSD within about 20 % of one another and "
+        "2-4x the ECG's. The excess is pulse-arrival-time variability from beat to beat "
+        "(ventilated patients; the ECG RMSSD is only 2-5 ms here), not detector timing "
+        "noise (10-bit samples at 125 Hz time a pulse to well under 1 ms). The issue's "
+        "15 % / 3 ms target is not met; the pulse-confidence rule makes no such record "
+        "'good' (bidmc_02 and a103l fail it; the others are fair or poor for other "
+        "reasons), and the report calls the result pulse-rate variability.",
         "- bidmc_03: the lead-II QRS is tiny (lead II mostly finds T waves); lead V is "
         "clean, so the vote keeps the beats V agrees on with II or aVR (about half). "
         "Its premature ventricular beats give small, late pulses (don't-care).",
@@ -313,6 +348,115 @@ def accuracy() -> str:
         _machine(),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _kept_row(name: str, whole: MatchResult, n_whole: int, kept: MatchResult, n_kept: int,
+              det: BeatDetection, duration_s: float) -> str:
+    excl = sum(w.end_s - w.start_s for w in det.excluded_windows)
+    return (f"| {name} | {n_whole} | {100 * whole.f1:.2f} | {n_kept} | {100 * kept.f1:.2f} | "
+            f"{100 * (1 - excl / duration_s):.1f} |")
+
+
+TUNING = ("bidmc_01", "bidmc_03", "bidmc_05")
+
+
+@dataclasses.dataclass(frozen=True)
+class Prv:
+    """PRV RMSSD of one record beside the ECG RMSSD of the same stretch."""
+
+    name: str
+    ecg_ms: float
+    ppg_ms: float
+    nk_ms: float
+    grade: str
+    info: dict[str, float]
+
+    @property
+    def ok(self) -> bool:
+        d = abs(self.ppg_ms - self.ecg_ms)
+        return bool(d <= 3.0 or d <= 0.15 * self.ecg_ms)
+
+
+def _prv(name: str, rec: Record, ref: Reference, ppg: FloatArray, fs: float, base: float
+         ) -> Prv:
+    """RMSSD from the PPG (``hrv.analyze``) and from the ECG reference beats."""
+    import hrv
+
+    beats = np.sort(np.concatenate([ref.beats_s, ref.ectopic_s]))
+    normal = ~np.isin(beats, ref.ectopic_s)
+    a_ecg = hrv.analyze_beat_times(beats, normal=normal)
+    a_ppg = hrv.analyze(ppg, fs, "ppg")
+    nk_t = _nk_peaks(ppg, fs)
+    nk_rr = np.diff(nk_t) * 1000.0
+    med = float(np.median(nk_rr))
+    ok = np.abs(nk_rr / med - 1) < 0.3  # NeuroKit2's raw peaks, obvious outliers left out
+    d = np.diff(nk_rr)[ok[1:] & ok[:-1]]
+    det_info = a_ppg.provenance.get("detection", {})
+    return Prv(name, float(a_ecg.metrics.rmssd_ms or np.nan),
+               float(a_ppg.metrics.rmssd_ms or np.nan), float(np.sqrt(np.mean(d**2))),
+               a_ppg.quality.grade.value,
+               {k: float(det_info.get(k) or np.nan)
+                for k in ("template_correlation", "amplitude_cv", "fiducial_jitter_ms")})
+
+
+def prv_table(rows: list[Prv]) -> list[str]:
+    """The PRV-vs-ECG RMSSD table, its summary by half, and the Bland-Altman plot."""
+    out = [
+        "## PRV RMSSD against ECG RMSSD",
+        "",
+        "ECG: `hrv.analyze_beat_times` on the reference beats (ectopic ones flagged not "
+        "normal). PPG: `hrv.analyze(ppg, fs, \"ppg\")` with the default fiducial "
+        "(max_slope), its grade and the pulse-confidence figures behind it. NeuroKit2: "
+        "RMSSD of the intervals between `ppg_findpeaks` peaks (intervals more than 30 % "
+        "off the median left out). Target: within 15 % or 3 ms of the ECG RMSSD.",
+        "",
+        "| record | half | ECG RMSSD ms | PRV RMSSD ms | within target | NeuroKit2 ms | "
+        "grade | template corr | amplitude CV | fiducial jitter ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        half = "tuning" if r.name in TUNING else "reported"
+        out.append(
+            f"| {r.name} | {half} | {r.ecg_ms:.1f} | {r.ppg_ms:.1f} | "
+            f"{'yes' if r.ok else 'no'} | {r.nk_ms:.1f} | {r.grade} | "
+            f"{r.info['template_correlation']:.3f} | {r.info['amplitude_cv']:.3f} | "
+            f"{r.info['fiducial_jitter_ms']:.2f} |")
+    for half, sub in (("tuning", [r for r in rows if r.name in TUNING]),
+                      ("reported", [r for r in rows if r.name not in TUNING])):
+        good_bad = [r.name for r in sub if r.grade == "good" and not r.ok]
+        out.append(f"- {half} half: {sum(r.ok for r in sub)}/{len(sub)} within target; "
+                   f"graded good although off target: {', '.join(good_bad) or 'none'}.")
+    _bland_altman_prv(rows)
+    out.append("- Bland-Altman plot: `ppg_prv_bland_altman.png`.")
+    return out
+
+
+def _bland_altman_prv(rows: list[Prv]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mean = np.array([(r.ppg_ms + r.ecg_ms) / 2 for r in rows])
+    diff = np.array([r.ppg_ms - r.ecg_ms for r in rows])
+    tune = np.array([r.name in TUNING for r in rows])
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    ax.scatter(mean[tune], diff[tune], marker="o", label="tuning half")
+    ax.scatter(mean[~tune], diff[~tune], marker="s", label="reported half")
+    for r, m, d in zip(rows, mean, diff, strict=True):
+        ax.annotate(r.name, (m, d), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    bias, sd = float(diff.mean()), float(diff.std(ddof=1))
+    for y, style in ((bias, "-"), (bias + 1.96 * sd, "--"), (bias - 1.96 * sd, "--")):
+        ax.axhline(y, color="grey", linestyle=style, linewidth=1)
+    ax.axhspan(-3, 3, color="green", alpha=0.08, label="target (3 ms)")
+    ax.set_xlabel("mean of PRV and ECG RMSSD (ms)")
+    ax.set_ylabel("PRV - ECG RMSSD (ms)")
+    ax.set_title(f"PRV RMSSD vs ECG RMSSD, BIDMC and a103l\nbias {bias:+.1f} ms, limits of "
+                 f"agreement +-{1.96 * sd:.1f} ms", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "ppg_prv_bland_altman.png")
+    plt.close(fig)
 
 
 def _machine() -> str:
@@ -368,7 +512,8 @@ def main() -> None:
     acc = accuracy()
     (RESULTS / "ppg_accuracy.md").write_text(acc)
     spd = speed() if "--no-speed" not in sys.argv else ""
-    (RESULTS / "ppg_speed.md").write_text(spd)
+    if spd:  # --no-speed leaves the speed results as they are
+        (RESULTS / "ppg_speed.md").write_text(spd)
     print(acc)
     print(spd)
 
