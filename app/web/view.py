@@ -111,6 +111,8 @@ class ReportView:
 def _signed(x: float | None, digits: int) -> str:
     if x is None or not math.isfinite(x):
         return "n/a"
+    if round(x, digits) == 0:
+        return f"{0:.{digits}f}"  # no "-0": the change rounds to nothing
     return f"{x:+,.{digits}f}"
 
 
