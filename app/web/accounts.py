@@ -192,7 +192,9 @@ def sign_in(
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    WebSessionRepository(db).add(WebSession(
+    sessions = WebSessionRepository(db)
+    sessions.purge_expired_unscoped()  # expired sign-ins go at the next one (indexed)
+    sessions.add(WebSession(
         token_hash=_token_hash(token), tenant_id=account.tenant_id, account_id=account.id,
         csrf_token=csrf, expires_at=now + dt.timedelta(hours=session_hours),
     ))

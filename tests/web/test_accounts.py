@@ -197,3 +197,20 @@ class TestCli:
             assert row.username == "cli-ther" and row.password_hash.startswith("$argon2id$")
         db.dispose()
         assert Settings  # the command reads the same settings as the service
+
+
+class TestExpiry:
+    def test_expired_session_is_refused_and_purged(self, client: TestClient,
+                                                   bound_db: BoundDatabase,
+                                                   accounts: Accounts) -> None:
+        import datetime as dt
+
+        sign_in(client, "ther1")
+        with bound_db.session() as s:
+            for row in s.scalars(select(WebSession)).all():
+                row.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        assert client.get("/clients", follow_redirects=False).status_code == 303
+        sign_in(TestClient(client.app), "ther2")
+        with bound_db.session() as s:
+            rows = s.scalars(select(WebSession)).all()
+            assert len(rows) == 1  # the expired one was deleted at the next sign-in
