@@ -6,6 +6,7 @@ it). Without it these tests fail with that message: they never skip.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import shutil
@@ -67,11 +68,14 @@ def _seed(url: str) -> dict[str, str]:
                        display_name="First Therapist")
         create_account(s, tid, "ther2", PASSWORD, Role.THERAPIST, therapist="T-2")
     admin = Principal(key_id="seed", tenant_id=tid, role=Role.ADMIN)
-    for label, ref, notes in (("ecg", "C-browser", "5-minute ECGs before and after"),
-                              ("ecg2", "C-browser", None), ("xss", XSS_REF, XSS_NOTE)):
+    for week, (label, ref, notes) in enumerate((
+        ("ecg", "C-browser", "5-minute ECGs before and after"),
+        ("ecg2", "C-browser", None), ("xss", XSS_REF, XSS_NOTE),
+    )):
         with db.session() as s:
             created = svc.create_session(s, admin, SessionCreate(
                 client=ref, therapist="T-1", modality="massage", notes=notes,
+                started_at=dt.datetime(2025, 3, 3, 10, tzinfo=dt.UTC) + dt.timedelta(weeks=week),
                 pre={"anxiety": 6}, post={"anxiety": 3},  # type: ignore[arg-type]
             ))
             for phase in Phase:
@@ -190,8 +194,11 @@ def _shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=True)
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, DOCS_IMG / name)
+    # The README's copies change only on request (or when missing), so a test run
+    # leaves the tracked files alone: HRV_README_IMAGES=1 to refresh them.
+    if os.environ.get("HRV_README_IMAGES") == "1" or not (DOCS_IMG / name).exists():
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_IMG / name)
 
 
 class TestTherapistInBrowser:
