@@ -6,16 +6,18 @@ import dataclasses
 import os
 import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from hrv.errors import FormatError, HRVError, InvalidInputError
+from hrv.errors import FormatError, HRVError, InvalidInputError, TooLargeError
 from hrv.io._sniff import sniff_format
 from hrv.io._types import FileFormat, ReadOptions, Recording, parse_kind
 from hrv.io.apple import read_apple_health_ecg
 from hrv.io.csv import read_csv
 from hrv.io.edf import read_edf
 from hrv.io.empatica import read_empatica_bvp, read_empatica_ibi
+from hrv.io.fit import read_fit
 from hrv.io.oura import read_oura_ibi
 from hrv.io.phone import read_phone_ppg_csv
 from hrv.io.polar import read_polar_h10_rr, read_polar_hrm
@@ -42,10 +44,16 @@ READERS: dict[FileFormat, Reader] = {
     FileFormat.OURA_IBI: read_oura_ibi,
     FileFormat.RR_TEXT: read_rr_text,
     FileFormat.PHONE_PPG_CSV: read_phone_ppg_csv,
+    FileFormat.FIT: read_fit,
 }
 
 # Failures of the parsing code itself on hostile bytes; turned into FormatError so a
 # caller only ever sees HRVError for bad input.
+_GZIP_MAGIC = b"\x1f\x8b"
+#: Largest decompressed size of a gzip file (1 GiB); a smaller limit follows from
+#: ``max_samples``.
+GUNZIP_MAX_BYTES = 1 << 30
+
 _PARSE_ERRORS = (
     ValueError, IndexError, KeyError, TypeError, OverflowError, UnicodeError,
     struct.error, zipfile.BadZipFile, EOFError, RecursionError,
@@ -129,9 +137,41 @@ def read_recording(
         content = bytes(data)
     else:
         raise InvalidInputError(f"expected bytes, text or a path, got {type(data).__name__}")
+    if content[:2] == _GZIP_MAGIC:
+        content = _gunzip(content, opts.max_samples)
+        if opts.filename and opts.filename.lower().endswith(".gz"):
+            opts = dataclasses.replace(opts, filename=opts.filename[:-3])
     fmt = fmt or sniff_format(content, opts.filename)
     reader = READERS[fmt]
     return _guard(fmt, lambda: reader(content, opts))
+
+
+def _gunzip(data: bytes, max_samples: int | None) -> bytes:
+    """The content of a gzip file (all members), decompressed in steps so a small file
+    cannot expand past the limit: :data:`GUNZIP_MAX_BYTES`, or 64 bytes per allowed
+    sample (a text row of several columns) when ``max_samples`` is given."""
+    limit = GUNZIP_MAX_BYTES if max_samples is None else min(
+        GUNZIP_MAX_BYTES, max(1 << 20, 64 * int(max_samples)))
+    out = bytearray()
+    rest = data
+    try:
+        while rest:
+            d = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            chunk = rest
+            while chunk:
+                out += d.decompress(chunk, max(1, limit + 1 - len(out)))
+                if len(out) > limit:
+                    raise TooLargeError(
+                        f"the gzip file expands beyond {limit} bytes (the limit)")
+                chunk = d.unconsumed_tail
+            if not d.eof:
+                raise FormatError("truncated gzip file")
+            rest = d.unused_data
+            if rest[:2] != _GZIP_MAGIC:  # trailing padding after the last member
+                break
+    except zlib.error as exc:
+        raise FormatError(f"malformed gzip file: {exc}") from None
+    return bytes(out)
 
 
 def _guard(fmt: FileFormat, read: Callable[[], Recording]) -> Recording:

@@ -12,6 +12,7 @@ import numpy as np
 from hrv.errors import FormatError, UnsupportedFormatError
 from hrv.io._text import decode_text, detect_separator, split_fields, text_lines
 from hrv.io._types import FileFormat
+from hrv.io.fit import is_fit
 from hrv.io.wfdb import WFDB_SUFFIXES
 
 __all__ = ["sniff_format"]
@@ -59,9 +60,13 @@ def sniff_format(data: bytes, filename: str | None = None) -> FileFormat:
     A single numeric column whose values do not look like RR intervals is ``csv``.
     """
     name = PurePath(filename or "").name.lower()
+    if name.endswith(".gz"):  # the name of the content inside (x.csv.gz holds x.csv)
+        name = name[:-3]
     suffix = PurePath(name).suffix
     if data.startswith(b"PK"):
         return _sniff_zip(data)
+    if is_fit(data) or suffix == ".fit":
+        return FileFormat.FIT
     if data.startswith(b"0       ") or suffix in (".edf", ".rec"):
         return FileFormat.EDF
     if suffix in WFDB_SUFFIXES:

@@ -39,6 +39,10 @@ class FileFormat(enum.StrEnum):
       style), in ms or s.
     - ``phone_ppg_csv``: smartphone-camera PPG CSV (``time`` in ms, ``R,G,B``), as the
       Welltory dataset.
+    - ``fit``: FIT activity file (Garmin and other watches and straps) with beat
+      intervals in ``hrv`` messages (seconds), read with ``fit-tool``.
+
+    Any of them may be gzip-compressed (``.csv.gz``, ``.txt.gz``, ``.edf.gz``, ...).
     """
 
     CSV = "csv"
@@ -54,6 +58,7 @@ class FileFormat(enum.StrEnum):
     OURA_IBI = "oura_ibi"
     RR_TEXT = "rr_text"
     PHONE_PPG_CSV = "phone_ppg_csv"
+    FIT = "fit"
 
     @classmethod
     def parse(cls, value: FileFormat | str) -> FileFormat:

@@ -17,7 +17,10 @@ Rules, in order:
 - Kind: ``kind=``, else from the value column's name, else intervals when there is no
   rate and the values look like RR intervals (median 200-2500 ms or 0.2-2.5 s).
 - Waveform rate: ``fs_hz=``, else from the time column (mean rate); when the time steps
-  vary by more than 25 % the times are returned in ``sample_times_s``.
+  vary by more than 25 % the times are returned in ``sample_times_s``. With ``fs_hz=``
+  the time column may be rounded or repeat (PhysioNet's CSV exports keep 2 decimals, so
+  125 Hz times repeat after 100 s): it is checked to agree with the rate (within
+  ``max(2 / fs_hz, 10 ms)`` plus 100 ppm of the elapsed time) and the rate is used.
 """
 
 from __future__ import annotations
@@ -131,11 +134,22 @@ def read_csv(data: bytes, options: ReadOptions | None = None) -> Recording:
             else _time_scale(names[j_time], t_raw, waveform=kind is not SignalKind.RR)
         )
         t_s = t_raw * scale
-        steps = np.diff(t_s)
-        if (steps <= 0).any():
-            k = int(np.argmax(steps <= 0)) + 1
-            raise FormatError("time does not increase", line=rows[k][0], column=f"{j_time + 1}")
-        t_s = t_s - t_s[0]
+        if kind is not SignalKind.RR and opts.fs_hz is not None:
+            # A declared rate wins over the time column (PhysioNet's CSV exports round it
+            # to 2 decimals, so it repeats), once the two are seen to agree.
+            _check_against_rate(t_s, float(opts.fs_hz), rows, j_time)
+            meta["time_column"] = f"checked against the declared {float(opts.fs_hz):g} Hz"
+            t_s = None
+        else:
+            steps = np.diff(t_s)
+            if (steps <= 0).any():
+                k = int(np.argmax(steps <= 0)) + 1
+                raise FormatError(
+                    "time does not increase (for a waveform whose time column is rounded, "
+                    "declare the sampling rate: fs_hz / sampling_rate_hz)",
+                    line=rows[k][0], column=f"{j_time + 1}",
+                )
+            t_s = t_s - t_s[0]
     if kind is SignalKind.RR:
         return _rr(values, names[j_val] if header else "", t_s, meta)
     return _waveform(values, kind, t_s, opts, meta)
@@ -195,6 +209,26 @@ def _waveform(
         sample_times_s=times,
         metadata=meta,
     )
+
+
+def _check_against_rate(t_s: FloatArray, fs_hz: float, rows: list[Line], j: int) -> None:
+    """Raise unless sample ``i`` lies at ``t_s[0] + i / fs_hz`` within the rounding of the
+    time column: ``max(2 / fs_hz, 10 ms)``, plus 100 ppm of the elapsed time for the
+    drift between a device's clock and its nominal rate."""
+    if not (np.isfinite(fs_hz) and fs_hz > 0) or t_s.size < 2:
+        return
+    elapsed = np.arange(t_s.size) / fs_hz
+    err = np.abs((t_s - t_s[0]) - elapsed)
+    tol = np.maximum(max(2.0 / fs_hz, 0.01), 1e-4 * elapsed)
+    bad = err > tol
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise FormatError(
+            f"the time column disagrees with the declared sampling rate of {fs_hz:g} Hz: "
+            f"sample {k + 1} is at {t_s[k] - t_s[0]:.3f} s in the file but "
+            f"{elapsed[k]:.3f} s at that rate (check sampling_rate_hz)",
+            line=rows[k][0], column=f"{j + 1}",
+        )
 
 
 def _is_number(s: str, comma: bool) -> bool:

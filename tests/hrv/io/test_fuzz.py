@@ -76,6 +76,8 @@ def _seed(fmt: FileFormat) -> bytes:
         return _PPG
     if fmt is FileFormat.WFDB:
         return _wfdb_zip()
+    if fmt is FileFormat.FIT:
+        return (FORMATS / "garmin_hrv.fit").read_bytes()
     if fmt is FileFormat.EDF:
         path = SHARED / "edf" / "mitdb101_first5min.edf"
         if not path.is_file():
