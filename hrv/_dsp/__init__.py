@@ -17,6 +17,7 @@ from hrv._dsp._blockfilter import (
     map_filtered_blocks,
 )
 from hrv._dsp._parallel import map_chunks, run_beside, thread_count
+from hrv._dsp._rank import percentile_rank, rank_filter, running_median
 from hrv._dsp._signal import all_finite, as_waveform, fill_nan
 from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
 from hrv._dsp._uneven import GAP_FACTOR, resample_uneven
@@ -48,8 +49,11 @@ __all__ = [
     "filtered_blocks",
     "map_chunks",
     "map_filtered_blocks",
+    "percentile_rank",
+    "rank_filter",
     "resample_uneven",
     "run_beside",
+    "running_median",
     "thread_count",
     "working_factor",
     "working_signal",

@@ -23,6 +23,11 @@ from hrv.types import FloatArray
 
 __all__ = ["GridSpline", "NotAKnotSpline", "cubic_on_grid"]
 
+#: Knots up to which the slope system is solved here (a 5-minute series has a few
+#: hundred); longer series use LAPACK's ``dgtsv``, whose import costs more than solving
+#: a short system.
+SMALL_SYSTEM = 4096
+
 #: Grid points evaluated at a time by :func:`cubic_on_grid`.
 CHUNK = 16384
 
@@ -42,7 +47,6 @@ class NotAKnotSpline:
     """
 
     def __init__(self, t: FloatArray, y: FloatArray) -> None:
-        from scipy.linalg import lapack  # loads on first use
         n = t.size
         h = np.diff(t)
         slope = np.diff(y)
@@ -68,9 +72,14 @@ class NotAKnotSpline:
         d1 = t[-1] - t[-3]
         diag[-1], lower[-1] = h[-2], d1
         rhs[-1] = (h[-1] ** 2 * slope[-2] + (2.0 * d1 + h[-1]) * h[-2] * slope[-1]) / d1
-        *_, s, info = lapack.dgtsv(lower, diag, upper, rhs, 1, 1, 1, 1)
-        if info != 0:
-            raise np.linalg.LinAlgError("singular spline system (repeated knot times)")
+        if n <= SMALL_SYSTEM:
+            s = _solve_tridiagonal(lower, diag, upper, rhs)
+        else:
+            from scipy.linalg import lapack  # loads on first use: long series only
+
+            *_, s, info = lapack.dgtsv(lower, diag, upper, rhs, 1, 1, 1, 1)
+            if info != 0:
+                raise np.linalg.LinAlgError("singular spline system (repeated knot times)")
         # Piecewise coefficients, as scipy's CubicHermiteSpline: with
         # k = (s0 + s1 - 2 slope) / h, c3 = k / h and c2 = (slope - s0) / h - k
         # (in the arrays the solver overwrote).
@@ -197,3 +206,47 @@ def _count_below(x: FloatArray, t0: float, fs: float, size: int) -> IntArray:
     k -= g >= x
     np.clip(k, 0, size, out=k)
     return k.astype(np.intp)
+
+
+def _solve_tridiagonal(lower: FloatArray, diag: FloatArray, upper: FloatArray,
+                       rhs: FloatArray) -> FloatArray:
+    """Solve the tridiagonal system by Gaussian elimination with partial pivoting, row
+    by row as LAPACK's ``dgtsv`` does (the not-a-knot end rows are not diagonally
+    dominant, so the rows are swapped when the sub-diagonal entry is the larger).
+
+    ``lower`` (n - 1), ``diag`` (n), ``upper`` (n - 1), ``rhs`` (n); returns ``x``.
+    """
+    n = len(diag)
+    d = diag.tolist()
+    dl = lower.tolist()
+    du = upper.tolist()
+    b = rhs.tolist()
+    du2 = [0.0] * n
+    for i in range(n - 1):
+        if abs(d[i]) >= abs(dl[i]):
+            if d[i] == 0.0:
+                raise np.linalg.LinAlgError("singular spline system (repeated knot times)")
+            f = dl[i] / d[i]
+            d[i + 1] -= f * du[i]
+            b[i + 1] -= f * b[i]
+            if i < n - 2:
+                du2[i] = 0.0
+        else:
+            f = d[i] / dl[i]
+            d[i] = dl[i]
+            temp = d[i + 1]
+            d[i + 1] = du[i] - f * temp
+            if i < n - 2:
+                du2[i] = du[i + 1]
+                du[i + 1] = -f * du2[i]
+            du[i] = temp
+            b[i], b[i + 1] = b[i + 1], b[i] - f * b[i + 1]
+    if d[n - 1] == 0.0:
+        raise np.linalg.LinAlgError("singular spline system (repeated knot times)")
+    x = [0.0] * n
+    x[n - 1] = b[n - 1] / d[n - 1]
+    if n > 1:
+        x[n - 2] = (b[n - 2] - du[n - 2] * x[n - 1]) / d[n - 2]
+    for i in range(n - 3, -1, -1):
+        x[i] = (b[i] - du[i] * x[i + 1] - du2[i] * x[i + 2]) / d[i]
+    return np.asarray(x, dtype=np.float64)

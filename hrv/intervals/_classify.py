@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hrv._dsp import running_median
 from hrv.config import ArtifactConfig
 from hrv.intervals._runs import drop_long_runs, ectopic_runs
 from hrv.intervals._types import Detection, IntArray
@@ -79,7 +80,6 @@ def detect(rr: FloatArray, gap_before: BoolArray, cfg: ArtifactConfig) -> Detect
 
 def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detection:
     """The paper's rules on one series; ``start`` marks the first interval of each segment."""
-    from scipy import ndimage  # loads on first use
     n = len(rr)
     empty = np.zeros(0, np.int64)
     if n < 3:
@@ -126,7 +126,7 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     next2 = np.where(crosses, 0.0, next2)
     del d32, th1, dn
 
-    med = ndimage.median_filter(rr, size=cfg.median_window, mode="reflect")
+    med = running_median(rr, cfg.median_window)
     # mRR with negative values doubled (doubling commutes with the float32 cast).
     m32 = np.empty(n, np.float32)
     np.subtract(rr, med, out=m32, casting="same_kind")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hrv._dsp import running_median
 from hrv.config import ArtifactConfig
 from hrv.intervals._types import Detection, IntArray
 from hrv.types import BoolArray, FloatArray
@@ -107,10 +108,9 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
 def _window_median(rr: FloatArray, at: IntArray, window: int) -> FloatArray:
     """Median of the ``window`` intervals centred on each index of ``at`` (edges
     reflected, as ``scipy.ndimage.median_filter`` with ``mode="reflect"``)."""
-    from scipy import ndimage  # loads on first use
     n = len(rr)
     if len(at) * window > 4 * n:  # many onsets: one pass over the series is cheaper
-        full = ndimage.median_filter(rr, size=window, mode="reflect")
+        full = running_median(rr, window)
         return np.asarray(full[at], dtype=np.float64)
     half = window // 2
     padded = np.pad(rr, (half, window - 1 - half), mode="symmetric")

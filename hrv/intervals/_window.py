@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp import percentile_rank, rank_filter
 from hrv.types import FloatArray
 
 __all__ = ["AtIndices", "WindowThreshold", "with_neighbours"]
@@ -49,7 +50,6 @@ class WindowThreshold:
     """
 
     def __init__(self, x: Series, window: int, scale: float, floor: float) -> None:
-        from scipy import ndimage  # loads on first use
         self._w = int(window)
         self._scale = float(scale)
         self._floor = float(floor)
@@ -61,8 +61,8 @@ class WindowThreshold:
         # Small series (reflection more than once at the edges): the filter itself.
         if n < 2 * self._w + 2 * BLOCK:
             x32 = np.asarray(x, dtype=np.float32)
-            q1 = ndimage.percentile_filter(x32, 25, size=self._w, mode="reflect")
-            q3 = ndimage.percentile_filter(x32, 75, size=self._w, mode="reflect")
+            q1 = rank_filter(x32, _rank(self._w, 25), self._w)
+            q3 = rank_filter(x32, _rank(self._w, 75), self._w)
             self._exact_all = self._finish(q3 - q1)
             return
         n_blocks = -(-n // BLOCK)
@@ -155,9 +155,7 @@ class WindowThreshold:
         return out
 
 
-def _rank(size: int, percentile: float) -> int:
-    """The rank ``scipy.ndimage.percentile_filter`` takes for ``percentile``."""
-    return int(float(size) * percentile / 100.0)
+_rank = percentile_rank
 
 
 def with_neighbours(idx: IntArray, offsets: tuple[int, ...], n: int) -> IntArray:
