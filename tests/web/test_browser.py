@@ -151,7 +151,13 @@ class Watch:
         context.route("**/*", route)
         context.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         context.on("weberror", lambda e: self.errors.append(str(e.error)))
-        context.on("requestfailed", lambda r: self.failed.append(r.url))
+        def failed(r: Any) -> None:
+            # A request the browser itself cancelled (the page moved on, e.g. to a
+            # download) is not a failure of the service.
+            if "ERR_ABORTED" not in (r.failure or ""):
+                self.failed.append(f"{r.url} {r.failure}")
+
+        context.on("requestfailed", failed)
         context.on("response", lambda r: self.bad.append(f"{r.status} {r.url}")
                    if r.status >= 400 else None)
 
