@@ -178,7 +178,6 @@ class TestCli:
     def test_create_account_command(self, tmp_path: object,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
         from app.cli import main
-        from app.config import Settings
         from app.db.database import Database, migrate
         from app.services.keys import create_tenant
 
@@ -196,7 +195,6 @@ class TestCli:
             row = s.scalars(select(Account)).one()
             assert row.username == "cli-ther" and row.password_hash.startswith("$argon2id$")
         db.dispose()
-        assert Settings  # the command reads the same settings as the service
 
 
 class TestExpiry:

@@ -10,6 +10,7 @@ import pytest
 import hrv
 from app.web.charts import (
     CourseRow,
+    RecordingSeries,
     course_chart,
     poincare_chart,
     recording_series,
@@ -21,7 +22,8 @@ from app.web.svg import nice_ticks
 from hrv.simulate import rr_series
 
 
-def _series(label: str, hf_hz: float, *, artefacts: bool = False) -> object:
+def _series(label: str, hf_hz: float, *,
+            artefacts: bool = False) -> tuple[RecordingSeries, hrv.Analysis]:
     rr = rr_series(300, mean_hr_bpm=60, hf_amplitude_ms=40, hf_hz=hf_hz, noise_ms=2, seed=3)
     if artefacts:
         rr = rr.copy()
@@ -45,7 +47,7 @@ class TestSpectrumChart:
     def test_peak_drawn_at_the_breathing_frequency(self, hf_hz: float) -> None:
         # Truth: the simulated respiratory sinus arrhythmia at hf_hz; the axis is 0-0.5 Hz.
         pre, _ = _series("Before", hf_hz)
-        svg = spectrum_chart("c", pre, pre)  # type: ignore[arg-type]
+        svg = spectrum_chart("c", pre, pre)
         line = re.findall(r'<polyline points="([^"]+)"', svg)[0]
         pts = np.array([[float(v) for v in p.split(",")] for p in line.split()])
         x0, w = _x_of_axis(svg, 0)
@@ -55,7 +57,7 @@ class TestSpectrumChart:
 
     def test_bands_shaded_and_described(self) -> None:
         pre, analysis = _series("Before", 0.25)
-        svg = spectrum_chart("c", pre, pre)  # type: ignore[arg-type]
+        svg = spectrum_chart("c", pre, pre)
         assert svg.count('fill="#9ecae1"') >= 2 and svg.count('fill="#c7e9c0"') >= 2
         hf = analysis.metrics.hf_power_ms2
         assert f"HF power {hf:,.0f} ms²" in svg
@@ -67,15 +69,15 @@ class TestTachogram:
     def test_corrected_beats_are_marked(self) -> None:
         clean, _ = _series("Before", 0.25)
         dirty, analysis = _series("After", 0.25, artefacts=True)
-        assert len(clean.corrected_t_s) == 0  # type: ignore[attr-defined]
+        assert len(clean.corrected_t_s) == 0
         # The early beat pair and the missed beat: 2 + 2 changed or inserted intervals.
         assert analysis.quality.corrected_beats >= 3
-        marked = dirty.corrected_t_s  # type: ignore[attr-defined]
+        marked = dirty.corrected_t_s
         beats = analysis.beats.times_s
         assert 2 <= len(marked) <= 6
         assert np.any(np.abs(marked - beats[100]) < 2.5)
         assert np.any(np.abs(marked - beats[200]) < 2.5)
-        svg = tachogram_chart("t", clean, dirty)  # type: ignore[arg-type]
+        svg = tachogram_chart("t", clean, dirty)
         assert svg.count('fill="#e0a100"') >= len(marked)
         assert f"{len(marked)} corrected interval(s)" in svg
 
@@ -95,7 +97,7 @@ class TestTachogram:
 class TestPoincareAndCourse:
     def test_poincare_states_sd1(self) -> None:
         pre, analysis = _series("Before", 0.25)
-        svg = poincare_chart("p", pre, pre)  # type: ignore[arg-type]
+        svg = poincare_chart("p", pre, pre)
         assert f"SD1 {analysis.metrics.sd1_ms:.1f} ms" in svg
         # Every pair drawn: before as circles, after as triangles (shape, not colour alone).
         assert svg.count("<circle") >= len(analysis.nn) - 1
