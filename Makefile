@@ -13,8 +13,9 @@ $(VENV)/bin/python:
 install-service: $(VENV)/bin/python
 	$(PIP) install --quiet -e '.[service]'
 
+# The tests include cross-checks against NeuroKit2 (the bench extra).
 install-test: $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[test,bench]'
 
 install-bench: $(VENV)/bin/python
 	$(PIP) install --quiet -e '.[test,bench]'
