@@ -130,9 +130,9 @@ def database_outage(cluster: Cluster, workdir: Path, outage_s: float = 5.0) -> d
     threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(3)]
     # The client and therapist exist before the threads start: concurrent first
     # sessions of a new client race in its get-or-create (a separate finding).
-    httpx.post(server.url + "/v1/sessions", json=_SESSION, headers=_auth(key),
-               timeout=30).raise_for_status()
     try:
+        httpx.post(server.url + "/v1/sessions", json=_SESSION, headers=_auth(key),
+                   timeout=30).raise_for_status()
         for t in threads:
             t.start()
         time.sleep(3)
