@@ -134,9 +134,10 @@ def analyze(
 
 def _filled(x: npt.NDArray[np.float64], fs: float, sk: SignalKind, finite: bool
             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """The recording with NaN gaps bridged, and its NaN mask (no copy when all finite)."""
+    """The recording with NaN gaps bridged, and its NaN mask (no copy when all finite:
+    then a read-only all-False view, no memory)."""
     if finite:
-        return x, np.zeros(len(x), dtype=bool)
+        return x, np.broadcast_to(np.zeros(1, dtype=bool), (len(x),))
     return fill_nan(as_waveform(x, fs, name=sk.value.upper()))
 
 
