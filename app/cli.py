@@ -172,6 +172,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    # One BLAS/OpenMP thread per process, set before numpy is imported (importing
+    # app.jobs would import it): a worker runs one process per core (see
+    # app.jobs.batches.BLAS_THREAD_VARIABLES for the measurement).
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "HRV_THREADS"):
+        os.environ.setdefault(name, "1")
     from app.jobs.queue import apply_schema, run_worker
     from app.observability import configure_logging
 
@@ -281,6 +286,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (exc.name or "").split(".")[0] in _SERVICE_MODULES:
             return _missing_extra(exc.name or "")
         raise
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # every failure is one line; see _error_line
+        print(f"hrv-service {args.command}: {_error_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _error_line(exc: Exception) -> str:
+    """One line a person can act on, without secrets.
+
+    Database errors are named by type only: their text quotes the statement's
+    parameters (a new key's hash, a password hash) and the connection URL.
+    """
+    from pydantic import ValidationError
+    from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+    from app.errors import AppError
+
+    if isinstance(exc, AppError):
+        return exc.detail
+    if isinstance(exc, ValidationError):
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) or "?" for e in exc.errors())
+        return f"invalid setting(s): {fields} (check the HRV_* environment variables)"
+    if isinstance(exc, OperationalError):
+        return ("cannot use the database (OperationalError): check HRV_DATABASE_URL or "
+                "--database-url, that the server is running, and run 'hrv-service migrate'")
+    if isinstance(exc, IntegrityError):
+        return ("the database refused the change (IntegrityError): a referenced tenant or "
+                "therapist does not exist, or the name is taken")
+    if isinstance(exc, SQLAlchemyError):
+        return f"database error ({type(exc).__name__}); run 'hrv-service migrate' and retry"
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc.strerror or 'operating-system error'}"
+    return f"unexpected {type(exc).__name__}; nothing more is shown because it may hold data"
 
 
 if __name__ == "__main__":

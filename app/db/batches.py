@@ -17,10 +17,23 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Batch, BatchItem, BatchResult, new_id, utcnow
 
-__all__ = ["BatchRepository", "ItemOutcome"]
+__all__ = ["FINAL", "BatchRepository", "ClaimedItem", "ItemOutcome"]
 
 #: Item states that no runner will change again.
 FINAL = ("succeeded", "failed", "cancelled")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimedItem:
+    """An item a runner has claimed: what it needs to run it and record the outcome."""
+
+    item_id: str
+    tenant_id: str
+    batch_id: str
+    content_type: str
+    params: dict[str, Any]
+    raw: bytes | None
+    recording_id: str | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +97,15 @@ class BatchRepository:
             select(func.max(BatchItem.finished_at)).where(BatchItem.batch_id == batch_id)
         )
 
+    def first_started_at(self, batch_id: str) -> dt.datetime | None:
+        """When a runner first claimed an item of the batch (``None``: none yet)."""
+        value = self.session.scalar(
+            select(func.min(BatchItem.started_at)).where(BatchItem.batch_id == batch_id)
+        )
+        if value is not None and value.tzinfo is None:  # SQLite drops the offset
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
     def cancel(self, batch: Batch) -> int:
         """Mark ``batch`` cancelled and its items that have not started; returns how many."""
         now = utcnow()
@@ -131,64 +153,65 @@ class BatchRepository:
     def item_unscoped(self, item_id: str) -> BatchItem | None:
         return self.session.get(BatchItem, item_id)
 
-    def claim_unscoped(self, item_id: str) -> BatchItem | None:
-        """Mark the item running (one more attempt) unless it is final or its batch is
-        cancelled; returns it, or ``None`` when there is nothing to do."""
-        item = self.session.get(BatchItem, item_id, with_for_update=True)
-        if item is None or item.status in FINAL:
-            return None
-        batch = self.session.get(Batch, item.batch_id)
-        if batch is None or batch.cancelled_at is not None:
-            item.status = "cancelled"
-            item.finished_at = utcnow()
-            return None
-        now = utcnow()
-        item.status = "running"
-        item.attempts += 1
-        item.started_at = now
-        if batch.status == "queued":
-            batch.status = "running"
-            batch.started_at = now
-        self.session.flush()
-        return item
+    def claim_unscoped(self, item_id: str) -> ClaimedItem | None:
+        """Mark the item running (one more attempt) unless it is final (done, failed or
+        cancelled with its batch); returns what running it needs, or ``None``.
 
-    def record_unscoped(self, item: BatchItem, outcome: ItemOutcome) -> None:
+        One ``UPDATE ... RETURNING``: the row lock it takes makes two workers that got
+        the same item (a retried job) take turns.
+        """
+        row = self.session.execute(
+            update(BatchItem)
+            .where(BatchItem.id == item_id, BatchItem.status.in_(("queued", "running")))
+            .values(status="running", attempts=BatchItem.attempts + 1, started_at=utcnow())
+            .returning(BatchItem.tenant_id, BatchItem.batch_id, BatchItem.content_type,
+                       BatchItem.params, BatchItem.raw, BatchItem.recording_id)
+        ).first()
+        if row is None:
+            return None
+        return ClaimedItem(item_id, str(row.tenant_id), str(row.batch_id),
+                           str(row.content_type), dict(row.params or {}), row.raw,
+                           row.recording_id)
+
+    def config_unscoped(self, batch_id: str) -> dict[str, Any] | None:
+        config = self.session.scalar(select(Batch.config).where(Batch.id == batch_id))
+        return None if config is None else dict(config)
+
+    def record_unscoped(self, item: ClaimedItem, outcome: ItemOutcome) -> None:
         """Store the outcome of ``item``: at most one result row per item, ever.
 
         The result is an upsert on the unique ``item_id``, so a retried item (its worker
         killed after writing, before acknowledging) overwrites instead of duplicating.
+        An item cancelled meanwhile stays cancelled.
         """
         now = utcnow()
-        if outcome.error is not None:
-            item.status = "failed"
-            item.error = outcome.error
-            item.finished_at = now
-            self.session.flush()
-            return
-        assert outcome.analysis is not None
-        values = {
-            "id": new_id(), "tenant_id": item.tenant_id, "batch_id": item.batch_id,
-            "item_id": item.id, "analysis": outcome.analysis,
-            "hrv_version": outcome.hrv_version, "compute_s": outcome.compute_s,
-            "writes": 1, "created_at": now,
-        }
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(BatchResult).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[BatchResult.item_id],
-            set_={
-                "analysis": stmt.excluded.analysis,
-                "hrv_version": stmt.excluded.hrv_version,
-                "compute_s": stmt.excluded.compute_s,
-                "writes": BatchResult.writes + 1,
-            },
+        if outcome.error is None:
+            assert outcome.analysis is not None
+            values = {
+                "id": new_id(), "tenant_id": item.tenant_id, "batch_id": item.batch_id,
+                "item_id": item.item_id, "analysis": outcome.analysis,
+                "hrv_version": outcome.hrv_version, "compute_s": outcome.compute_s,
+                "writes": 1, "created_at": now,
+            }
+            dialect = self.session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            stmt = insert(BatchResult).values(**values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[BatchResult.item_id],
+                set_={
+                    "analysis": stmt.excluded.analysis,
+                    "hrv_version": stmt.excluded.hrv_version,
+                    "compute_s": stmt.excluded.compute_s,
+                    "writes": BatchResult.writes + 1,
+                },
+            )
+            self.session.execute(stmt)
+        self.session.execute(
+            update(BatchItem)
+            .where(BatchItem.id == item.item_id, BatchItem.status != "cancelled")
+            .values(status="failed" if outcome.error is not None else "succeeded",
+                    error=outcome.error, finished_at=now)
         )
-        self.session.execute(stmt)
-        item.status = "succeeded"
-        item.error = None
-        item.finished_at = now
-        self.session.flush()
 
     # -- results -------------------------------------------------------------------------
 

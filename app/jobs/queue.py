@@ -144,6 +144,9 @@ def apply_schema(settings: Settings) -> bool:
 
 def run_worker(settings: Settings, concurrency: int = 1) -> None:
     """One worker process: heartbeats every ``worker_heartbeat_s``."""
+    from app.jobs.batch_items import warm_up
+
+    warm_up()
     make_app(settings).run_worker(
         queues=[QUEUE], concurrency=concurrency, wait=True,
         update_heartbeat_interval=settings.worker_heartbeat_s,

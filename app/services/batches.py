@@ -317,13 +317,14 @@ def get_batch(db: Session, principal: Principal, batch_id: str) -> Batch:
     return batch
 
 
-def derived_status(batch: Batch, counts: dict[str, int]) -> str:
+def derived_status(batch: Batch, counts: dict[str, int], started: bool = False) -> str:
+    """The batch's status from its items: runners only touch items, never the batch."""
     if batch.cancelled_at is not None:
         return "cancelled"
     final = sum(counts.get(s, 0) for s in FINAL)
     if final >= batch.total:
         return "succeeded" if counts.get("succeeded", 0) else "failed"
-    if batch.status == "running" or counts.get("running", 0):
+    if started or batch.started_at is not None or counts.get("running", 0):
         return "running"
     return "queued"
 
@@ -331,18 +332,20 @@ def derived_status(batch: Batch, counts: dict[str, int]) -> str:
 def batch_status(db: Session, batch: Batch) -> dict[str, Any]:
     repo = BatchRepository(db)
     counts = repo.counts(batch.id)
-    status = derived_status(batch, counts)
+    # Read-only: runners write items, never the batch, and a status read writes nothing.
+    started_at = batch.started_at or repo.first_started_at(batch.id)
+    status = derived_status(batch, counts, started_at is not None)
     done = counts.get("succeeded", 0)
     failed = counts.get("failed", 0)
     cancelled = counts.get("cancelled", 0)
     finished = done + failed + cancelled
-    if status in ("succeeded", "failed") and batch.finished_at is None:
-        batch.status = status
-        batch.finished_at = repo.last_finished_at(batch.id) or utcnow()
+    finished_at = batch.finished_at
+    if status in ("succeeded", "failed") and finished_at is None:
+        finished_at = repo.last_finished_at(batch.id)
     eta_s: float | None = None
     processed = repo.processed(batch.id) if status == "running" else 0
-    if processed and batch.started_at is not None:
-        elapsed = (utcnow() - batch.started_at).total_seconds()
+    if processed and started_at is not None:
+        elapsed = (utcnow() - started_at).total_seconds()
         eta_s = round(elapsed / processed * (batch.total - finished), 1)
     elif status in FINAL:
         eta_s = 0.0
@@ -365,8 +368,8 @@ def batch_status(db: Session, batch: Batch) -> dict[str, Any]:
         "config": batch.config,
         "hrv_version": batch.hrv_version,
         "created_at": _iso(batch.created_at),
-        "started_at": _iso(batch.started_at),
-        "finished_at": _iso(batch.finished_at),
+        "started_at": _iso(started_at),
+        "finished_at": _iso(finished_at),
         "cancelled_at": _iso(batch.cancelled_at),
         "links": {"self": f"/v1/batches/{batch.id}",
                   "results": f"/v1/batches/{batch.id}/results"},
@@ -378,6 +381,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def cancel_batch(db: Session, batch: Batch) -> None:
-    if batch.cancelled_at is None and derived_status(batch, BatchRepository(db).counts(batch.id)) \
-            not in ("succeeded", "failed"):
-        BatchRepository(db).cancel(batch)
+    repo = BatchRepository(db)
+    if batch.cancelled_at is None and derived_status(batch, repo.counts(batch.id)) not in (
+            "succeeded", "failed"):
+        repo.cancel(batch)
