@@ -28,6 +28,7 @@ from hrv._dsp import (
     as_waveform,
     fill_nan,
     filtered_blocks,
+    map_chunks,
     working_factor,
     working_signal,
 )
@@ -379,10 +380,13 @@ def _ecg_rate_working(work: WorkingSignal, beat_times_s: npt.ArrayLike) -> float
     if len(t) < MIN_BEATS:
         return None
     feats = np.empty((6, len(idx)))
-    for j0 in range(0, len(idx), BEAT_CHUNK):
+
+    def chunk(j0: int) -> None:  # each chunk of beats fills its own columns (threads)
         j1 = min(len(idx), j0 + BEAT_CHUNK)
         feats[:, j0:j1] = _beat_features(x, fs, idx[j0:j1], frac[j0:j1], lead, tail,
                                          b_hi - b_lo + 1, pre, half)
+
+    map_chunks(chunk, range(0, len(idx), BEAT_CHUNK))
     at_beat, peak_pos, peak_neg, low, high, area = feats
     # polarity of the recording: the sign that makes R peaks positive
     r_amp = peak_pos - low if np.median(at_beat) >= 0 else peak_neg + high
