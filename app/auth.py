@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -20,17 +21,20 @@ from sqlalchemy.orm import Session
 
 from app.db.models import ApiKey
 from app.db.repositories import KeyRepository
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, TooManyRequests, Unauthorized
 
 __all__ = [
     "KeyCache",
     "Principal",
+    "RateLimiter",
     "Role",
     "generate_key",
     "get_db",
     "get_principal",
     "hash_key",
+    "on_commit",
     "require",
+    "unit_of_work",
 ]
 
 
@@ -72,10 +76,64 @@ def generate_key() -> NewKey:
     return NewKey(secret=secret, prefix=prefix, key_hash=hash_key(secret))
 
 
+_AFTER_COMMIT = "after_commit"
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """One database session per request, committed when the request succeeds."""
+    """One database session per request, committed when the request succeeds.
+
+    Used as :data:`unit_of_work` (``scope="function"``) the commit happens when the
+    route returns and before the response is sent, so a failed commit is an error
+    response and a client that reads right after its write sees it. Callbacks
+    registered with :func:`on_commit` run after a successful commit.
+    """
     with request.app.state.db.session() as session:
         yield session
+        callbacks = session.info.pop(_AFTER_COMMIT, [])
+    for callback in callbacks:
+        callback()
+
+
+def on_commit(db: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the request's unit of work has committed."""
+    db.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+#: The one unit of work of an API request: its writes commit together, in one place.
+unit_of_work: Any = Depends(get_db, scope="function")
+
+
+class RateLimiter:
+    """A token bucket per API key, in this process: ``rate_per_s`` sustained, ``burst`` at once.
+
+    Each request takes one token; an empty bucket answers 429 with ``Retry-After``
+    (the whole seconds until a token is back). ``rate_per_s = 0`` disables the limit.
+    With several server processes each keeps its own buckets, so the tenant-wide limit
+    is the per-process one times the number of processes.
+    """
+
+    def __init__(self, rate_per_s: float, burst: int) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = max(1, burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, key_id: str, now: float | None = None) -> None:
+        if self.rate_per_s <= 0:
+            return
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.get(key_id, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate_per_s)
+        if tokens < 1.0:
+            self._buckets[key_id] = (tokens, now)
+            wait = math.ceil((1.0 - tokens) / self.rate_per_s)
+            raise TooManyRequests(
+                f"this API key made more than {self.burst} requests at once or more than "
+                f"{self.rate_per_s:g} per second; retry in {wait} s",
+                retry_after_s=wait,
+            )
+        if len(self._buckets) > 100_000:
+            self._buckets.clear()
+        self._buckets[key_id] = (tokens - 1.0, now)
 
 
 class KeyCache:
@@ -109,7 +167,7 @@ class KeyCache:
 
 def _lookup(db: Any, key_hash: str) -> Principal:
     with db.session() as session:
-        key: ApiKey | None = KeyRepository(session).by_hash(key_hash)
+        key: ApiKey | None = KeyRepository(session).by_hash_unscoped(key_hash)
         if key is None:
             raise Unauthorized("unknown API key")
         if key.revoked_at is not None:
@@ -131,7 +189,17 @@ async def get_principal(request: Request) -> Principal:
     if principal is None:
         principal = await run_in_threadpool(_lookup, request.app.state.db, key_hash)
         cache.put(key_hash, principal)
+    _limiter(request).take(principal.key_id)
     return principal
+
+
+def _limiter(request: Request) -> RateLimiter:
+    state = request.app.state
+    limiter: RateLimiter | None = getattr(state, "rate_limiter", None)
+    if limiter is None:
+        cfg = state.settings
+        limiter = state.rate_limiter = RateLimiter(cfg.rate_limit_per_s, cfg.rate_limit_burst)
+    return limiter
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:

@@ -68,7 +68,7 @@ def load_demo(settings: Settings) -> None:
     db = Database.from_url(settings.sqlalchemy_url)
     limits = Limits(settings.max_samples, settings.max_intervals)
     with db.session() as session:
-        tenant = TenantRepository(session).by_name(DEMO_TENANT)
+        tenant = TenantRepository(session).by_name_unscoped(DEMO_TENANT)
         if tenant is None:
             tenant, admin = create_tenant(session, DEMO_TENANT)
             fresh = True

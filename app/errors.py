@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from hrv.errors import (
@@ -35,6 +36,7 @@ __all__ = [
     "IdempotencyMismatch",
     "NotFound",
     "PayloadTooLarge",
+    "TooManyRequests",
     "Unauthorized",
     "UnsupportedMediaType",
     "ValidationFailed",
@@ -44,6 +46,9 @@ __all__ = [
 
 PROBLEM_BASE = "https://hrv-session.dev/problems/"
 PROBLEM_JSON = "application/problem+json"
+#: The status recorded when the client went away before its request body arrived
+#: (nginx's "client closed request"): the client's doing, never a server error.
+CLIENT_CLOSED_REQUEST = 499
 
 _log = structlog.get_logger("app.errors")
 
@@ -105,6 +110,16 @@ class UnsupportedMediaType(AppError):
     status = 415
     slug = "unsupported-media-type"
     title = "Unsupported content type"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests for this API key"
+
+    def __init__(self, detail: str, *, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = max(1, retry_after_s)
 
 
 class IdempotencyMismatch(AppError):
@@ -180,6 +195,8 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, AppError)
         extra = {"errors": exc.errors} if exc.errors else None
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return problem_response(
             exc.status, exc.slug, exc.title, exc.detail,
             instance=request.url.path, extra=extra, headers=headers,
@@ -239,7 +256,17 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path, headers={"Retry-After": str(DB_RETRY_AFTER_S)},
         )
 
+    async def on_disconnect(request: Request, exc: Exception) -> Response:
+        # Nobody is left to read this answer; it is what the access log and metrics see.
+        _log.info("client_disconnected", path=request.url.path)
+        return problem_response(
+            CLIENT_CLOSED_REQUEST, "client-disconnected", "Client closed the request",
+            "the client disconnected before its request body was received",
+            instance=request.url.path,
+        )
+
     app.add_exception_handler(AppError, on_app_error)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(DataError, on_data_error)
     for unavailable in (OperationalError, DBAPIError, DisconnectionError, PoolTimeout):
         app.add_exception_handler(unavailable, on_db_unavailable)

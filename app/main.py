@@ -71,9 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = make_runner(cfg, lambda: app.state.db, app.state.limits)
     app.state.batches = make_batch_runner(cfg, lambda: app.state.db, app.state.limits)
 
-    from app.api import analyses, batches, clients, health, keys, sessions
+    from app.api import analyses, batches, clients, health, jobs, keys, sessions
 
-    for module in (health, analyses, sessions, clients, keys, batches):
+    for module in (health, analyses, sessions, clients, jobs, keys, batches):
         app.include_router(module.router)
     _mount_pages(app)
     install_error_handlers(app)

@@ -6,7 +6,15 @@ import datetime as dt
 import enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    model_validator,
+)
 
 from hrv.config import SAMPLING_RATE_HZ
 
@@ -29,6 +37,31 @@ __all__ = [
 ]
 
 _FORBID = ConfigDict(extra="forbid")
+
+# Strict input: a number must be sent as a JSON number ("800" is refused, and so are
+# true/false), a flag as a JSON boolean, and a time with its UTC offset. Silent
+# conversions hide client bugs, and a wrong guess about a time zone moves a session.
+Number = Annotated[float, Strict()]
+Flag = Annotated[bool, Strict()]
+
+#: The earliest start a session may have; the latest is a day after the server's clock.
+EARLIEST_SESSION = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+FUTURE_ALLOWANCE = dt.timedelta(days=1)
+
+
+def _plausible(value: dt.datetime) -> dt.datetime:
+    latest = dt.datetime.now(dt.UTC) + FUTURE_ALLOWANCE
+    if not EARLIEST_SESSION <= value <= latest:
+        raise ValueError(
+            f"started_at must lie between {EARLIEST_SESSION.date().isoformat()} and one day "
+            f"after now ({latest.date().isoformat()}); got {value.isoformat()}"
+        )
+    return value
+
+
+#: A session's start: an ISO 8601 time with an offset ("2025-03-04T10:00:00+01:00" or
+#: "...Z"), between 1990 and a day from now.
+SessionTime = Annotated[AwareDatetime, AfterValidator(_plausible)]
 
 
 class Phase(enum.StrEnum):
@@ -60,11 +93,11 @@ class WaveformBody(BaseModel):
     )
 
     kind: Literal["ecg", "ppg"]
-    samples: list[float] = Field(min_length=1)
-    sampling_rate_hz: float | None = Field(
+    samples: list[Number] = Field(min_length=1)
+    sampling_rate_hz: Number | None = Field(
         default=None, ge=SAMPLING_RATE_HZ.min_hz, le=SAMPLING_RATE_HZ.max_hz
     )
-    times_s: list[float] | None = Field(
+    times_s: list[Number] | None = Field(
         default=None, description="Uneven sample times in seconds (phone cameras)."
     )
     unit: str | None = Field(default=None, max_length=20)
@@ -94,20 +127,20 @@ class BeatTimesBody(BaseModel):
     )
 
     kind: Literal["rr"]
-    rr_ms: list[float] | None = Field(default=None, min_length=1)
-    beat_times_s: list[float] | None = Field(default=None, min_length=1)
+    rr_ms: list[Number] | None = Field(default=None, min_length=1)
+    beat_times_s: list[Number] | None = Field(default=None, min_length=1)
     unit: Literal["auto", "ms", "s", "1/1024s"] | None = Field(
         default=None,
         description="Unit of the values in rr_ms when a device sends another (e.g. Polar "
         "1/1024 s); default ms.",
     )
-    gap_flags: list[bool] | None = Field(
+    gap_flags: list[Flag] | None = Field(
         default=None, description="True where an interval follows a gap in the recording."
     )
-    valid: list[bool] | None = Field(
+    valid: list[Flag] | None = Field(
         default=None, description="Device validity flag per interval (False = invalid)."
     )
-    normal: list[bool] | None = Field(
+    normal: list[Flag] | None = Field(
         default=None, description="Per-beat classification for beat_times_s."
     )
     config: dict[str, Any] | None = None
@@ -141,8 +174,8 @@ AnalysisBody = Annotated[WaveformBody | BeatTimesBody, Field(discriminator="kind
 class SelfReport(BaseModel):
     model_config = _FORBID
 
-    anxiety: float | None = Field(default=None, ge=0, le=10, description="0–10 rating")
-    questionnaire_score: float | None = Field(default=None, ge=0, le=80)
+    anxiety: Number | None = Field(default=None, ge=0, le=10, description="0–10 rating")
+    questionnaire_score: Number | None = Field(default=None, ge=0, le=80)
 
 
 class SessionCreate(BaseModel):
@@ -164,8 +197,10 @@ class SessionCreate(BaseModel):
     client: str = Field(min_length=1, max_length=200, description="Pseudonymous client ref")
     therapist: str | None = Field(default=None, min_length=1, max_length=200)
     modality: str | None = Field(default=None, max_length=100)
-    started_at: dt.datetime | None = None
-    duration_min: float | None = Field(default=None, gt=0, le=24 * 60)
+    started_at: SessionTime | None = Field(
+        default=None, description="ISO 8601 with a UTC offset, 1990 to one day from now"
+    )
+    duration_min: Number | None = Field(default=None, gt=0, le=24 * 60)
     notes: str | None = Field(default=None, max_length=10_000)
     questionnaire: Questionnaire | None = None
     pre: SelfReport | None = None
@@ -208,8 +243,10 @@ class SessionPatch(BaseModel):
 
     therapist: str | None = Field(default=None, min_length=1, max_length=200)
     modality: str | None = Field(default=None, max_length=100)
-    started_at: dt.datetime | None = None
-    duration_min: float | None = Field(default=None, gt=0, le=24 * 60)
+    started_at: SessionTime | None = Field(
+        default=None, description="ISO 8601 with a UTC offset, 1990 to one day from now"
+    )
+    duration_min: Number | None = Field(default=None, gt=0, le=24 * 60)
     notes: str | None = Field(default=None, max_length=10_000)
     questionnaire: Questionnaire | None = None
     pre: SelfReport | None = None

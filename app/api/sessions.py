@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import orjson
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
@@ -14,9 +13,7 @@ from starlette.responses import Response
 from app.api._body import read_json_document
 from app.api._openapi import RECORDING_BODY
 from app.api.deps import idempotency_ttl, limits, read_recording_body, settings
-from app.auth import Principal, Role, get_db, require
-from app.db.models import Job
-from app.db.repositories import ClientRepository, JobRepository, RecordingRepository
+from app.auth import Principal, Role, require, unit_of_work
 from app.schemas import (
     JobOut,
     Phase,
@@ -26,11 +23,10 @@ from app.schemas import (
     SessionPage,
     SessionPatch,
 )
-from app.services import exports, lifecycle
+from app.services import jobs, lifecycle, reports
 from app.services import sessions as svc
-from app.services.idempotency import StoredResponse, fingerprint, run_idempotent
+from app.services.idempotency import StoredResponse, fingerprint
 from app.services.ingest import validation_problem
-from app.services.reports import session_report
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
@@ -61,25 +57,18 @@ async def create_session(
     request: Request,
     idempotency_key: str | None = IDEMPOTENCY,
     principal: Principal = Depends(require(*WRITERS)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> Response:
     data, raw = await read_json_document(request)
     try:
         body = SessionCreate.model_validate(data)
     except ValidationError as exc:
         raise validation_problem(exc) from None
-    request_hash = fingerprint("POST", request.url.path, "json", raw)
-
-    def action() -> StoredResponse:
-        s = svc.create_session(db, principal, body)
-        out = svc.session_out(db, s).model_dump_json().encode()
-        return StoredResponse(201, out, f"/v1/sessions/{s.id}")
-
-    def work() -> StoredResponse:
-        return run_idempotent(db, principal.tenant_id, idempotency_key, request_hash, action,
-                              idempotency_ttl(request))
-
-    return _replay(await run_in_threadpool(work))
+    once = svc.Idempotency(
+        idempotency_key, fingerprint("POST", request.url.path, "json", raw),
+        idempotency_ttl(request),
+    )
+    return _replay(await run_in_threadpool(svc.create_session_once, db, principal, body, once))
 
 
 @router.get("", response_model=SessionPage, summary="List sessions (cursor pagination)")
@@ -93,7 +82,7 @@ def list_sessions(
     started_from: dt.datetime | None = Query(default=None),
     started_to: dt.datetime | None = Query(default=None),
     principal: Principal = Depends(require(*READERS)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> SessionPage:
     cfg = settings(request)
     n = min(limit or cfg.page_size_default, cfg.page_size_max)
@@ -105,9 +94,9 @@ def list_sessions(
 def get_session(
     session_id: str,
     principal: Principal = Depends(require(*READERS)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> SessionOut:
-    return svc.session_out(db, svc.get_session(db, principal, session_id))
+    return svc.read_session(db, principal, session_id)
 
 
 @router.patch(
@@ -119,10 +108,9 @@ def patch_session(
     session_id: str,
     patch: SessionPatch,
     principal: Principal = Depends(require(*WRITERS)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> SessionOut:
     s = lifecycle.patch_session(db, principal, session_id, patch)
-    db.commit()
     return svc.session_out(db, s)
 
 
@@ -134,10 +122,9 @@ def patch_session(
 def delete_session(
     session_id: str,
     principal: Principal = Depends(require(*WRITERS)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> Response:
     lifecycle.delete_session(db, principal, session_id)
-    db.commit()
     return Response(status_code=204)
 
 
@@ -156,28 +143,20 @@ async def put_recording(
     background: BackgroundTasks,
     idempotency_key: str | None = IDEMPOTENCY,
     principal: Principal = Depends(require(*WRITERS)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> Response:
     body, raw = await read_recording_body(request)
     lim = limits(request)
     level = settings(request).storage_compression_level
-    request_hash = fingerprint(
-        "PUT", request.url.path, request.headers.get("content-type", ""), raw,
-        str(request.query_params),
+    once = svc.Idempotency(
+        idempotency_key,
+        fingerprint("PUT", request.url.path, request.headers.get("content-type", ""), raw,
+                    str(request.query_params)),
+        idempotency_ttl(request),
     )
-
-    def action() -> StoredResponse:
-        rec, created = svc.put_recording(db, principal, session_id, phase, body, lim, level)
-        out = svc.recording_out(rec).model_dump_json().encode()
-        return StoredResponse(
-            201 if created else 200, out, f"/v1/sessions/{session_id}/recordings/{phase.value}"
-        )
-
-    def work() -> StoredResponse:
-        return run_idempotent(db, principal.tenant_id, idempotency_key, request_hash, action,
-                              idempotency_ttl(request))
-
-    return _replay(await run_in_threadpool(work))
+    return _replay(await run_in_threadpool(
+        svc.put_recording_once, db, principal, session_id, phase, body, lim, level, once
+    ))
 
 
 @router.get(
@@ -189,9 +168,9 @@ def get_recording(
     session_id: str,
     phase: Phase,
     principal: Principal = Depends(require(*READERS)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> RecordingOut:
-    return svc.recording_out(svc.get_recording(db, principal, session_id, phase))
+    return svc.read_recording(db, principal, session_id, phase)
 
 
 @router.get(
@@ -207,7 +186,7 @@ def get_report(
     request: Request,
     session_id: str,
     principal: Principal = Depends(require(*READERS)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> Response:
     from app.errors import problem_response
     from app.web.negotiate import REPORT_TYPES, choose
@@ -222,22 +201,10 @@ def get_report(
     if media in ("text/html", "application/pdf"):
         from app.web.routes import api_report_response
 
+        reports.record_export(db, principal, session_id, media)
         return api_report_response(request, principal, session_id, media)
-    s, report = session_report(db, principal, session_id, limits(request))
-    client = ClientRepository(db).client(s.client_id)
-    client_ref = client.reference if client else ""
-    if media == "application/fhir+json":
-        times = exports.recording_times(RecordingRepository(db).for_session(s.tenant_id, s.id))
-        bundle = exports.fhir_bundle(s, client_ref, report, times)
-        return Response(orjson.dumps(bundle), media_type="application/fhir+json")
-    if media == "text/csv":
-        return Response(
-            exports.report_csv(s, client_ref, report), media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="session-{s.id}.csv"'},
-        )
-    return Response(
-        orjson.dumps(report, option=orjson.OPT_SERIALIZE_NUMPY), media_type=JSON
-    )
+    doc = reports.report_document(db, principal, session_id, limits(request), media)
+    return Response(doc.body, media_type=doc.media_type, headers=doc.headers)
 
 
 @router.post(
@@ -251,24 +218,14 @@ def reanalyze(
     session_id: str,
     background: BackgroundTasks,
     principal: Principal = Depends(require(Role.RESEARCHER, Role.ADMIN)),
-    db: Session = Depends(get_db),
+    db: Session = unit_of_work,
 ) -> Response:
-    s = svc.get_session(db, principal, session_id)
-    job = JobRepository(db).add(
-        Job(tenant_id=principal.tenant_id, kind="reanalyze_session", session_id=s.id)
+    runner = request.app.state.jobs
+    job = jobs.request_reanalysis(
+        db, principal, session_id, lambda job_id: runner.submit(job_id, background)
     )
-    db.commit()
-    request.app.state.jobs.submit(job.id, background)
-    out = job_out(job)
+    out = jobs.job_out(job)
     return Response(
         out.model_dump_json(), status_code=202, media_type=JSON,
         headers={"Location": f"/v1/jobs/{job.id}"}, background=background,
-    )
-
-
-def job_out(job: Job) -> JobOut:
-    return JobOut(
-        id=job.id, kind=job.kind, status=job.status,  # type: ignore[arg-type]
-        session_id=job.session_id, result=job.result, error=job.error,
-        created_at=job.created_at, finished_at=job.finished_at,
     )

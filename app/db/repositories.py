@@ -1,4 +1,11 @@
-"""All SQL of the service. Every query is scoped by ``tenant_id``."""
+"""All SQL of the service.
+
+Every query is scoped by ``tenant_id`` (and, where a therapist's view is asked for, by
+the therapist), or its method is named ``*_unscoped``: those few look a row up across
+tenants on purpose (the API key of an incoming request, the tenant a command names, a
+job picked up by a worker, the periodic purge) and are tested as such. Methods that
+take a row (``add``, ``delete``) act on that row, which carries its tenant.
+"""
 
 from __future__ import annotations
 
@@ -51,7 +58,8 @@ class TenantRepository:
     def get(self, tenant_id: str) -> Tenant | None:
         return self.db.get(Tenant, tenant_id)
 
-    def by_name(self, name: str) -> Tenant | None:
+    def by_name_unscoped(self, name: str) -> Tenant | None:
+        """A tenant by name, across all tenants (the demo and the command line)."""
         return self.db.scalars(select(Tenant).where(Tenant.name == name)).first()
 
 
@@ -64,7 +72,8 @@ class KeyRepository:
         self.db.flush()
         return key
 
-    def by_hash(self, key_hash: str) -> ApiKey | None:
+    def by_hash_unscoped(self, key_hash: str) -> ApiKey | None:
+        """The key an incoming request presents: which tenant it is, is what it tells."""
         return self.db.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
 
     def get(self, tenant_id: str, key_id: str) -> ApiKey | None:
@@ -72,8 +81,19 @@ class KeyRepository:
             select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id)
         ).first()
 
-    def by_prefix(self, prefix: str) -> ApiKey | None:
-        return self.db.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    def by_prefix(self, tenant_id: str, prefix: str) -> ApiKey | None:
+        return self.db.scalars(
+            select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.prefix == prefix)
+        ).first()
+
+    def active_admins(self, tenant_id: str) -> int:
+        """How many unrevoked admin keys the tenant has."""
+        return int(self.db.scalar(
+            select(func.count()).select_from(ApiKey).where(
+                ApiKey.tenant_id == tenant_id, ApiKey.role == "admin",
+                ApiKey.revoked_at.is_(None),
+            )
+        ) or 0)
 
     def list(self, tenant_id: str) -> Sequence[ApiKey]:
         return self.db.scalars(
@@ -142,11 +162,15 @@ class ClientRepository:
             )
         ).first()
 
-    def therapist(self, therapist_id: str | None) -> Therapist | None:
-        return None if therapist_id is None else self.db.get(Therapist, therapist_id)
+    def therapist(self, tenant_id: str, therapist_id: str | None) -> Therapist | None:
+        if therapist_id is None:
+            return None
+        return self.db.scalars(
+            select(Therapist).where(Therapist.tenant_id == tenant_id, Therapist.id == therapist_id)
+        ).first()
 
-    def client(self, client_id: str) -> Client | None:
-        return self.db.get(Client, client_id)
+    def client(self, tenant_id: str, client_id: str) -> Client | None:
+        return self.get(tenant_id, client_id)
 
     def delete(self, client: Client) -> None:
         self.db.delete(client)
@@ -237,10 +261,12 @@ class SessionRepository:
         return DeletedCounts(_rowcount(result), _rowcount(recordings))
 
     def history(
-        self, tenant_id: str, client_id: str, exclude_id: str, phase: str
+        self, tenant_id: str, client_id: str, exclude_id: str, phase: str,
+        *, therapist_id: str | None = None,
     ) -> list[BaselineRow]:
         """The client's other sessions with a ``phase`` recording, newest first.
 
+        With ``therapist_id`` only that therapist's sessions count (a therapist's view).
         Sessions are ordered by ``started_at`` (creation time when absent). Only small
         columns are read; the analyses are loaded separately when needed.
         """
@@ -255,6 +281,7 @@ class SessionRepository:
                 TherapySession.id != exclude_id,
                 Recording.tenant_id == tenant_id,
                 Recording.phase == phase,
+                *([TherapySession.therapist_id == therapist_id] if therapist_id else []),
             )
             .order_by(when.desc(), TherapySession.id.desc())
         ).all()
@@ -337,6 +364,12 @@ class IdempotencyRepository:
     def get(self, tenant_id: str, key: str) -> IdempotencyRecord | None:
         return self.db.get(IdempotencyRecord, (tenant_id, key))
 
+    def count(self, tenant_id: str) -> int:
+        return int(self.db.scalar(
+            select(func.count()).select_from(IdempotencyRecord)
+            .where(IdempotencyRecord.tenant_id == tenant_id)
+        ) or 0)
+
     def add(self, record: IdempotencyRecord) -> None:
         self.db.add(record)
         self.db.flush()
@@ -345,7 +378,8 @@ class IdempotencyRepository:
         self.db.delete(record)
         self.db.flush()
 
-    def purge_older_than(self, cutoff: dt.datetime) -> int:
+    def purge_older_than_unscoped(self, cutoff: dt.datetime) -> int:
+        """Delete every tenant's records older than ``cutoff`` (periodic housekeeping)."""
         result = self.db.execute(
             delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
         )
@@ -366,7 +400,8 @@ class JobRepository:
             select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id)
         ).first()
 
-    def by_id(self, job_id: str) -> Job | None:
+    def by_id_unscoped(self, job_id: str) -> Job | None:
+        """A job by id alone: a worker picks up a job whatever its tenant."""
         return self.db.get(Job, job_id)
 
 

@@ -10,6 +10,12 @@ says so in a caveat.
 Only sessions that started before the reported one count, so adding a later session
 never changes an earlier report; adding, editing or deleting an earlier one does, and
 :attr:`ClientBaseline.fingerprint` changes with it (it is part of the report cache key).
+
+Whose sessions count: a report read by a therapist is built only from sessions that
+therapist can read (their own sessions with the client); researchers and admins, who
+read the whole clinic, get the client's clinic-wide history. A report computed without
+a reader in mind (a re-analysis job, a page) uses the reported session's own
+therapist's sessions, so no path shows a therapist anything of another therapist's.
 """
 
 from __future__ import annotations
@@ -63,8 +69,9 @@ def _earlier(rows: list[BaselineRow], s: TherapySession, limit: int) -> list[Bas
     return out[:limit]
 
 
-def _fingerprint(rows: list[BaselineRow]) -> str:
+def _fingerprint(rows: list[BaselineRow], scope: str) -> str:
     h = hashlib.sha256()
+    h.update(f"{scope}\n".encode())
     for r in rows:
         h.update(f"{r.session_id}:{r.sha256}:{r.hrv_version}\n".encode())
     return h.hexdigest()[:16]
@@ -111,16 +118,22 @@ def _from_stored(analyses: list[dict[str, Any]]) -> Baseline:
 
 
 def client_baseline(
-    db: Session, s: TherapySession, *, max_sessions: int, load: bool = True
+    db: Session, s: TherapySession, *, max_sessions: int, load: bool = True,
+    clinic_wide: bool = False,
 ) -> ClientBaseline:
     """The client's baseline for session ``s``: up to ``max_sessions`` earlier sessions.
 
-    With ``load=False`` only the fingerprint is computed (one small query), which is
-    all a cached report needs.
+    Only sessions of ``s``'s therapist count unless ``clinic_wide`` (a reader who may
+    see every session of the tenant) or ``s`` has no therapist. With ``load=False``
+    only the fingerprint is computed (one small query), which is all a cached report
+    needs.
     """
-    rows = SessionRepository(db).history(s.tenant_id, s.client_id, s.id, _PRE)
+    therapist_id = None if clinic_wide else s.therapist_id
+    rows = SessionRepository(db).history(
+        s.tenant_id, s.client_id, s.id, _PRE, therapist_id=therapist_id
+    )
     rows = _earlier(rows, s, max_sessions)
-    fingerprint = _fingerprint(rows)
+    fingerprint = _fingerprint(rows, therapist_id or "clinic")
     if not load or not rows:
         return ClientBaseline((), None, fingerprint)
     stored = RecordingRepository(db).analyses(s.tenant_id, [r.recording_id for r in rows])

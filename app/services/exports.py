@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.db.models import Recording, TherapySession
+from hrv.tables import escape_cell
 
 __all__ = ["MARKERS", "fhir_bundle", "recording_times", "report_csv"]
 
@@ -221,13 +222,15 @@ def report_csv(s: TherapySession, client_ref: str, report: dict[str, Any]) -> st
     verdict = report.get("verdict") or {}
     for marker, change in (report.get("changes") or {}).items():
         change = change or {}
+        # Text cells pass through escape_cell (a client reference "=HYPERLINK(...)"
+        # must not become a formula); numbers are formatted here and stay numbers.
         writer.writerow([
-            s.id, client_ref, s.modality or "",
-            s.started_at.isoformat() if s.started_at else "", marker,
+            escape_cell(s.id), escape_cell(client_ref), escape_cell(s.modality or ""),
+            s.started_at.isoformat() if s.started_at else "", escape_cell(str(marker)),
             *(_cell(change.get(k)) for k in
               ("pre", "post", "delta", "pct_change", "ci_low", "ci_high", "meaningful")),
-            verdict.get("direction", ""),
-            _cell(s.anxiety_pre), _cell(s.anxiety_post), s.questionnaire or "",
+            escape_cell(str(verdict.get("direction") or "")),
+            _cell(s.anxiety_pre), _cell(s.anxiety_post), escape_cell(s.questionnaire or ""),
             _cell(s.questionnaire_pre), _cell(s.questionnaire_post),
         ])
     return buf.getvalue()

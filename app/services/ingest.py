@@ -130,6 +130,10 @@ def _numeric(values: object) -> npt.NDArray[np.float64] | None:
         return values if values.dtype == np.float64 and values.ndim == 1 else None
     if not isinstance(values, list):
         return None
+    # Strings and booleans go to the strict validation, which refuses them by name
+    # (numpy would quietly read "800" and true as numbers).
+    if any(isinstance(v, str | bool) for v in values):
+        return None
     try:
         x = np.fromiter(values, dtype=np.float64, count=len(values))
     except (TypeError, ValueError, OverflowError):

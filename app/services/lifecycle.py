@@ -4,32 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import structlog
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.auth import Principal, Role
-from app.db.models import AuditEvent, TherapySession
+from app.db.models import TherapySession
 from app.db.repositories import (
-    AuditRepository,
     ClientRepository,
     DeletedCounts,
     SessionRepository,
 )
 from app.errors import Forbidden, NotFound
 from app.schemas import SelfReport, SessionCreate, SessionPatch
+from app.services import audit
 from app.services.ingest import validation_problem
 from app.services.sessions import get_session
 
 __all__ = ["delete_session", "erase_client", "patch_session"]
 
-_audit_log = structlog.get_logger("app.audit")
-
 
 def _current(db: Session, s: TherapySession) -> dict[str, Any]:
     clients = ClientRepository(db)
-    client = clients.client(s.client_id)
-    therapist = clients.therapist(s.therapist_id)
+    client = clients.client(s.tenant_id, s.client_id)
+    therapist = clients.therapist(s.tenant_id, s.therapist_id)
     return {
         "client": client.reference if client else "-",
         "therapist": therapist.reference if therapist else None,
@@ -69,7 +66,7 @@ def patch_session(
     if "therapist" in patch.model_fields_set:
         clients = ClientRepository(db)
         if principal.role is Role.THERAPIST:
-            own = clients.therapist(principal.therapist_id)
+            own = clients.therapist(principal.tenant_id, principal.therapist_id)
             if own is None or new.therapist != own.reference:
                 raise Forbidden("a therapist key cannot hand a session to another therapist")
         elif new.therapist is None:
@@ -93,13 +90,8 @@ def patch_session(
 def _audit(
     db: Session, principal: Principal, action: str, subject: str | None, counts: DeletedCounts
 ) -> None:
-    details = {"sessions": counts.sessions, "recordings": counts.recordings}
-    AuditRepository(db).add(AuditEvent(
-        tenant_id=principal.tenant_id, key_id=principal.key_id, action=action,
-        subject=subject, details=details,
-    ))
-    _audit_log.info("audit", action=action, tenant_id=principal.tenant_id,
-                    key_id=principal.key_id, subject=subject, **details)
+    audit.record(db, principal, action, subject,
+                 {"sessions": counts.sessions, "recordings": counts.recordings})
 
 
 def delete_session(db: Session, principal: Principal, session_id: str) -> DeletedCounts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import re
 import zlib
@@ -32,9 +33,13 @@ from app.schemas import (
     SessionOut,
     SessionPage,
 )
+from app.services import audit
+from app.services.idempotency import StoredResponse, run_idempotent
 from app.services.ingest import Limits, StoredBody, analyze_parsed, parse_stored
 
 __all__ = [
+    "Idempotency",
+    "create_session_once",
     "decode_cursor",
     "encode_cursor",
     "get_session",
@@ -42,8 +47,12 @@ __all__ = [
     "list_sessions",
     "load_stored_body",
     "put_recording",
+    "put_recording_once",
+    "read_recording",
+    "read_session",
     "recording_out",
     "session_out",
+    "therapist_scope",
 ]
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
@@ -68,7 +77,7 @@ def decode_cursor(cursor: str | None) -> str | None:
     return raw
 
 
-def _therapist_scope(principal: Principal) -> str | None:
+def therapist_scope(principal: Principal) -> str | None:
     """The therapist id a caller is confined to, or ``None`` for tenant-wide roles."""
     if principal.role is Role.THERAPIST:
         # A therapist key without a therapist sees nothing rather than everything.
@@ -81,7 +90,7 @@ def create_session(db: Session, principal: Principal, body: SessionCreate) -> Th
     client = clients.get_or_create(principal.tenant_id, body.client)
     therapist_id: str | None = None
     if principal.role is Role.THERAPIST:
-        own = clients.therapist(principal.therapist_id)
+        own = clients.therapist(principal.tenant_id, principal.therapist_id)
         if body.therapist is not None and (own is None or own.reference != body.therapist):
             raise Forbidden("a therapist key can only create its own sessions")
         therapist_id = principal.therapist_id
@@ -109,7 +118,7 @@ def create_session(db: Session, principal: Principal, body: SessionCreate) -> Th
 
 def get_session(db: Session, principal: Principal, session_id: str) -> TherapySession:
     found = SessionRepository(db).get(
-        principal.tenant_id, session_id, therapist_id=_therapist_scope(principal)
+        principal.tenant_id, session_id, therapist_id=therapist_scope(principal)
     )
     if found is None:
         raise NotFound(f"no session {session_id!r}")
@@ -118,8 +127,8 @@ def get_session(db: Session, principal: Principal, session_id: str) -> TherapySe
 
 def session_out(db: Session, s: TherapySession) -> SessionOut:
     clients = ClientRepository(db)
-    client = clients.client(s.client_id)
-    therapist = clients.therapist(s.therapist_id)
+    client = clients.client(s.tenant_id, s.client_id)
+    therapist = clients.therapist(s.tenant_id, s.therapist_id)
     phases = [r.phase for r in RecordingRepository(db).for_session(s.tenant_id, s.id)]
     return SessionOut(
         id=s.id,
@@ -173,7 +182,7 @@ def list_sessions(
         if t is None:
             return SessionPage(items=[], next_cursor=None)
         therapist_id = t.id
-    scope = _therapist_scope(principal)
+    scope = therapist_scope(principal)
     if scope is not None:
         if therapist_id is not None and therapist_id != scope:
             return SessionPage(items=[], next_cursor=None)
@@ -186,6 +195,9 @@ def list_sessions(
     )
     more = len(rows) > limit
     rows = rows[:limit]
+    if rows:
+        audit.record(db, principal, "session.list", None,
+                     {"session_ids": [s.id for s in rows]})
     return SessionPage(
         items=[session_out(db, s) for s in rows],
         next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
@@ -197,7 +209,7 @@ def list_clients(
 ) -> ClientPage:
     rows = ClientRepository(db).page(
         principal.tenant_id, after=decode_cursor(cursor), limit=limit + 1,
-        therapist_id=_therapist_scope(principal),
+        therapist_id=therapist_scope(principal),
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -272,3 +284,82 @@ def recording_out(rec: Recording, *, with_analysis: bool = True) -> RecordingOut
         hrv_version=rec.hrv_version, created_at=rec.created_at, analyzed_at=rec.analyzed_at,
         analysis=rec.analysis if with_analysis else None,
     )
+
+
+# --- writes with an Idempotency-Key, reads that leave an audit trail ------------------
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A write's ``Idempotency-Key`` (or ``None``), its request fingerprint and retention."""
+
+    key: str | None
+    request_hash: str
+    ttl: dt.timedelta | None = None
+
+
+def _session_id_of(location: str | None) -> str:
+    return (location or "").rstrip("/").split("/")[3] if location else ""
+
+
+def create_session_once(
+    db: Session, principal: Principal, body: SessionCreate, once: Idempotency
+) -> StoredResponse:
+    """Create a session; a retry by the same caller with the same key replays the answer.
+
+    The replay is given only while the caller can still read the session.
+    """
+
+    def action() -> StoredResponse:
+        s = create_session(db, principal, body)
+        out = session_out(db, s).model_dump_json().encode()
+        return StoredResponse(201, out, f"/v1/sessions/{s.id}")
+
+    def authorize(stored: StoredResponse) -> None:
+        get_session(db, principal, _session_id_of(stored.location))
+
+    return run_idempotent(db, principal.tenant_id, principal.key_id, once.key,
+                          once.request_hash, action, once.ttl, authorize=authorize)
+
+
+def put_recording_once(
+    db: Session,
+    principal: Principal,
+    session_id: str,
+    phase: Phase,
+    body: StoredBody,
+    limits: Limits,
+    compression_level: int,
+    once: Idempotency,
+) -> StoredResponse:
+    """Store and analyse a recording; a retry with the same key replays the answer."""
+
+    def action() -> StoredResponse:
+        rec, created = put_recording(db, principal, session_id, phase, body, limits,
+                                     compression_level)
+        out = recording_out(rec).model_dump_json().encode()
+        return StoredResponse(
+            201 if created else 200, out, f"/v1/sessions/{session_id}/recordings/{phase.value}"
+        )
+
+    def authorize(stored: StoredResponse) -> None:
+        get_session(db, principal, session_id)
+
+    return run_idempotent(db, principal.tenant_id, principal.key_id, once.key,
+                          once.request_hash, action, once.ttl, authorize=authorize)
+
+
+def read_session(db: Session, principal: Principal, session_id: str) -> SessionOut:
+    """One session, as the caller may see it; the read is audit-logged."""
+    s = get_session(db, principal, session_id)
+    audit.record(db, principal, "session.read", s.id)
+    return session_out(db, s)
+
+
+def read_recording(
+    db: Session, principal: Principal, session_id: str, phase: Phase
+) -> RecordingOut:
+    """A recording's metadata and analysis; the read is audit-logged."""
+    rec = get_recording(db, principal, session_id, phase)
+    audit.record(db, principal, "recording.read", rec.session_id, {"phase": rec.phase})
+    return recording_out(rec)

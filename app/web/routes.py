@@ -427,8 +427,8 @@ def _report_parts(request: Request, principal: Principal, session_id: str) -> di
     cache: service.ChartCache = request.app.state.chart_cache
     with _db(request).session() as db:
         s = service.session_for(db, principal, session_id)
-        client = ClientRepository(db).client(s.client_id)
-        therapist = ClientRepository(db).therapist(s.therapist_id)
+        client = ClientRepository(db).client(s.tenant_id, s.client_id)
+        therapist = ClientRepository(db).therapist(s.tenant_id, s.therapist_id)
         tenant = TenantRepository(db).get(s.tenant_id)
         phases = sorted(r.phase for r in RecordingRepository(db).for_session(s.tenant_id, s.id))
         base = {"session": s, "client": client, "therapist": therapist,
@@ -504,7 +504,8 @@ def _accounts_page(request: Request, account: Account, *, error: str = "", creat
                    status: int = 200) -> Response:
     with _db(request).session() as db:
         rows = acc.AccountRepository(db).list(account.tenant_id)
-        refs = {t.id: t.reference for t in (ClientRepository(db).therapist(r.therapist_id)
+        clients = ClientRepository(db)
+        refs = {t.id: t.reference for t in (clients.therapist(r.tenant_id, r.therapist_id)
                                             for r in rows) if t is not None}
     return templates.TemplateResponse(
         request, "accounts.html",

@@ -14,7 +14,7 @@ class TestKeyFormat:
     def test_only_hash_is_stored(self, bound_db: BoundDatabase, tenant: TenantKeys) -> None:
         secret = tenant.keys["admin"]
         with bound_db.session() as s:
-            row = KeyRepository(s).by_hash(hash_key(secret))
+            row = KeyRepository(s).by_hash_unscoped(hash_key(secret))
             assert row is not None
             assert row.key_hash != secret and len(row.key_hash) == 64
             assert secret.startswith(row.prefix + "_")

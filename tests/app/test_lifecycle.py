@@ -136,7 +136,8 @@ class TestEraseClient:
                           headers=tenant.auth("admin")).status_code == 200
         with bound_db.session() as db:
             (event,) = db.scalars(select(AuditEvent).where(
-                AuditEvent.tenant_id == tenant.tenant_id)).all()
+                AuditEvent.tenant_id == tenant.tenant_id,
+                AuditEvent.action == "client.erase")).all()
             assert event.action == "client.erase" and event.subject is None
             assert event.details == {"sessions": 2, "recordings": 4}
             assert ref not in repr((event.subject, event.details, event.action))

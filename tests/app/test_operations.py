@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -17,15 +18,21 @@ from tests.app.conftest import TenantKeys
 from tests.app.test_sessions import SESSION
 
 
+def _digest(key: str) -> str:
+    # Records are filed under "<caller id>:<sha256 of the Idempotency-Key>".
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def _age(db: BoundDatabase, key: str, hours: float) -> None:
     with db.session() as s:
-        s.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == key).values(
+        s.execute(update(IdempotencyRecord)
+                  .where(IdempotencyRecord.key.like(f"%:{_digest(key)}")).values(
             created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)))
 
 
 def _keys(db: BoundDatabase) -> set[str]:
     with db.session() as s:
-        return set(s.scalars(select(IdempotencyRecord.key)).all())
+        return {k.rsplit(":", 1)[1] for k in s.scalars(select(IdempotencyRecord.key)).all()}
 
 
 class TestIdempotencyRetention:
@@ -40,7 +47,7 @@ class TestIdempotencyRetention:
         _age(bound_db, "old", settings.idempotency_ttl_hours + 1)
         _age(bound_db, "fresh", settings.idempotency_ttl_hours - 1)
         assert purge_once(bound_db, settings) == 1
-        assert _keys(bound_db) == {"fresh"}
+        assert _keys(bound_db) == {_digest("fresh")}
 
     def test_expired_key_is_not_replayed(
         self, client: TestClient, tenant: TenantKeys, bound_db: BoundDatabase
