@@ -65,14 +65,14 @@ def add_parser(sub: Any) -> None:
                         "format (+ any columns of your own); file is relative to DIR")
     s.add_argument("--config", type=Path, help="analysis configuration (JSON)")
     s.add_argument("--wait", action="store_true", help="follow the progress until it ends")
-    s.set_defaults(func=_submit)
+    s.set_defaults(batch_func=_submit)
 
     st = bsub.add_parser("status", help="counts, progress, ETA and item errors",
                          parents=[common])
     st.add_argument("id")
     st.add_argument("--wait", action="store_true", help="follow the progress until it ends")
     st.add_argument("--json", action="store_true", help="print the status document")
-    st.set_defaults(func=_status)
+    st.set_defaults(batch_func=_status)
 
     r = bsub.add_parser("results", help="wait for the batch, then download a table",
                         parents=[common])
@@ -81,7 +81,7 @@ def add_parser(sub: Any) -> None:
     r.add_argument("--table", choices=["tidy", "wide", "shifts"], default="tidy")
     r.add_argument("--format", choices=["csv", "parquet", "json"],
                    help="default: from the output's extension, else csv")
-    r.set_defaults(func=_results)
+    r.set_defaults(batch_func=_results)
     p.set_defaults(func=_run)
 
 
@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if not args.key:
             raise _Failure("no API key: pass --key or set HRV_KEY", 2)
-        return int(args.func(args))
+        return int(args.batch_func(args))
     except _Failure as exc:
         print(f"hrv-service batch: {exc}", file=sys.stderr)
         return exc.code
