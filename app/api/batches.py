@@ -88,7 +88,8 @@ async def _spool(request: Request, limit: int) -> IO[bytes]:
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
     try:
         async for chunk in _stream(request, limit):
-            await run_in_threadpool(spool.write, chunk)
+            # Buffered writes of ~64 KiB chunks: quicker inline than a thread hop each.
+            spool.write(chunk)
     except BaseException:
         spool.close()
         raise

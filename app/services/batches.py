@@ -205,6 +205,16 @@ def _item_params(row: dict[str, str], line: int) -> dict[str, Any]:
     return params
 
 
+def _pack(data: bytes, level: int) -> bytes:
+    """zlib-compress an item's bytes, at level 0 (stored) when a 64 KiB sample shrinks by
+    less than 10 %: binary signal files (EDF, WFDB) barely compress, and compressing them
+    at level 6 took 20 ms per 5-min 250 Hz EDF, longer than analysing it."""
+    sample = data[:65536]
+    if level > 0 and len(zlib.compress(sample, 1)) > 0.9 * len(sample):
+        level = 0
+    return zlib.compress(data, level)
+
+
 def _meta(header: Sequence[str], row: dict[str, str]) -> dict[str, str]:
     meta = {h: row.get(h, "") for h in header}
     if meta.get("phase"):
@@ -257,7 +267,7 @@ def create_from_zip(
                 item.error = f"{row['file']!r} (manifest line {line}) is not in the ZIP"
                 item.finished_at = utcnow()
             else:
-                item.raw = zlib.compress(zf.read(info), limits.compression_level)
+                item.raw = _pack(zf.read(info), limits.compression_level)
             items.append(item)
     BatchRepository(db).add(batch, items)
     return batch
