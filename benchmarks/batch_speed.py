@@ -254,7 +254,12 @@ def write(runs: list[Run], n_items: int, zip_mb: float) -> None:
             f"| {r.backend} | {r.workers} | {r.upload_s:.2f} | {r.wall_s:.2f} | "
             f"{r.items_per_s:.1f} | {r.compute_s:.2f} | {100 * r.overhead_share:.0f} % | "
             f"{speedup:.2f}x | {r.failed} |")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines += [
+        "",
+        f"1-min load average at the end: {load:.1f} (on {os.cpu_count()} cores). With other "
+        "work on the machine every process gets a share of a core: compare the `hrv time` "
+        "with a quiet run (about 13 ms per 5-min ECG) before reading the ratios.",
         "",
         "Targets (issue 11): overhead under 20 % of the hrv time; 1 -> 2 workers at least "
         "1.8x. `queue` = PostgreSQL + procrastinate, `hrv-service worker --processes N`; "
