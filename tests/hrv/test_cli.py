@@ -239,3 +239,21 @@ class TestCompare:
         bad = tmp_path / "bad.bin"
         bad.write_bytes(b"\x00\xff" * 100)
         assert run("compare", str(pre), str(bad)).returncode == 3
+
+
+class TestFilesResearchersHave:
+    def test_fit_file(self) -> None:
+        pytest.importorskip("fit_tool")
+        r = run("analyze", "tests/data/formats/garmin_hrv.fit", "--json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)[0]["analysis"]["kind"] == "rr"
+
+    @pytest.mark.skipif(not Path("/work/shared/data/bidmc/bidmc_01_Signals.csv.gz").exists(),
+                        reason="shared BIDMC data not present")
+    def test_gzipped_physionet_export_with_rounded_time(self) -> None:
+        f = "/work/shared/data/bidmc/bidmc_01_Signals.csv.gz"
+        assert run("analyze", f, "--kind", "ecg", "--channel", "II").returncode == 3
+        r = run("analyze", f, "--kind", "ecg", "--channel", "II", "--fs", "125", "--json")
+        assert r.returncode == 0, r.stderr
+        a = json.loads(r.stdout)[0]["analysis"]
+        assert a["kind"] == "ecg" and a["duration_s"] == pytest.approx(480.0, abs=0.01)
