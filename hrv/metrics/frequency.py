@@ -272,10 +272,18 @@ def _recorded_s(nn: Intervals) -> float:
     return float(nn.t_s[-1] - (nn.t_s[0] - nn.rr_ms[0] / 1000.0))
 
 
+def seconds(x: float) -> str:
+    """A measured length in words: ``"299.5 s"``, ``"300 s"`` (a decimal unless whole),
+    rounded down to the tenth, so that a recording just short of a limit is not reported
+    as reaching it."""
+    tenth = math.floor(x * 10.0 + 1e-6) / 10.0
+    return f"{tenth:.0f} s" if tenth == round(tenth) else f"{tenth:.1f} s"
+
+
 def _describe_length(longest: float, recorded: float, parts: Stretches) -> str:
     if parts.n_split == 0:
-        return f"the recording is {longest:.0f} s long"
+        return f"the recording is {seconds(longest)} long"
     return (
-        f"the longest stretch without a gap is {longest:.0f} s "
-        f"(of {recorded:.0f} s recorded, split by {parts.n_split} gap(s))"
+        f"the longest stretch without a gap is {seconds(longest)} "
+        f"(of {seconds(recorded)} recorded, split by {parts.n_split} gap(s))"
     )

@@ -7,13 +7,15 @@ import math
 from collections.abc import Callable, Mapping
 from statistics import NormalDist
 
+import numpy as np
+
 from hrv.shift._types import Baseline, MarkerChange, Scale, ShiftConfig
 from hrv.shift._windows import WindowSeries, standard_error
 from hrv.types import Analysis
 
 _NORMAL = NormalDist()  # standard normal (stdlib: no scipy.stats import)
 
-__all__ = ["MARKERS", "MarkerSpec", "compute_changes", "z_value"]
+__all__ = ["MARKERS", "MarkerSpec", "compute_changes", "t_value", "z_value"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +58,29 @@ def z_value(ci_level: float) -> float:
     return float(_NORMAL.inv_cdf(0.5 + ci_level / 2.0))
 
 
+def t_value(ci_level: float, df: float | None) -> float:
+    """Two-sided Student-t quantile with ``df`` degrees of freedom (normal without)."""
+    if df is None or not math.isfinite(df):
+        return z_value(ci_level)
+    from scipy import stats  # loads on first use: `import hrv` stays free of scipy.stats
+    return float(stats.t.ppf(0.5 + ci_level / 2.0, max(df, 1.0)))
+
+
+def window_df(window_s: float, duration_s: float, n_windows: int) -> float:
+    """Degrees of freedom of a sub-window SD: the number of non-overlapping windows the
+    recording holds, less one (overlapping windows are not independent), at least 1 and
+    at most ``n_windows - 1``."""
+    n_independent = duration_s / window_s if window_s > 0 else 1.0
+    return max(1.0, min(float(n_windows - 1), n_independent - 1.0))
+
+
+def satterthwaite(se: tuple[float, float], df: tuple[float, float]) -> float:
+    """Welch-Satterthwaite degrees of freedom of ``sqrt(se[0]² + se[1]²)``."""
+    num = (se[0] ** 2 + se[1] ** 2) ** 2
+    den = sum(s ** 4 / d for s, d in zip(se, df, strict=True))
+    return num / den if den > 0 else max(df)
+
+
 def _swc(
     spec: MarkerSpec, pre_value: float, cfg: ShiftConfig, baseline: Baseline | None
 ) -> tuple[float, str]:
@@ -93,11 +118,14 @@ def compute_changes(
 
     ``windows[rec][kind]`` holds the sub-window series of recording ``rec`` (``"pre"`` or
     ``"post"``) for window kind ``"short"`` or ``"long"``. A change is meaningful when
-    ``|d| > z·SE`` (its interval excludes zero) and ``|d| > SWC``, with ``d`` the log ratio
-    for ``LOG`` markers and the difference otherwise, and ``SE² = SE_pre² + SE_post²``
-    (the two recordings' errors are independent).
+    ``|d| > t·SE`` (its interval excludes zero) and ``|d| > SWC``, with ``d`` the log ratio
+    for ``LOG`` markers and the difference otherwise, ``SE² = SE_pre² + SE_post²`` (the
+    two recordings' errors are independent) and ``t`` the Student-t quantile with the
+    Welch-Satterthwaite degrees of freedom of the two sub-window SDs (each with the
+    number of non-overlapping windows less one, :func:`window_df`): five overlapping
+    60-s windows of a 3-min recording hold about two independent ones, and a normal
+    quantile would make the interval too narrow.
     """
-    z = z_value(cfg.ci_level)
     dur = {"pre": _nn_duration_s(pre), "post": _nn_duration_s(post)}
     out: dict[str, MarkerChange] = {}
     for spec in MARKERS:
@@ -108,9 +136,12 @@ def compute_changes(
             out[spec.name] = _make(spec, a, b, cfg, "not computable in both recordings")
             continue
         ses = []
+        dfs = []
         for rec in ("pre", "post"):
             ws = windows[rec][spec.window]
             ses.append(standard_error(ws.values[spec.name], ws.window_s, dur[rec], log=log))
+            n_ok = int(np.isfinite(ws.values[spec.name]).sum())
+            dfs.append(window_df(ws.window_s, dur[rec], n_ok))
         swc_scale, source = _swc(spec, a, cfg, baseline)
         swc_out = a * math.expm1(swc_scale) if log else swc_scale
         d = math.log(b / a) if log else b - a
@@ -122,6 +153,8 @@ def compute_changes(
             )
             continue
         se = math.hypot(ses[0], ses[1])
+        df = satterthwaite((ses[0], ses[1]), (dfs[0], dfs[1]))
+        z = t_value(cfg.ci_level, df)
         lo, hi = d - z * se, d + z * se
         if log:
             lo, hi = a * math.expm1(lo), a * math.expm1(hi)
@@ -133,7 +166,7 @@ def compute_changes(
             note = "descriptive only; not a measure of autonomic balance"
         out[spec.name] = _make(
             spec, a, b, cfg, note, ci=(lo, hi), meaningful=meaningful, swc=swc_out, se=se,
-            source=source,
+            source=source, df=df,
         )
     return out
 
@@ -150,13 +183,14 @@ def _make(
     swc: float | None = None,
     se: float | None = None,
     source: str = "published",
+    df: float | None = None,
 ) -> MarkerChange:
     delta = None if a is None or b is None else b - a
     pct = None if delta is None or a is None or a == 0 else 100.0 * delta / a
     return MarkerChange(
         pre=a, post=b, delta=delta, pct_change=pct, ci_low=ci[0], ci_high=ci[1],
         meaningful=meaningful, swc=swc, swc_source=source, scale=spec.scale, se=se,
-        uncertainty_method=cfg.uncertainty, note=note,
+        uncertainty_method=cfg.uncertainty, note=note, df=df,
     )
 
 

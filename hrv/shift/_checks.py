@@ -6,7 +6,8 @@ import dataclasses
 
 from hrv.rhythm import ECTOPIC_MAX_SHARE
 from hrv.shift._types import Baseline, ShiftConfig
-from hrv.types import Analysis, Grade, QualityWarning
+from hrv.shift._windows import config_status
+from hrv.types import Analysis, Grade, QualityWarning, SignalKind
 
 __all__ = ["Checks", "check_pair"]
 
@@ -52,6 +53,7 @@ class Checks:
     caveats: tuple[QualityWarning, ...]
     hf_invalid_reason: str | None
     advice: tuple[str, ...]
+    breathing_change: str | None = None
 
 
 def _abnormal_share(a: Analysis) -> float | None:
@@ -154,13 +156,19 @@ def check_pair(
     _rhythm_reasons(rhythm, bad, cav, advice)
 
     if pre.kind is not post.kind:
+        kinds = {pre.kind, post.kind}
+        kind_why = ("pulse-rate variability from a PPG runs higher than heart-rate variability "
+               "from an ECG or chest strap, so part of the change may be the sensor"
+               if SignalKind.PPG in kinds else
+               "the beats were timed by different devices, so part of the change may be "
+               "the device")
         cav.append(QualityWarning(
             "different_kind",
-            f"The recordings are of different kinds ({pre.kind.value} before, "
-            f"{post.kind.value} after); pulse-rate variability from PPG runs higher than "
-            "HRV from ECG, so part of the change may be the sensor.",
+            f"The recordings are of different kinds ({_KIND[pre.kind]} before, "
+            f"{_KIND[post.kind]} after); {kind_why}.",
         ))
         advice.append("Use the same sensor before and after the session.")
+    _settings(pre, post, cav, advice)
     d_pre, d_post = pre.duration_s, post.duration_s
     if min(d_pre, d_post) > 0 and max(d_pre, d_post) / min(d_pre, d_post) > cfg.max_duration_ratio:
         cav.append(QualityWarning(
@@ -177,6 +185,11 @@ def check_pair(
         ))
 
     hf_invalid, code, hf_caveat = _breathing(pre, post)
+    change = breathing_change(pre, post)
+    if change is not None:
+        cav.append(QualityWarning("breathing_changed", change))
+        advice.append("Ask the client to breathe normally, not slowly or paced, during both "
+                      "recordings.")
     if hf_caveat is not None and code is not None:
         cav.append(QualityWarning(code, hf_caveat))
 
@@ -187,7 +200,87 @@ def check_pair(
             f"worthwhile change needs {cfg.min_baseline_sessions}, so published typical "
             "errors were used.",
         ))
-    return Checks(tuple(bad), tuple(cav), hf_invalid, tuple(dict.fromkeys(advice)))
+    return Checks(tuple(bad), tuple(cav), hf_invalid, tuple(dict.fromkeys(advice)), change)
+
+
+_KIND = {SignalKind.ECG: "ECG", SignalKind.PPG: "PPG (pulse)",
+         SignalKind.RR: "beat intervals"}
+
+
+def _settings(pre: Analysis, post: Analysis, cav: list[QualityWarning],
+              advice: list[str]) -> None:
+    """Caveats when the two analyses were not made alike: library version, settings."""
+    v_pre = (pre.provenance or {}).get("hrv_version")
+    v_post = (post.provenance or {}).get("hrv_version")
+    if v_pre != v_post:
+        cav.append(QualityWarning(
+            "different_version",
+            f"The recordings were analysed by different versions of the library "
+            f"({v_pre or 'unknown'} before, {v_post or 'unknown'} after); part of the "
+            "change may come from the software.",
+        ))
+        advice.append("Analyse both recordings again with the same version.")
+    (c_pre, p_pre), (c_post, p_post) = config_status(pre), config_status(post)
+    problems = [f"the {n} recording: {p}" for n, p in (("pre", p_pre), ("post", p_post))
+                if p is not None]
+    if problems:
+        cav.append(QualityWarning(
+            "settings_unknown",
+            "The analysis settings could not be checked for " + "; ".join(problems)
+            + ". The default settings were assumed.",
+        ))
+    elif c_pre.to_dict() != c_post.to_dict():
+        a, b = c_pre.to_dict(), c_post.to_dict()
+        diff = sorted(_differing(a, b))
+        cav.append(QualityWarning(
+            "different_settings",
+            "The recordings were analysed with different settings ("
+            + ", ".join(diff[:4]) + (", ..." if len(diff) > 4 else "")
+            + "); part of the change may come from the settings.",
+        ))
+        advice.append("Analyse both recordings with the same settings.")
+
+
+def _differing(a: object, b: object, prefix: str = "") -> list[str]:
+    """Dotted names of the fields in which two nested settings dictionaries differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for k in sorted(set(a) | set(b)):
+            out += _differing(a.get(k), b.get(k), f"{prefix}{k}.")
+        return out
+    return [] if a == b else [prefix.rstrip(".")]
+
+
+#: Below this rate (breaths/min; the HF band's lower limit) breathing is "slow": heart
+#: rate then swings with each breath in a large, narrow LF peak, and RMSSD and HF follow
+#: the breathing pattern.
+SLOW_BREATHING_BPM = 9.0
+
+
+def breathing_change(pre: Analysis, post: Analysis) -> str | None:
+    """A sentence when breathing was slow in one recording and not in the other.
+
+    Slow breathing (below 9/min: relaxation, meditation, paced breathing at 3-7/min)
+    enlarges the breath-by-breath swing of heart rate; RMSSD and HF then rise or fall with
+    the breathing, not with vagal activity. "Slow" is a rate below 9/min (from the RSA
+    peak of the intervals alone too: a dominant, steady narrow peak at 0.05-0.12 Hz, see
+    :func:`hrv.respiration.rsa_estimate`); "not slow" a known rate inside the HF band or an
+    unknown one (no dominant slow peak).
+    """
+    rates = {n: a.respiration.rate_bpm for n, a in (("pre", pre), ("post", post))}
+    slow = {n: r is not None and r < SLOW_BREATHING_BPM for n, r in rates.items()}
+    if slow["pre"] == slow["post"]:
+        return None
+    a, b = rates["pre"], rates["post"]
+    if a is not None and b is not None:
+        verb = "slowed" if slow["post"] else "quickened"
+        fact = (f"Breathing {verb} from about {a:.0f} to about {b:.0f} breaths/min "
+                "between the pre and the post recording")
+    else:
+        which, other = ("post", "pre") if slow["post"] else ("pre", "post")
+        fact = (f"Breathing was slow (about {(b if slow['post'] else a) or 0:.0f} "
+                f"breaths/min) during the {which} recording but not during the {other} one")
+    return (f"{fact}; the change in RMSSD and HF reflects breathing, not vagal activity.")
 
 
 def _lower_first(text: str) -> str:

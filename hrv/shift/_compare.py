@@ -42,6 +42,7 @@ from hrv.shift._types import (
     ConfidenceLabel,
     Direction,
     MarkerChange,
+    RestShift,
     Scale,
     ShiftConfig,
     Trend,
@@ -63,6 +64,7 @@ __all__ = [
     "ConfidenceLabel",
     "Direction",
     "MarkerChange",
+    "RestShift",
     "Scale",
     "SessionShift",
     "ShiftConfig",
@@ -197,6 +199,7 @@ def compare(
     *,
     baseline: Baseline | Sequence[Analysis] | None = None,
     config: ShiftConfig | None = None,
+    rest: RestShift | Sequence[SessionShift] | None = None,
 ) -> SessionShift:
     """Compare a recording made before a session with one made after it.
 
@@ -209,6 +212,9 @@ def compare(
         The client's earlier sessions, for an individual smallest worthwhile change
         (0.5 × their SD of ln RMSSD). Without it, published typical errors are used.
     config : ShiftConfig, optional
+    rest : RestShift or sequence of SessionShift, optional
+        The client's rest-only control sessions (modality ``rest``): the summary of a
+        rise then says whether this session's RMSSD change exceeded their typical one.
 
     Returns
     -------
@@ -270,7 +276,9 @@ def compare(
                        else windowed_trend(a, window_s=cfg.window_s, step_s=cfg.step_s))
     changes = compute_changes(pre, post, series, cfg=cfg, baseline=base,
                               hf_invalid_reason=checks.hf_invalid_reason)
-    verdict = decide(changes, checks, cfg)
+    rest_shift = rest if isinstance(rest, RestShift) or rest is None else \
+        RestShift.from_shifts(list(rest))
+    verdict = decide(changes, checks, cfg, rest_shift)
     provenance = {
         "hrv_version": __version__,
         "shift_config": cfg.to_dict(),
@@ -282,6 +290,7 @@ def compare(
         },
         "swc_source": changes["ln_rmssd"].swc_source,
         "baseline": None if base is None else base.to_dict(),
+        "rest": None if rest_shift is None else rest_shift.to_dict(),
     }
     return SessionShift(pre, post, changes, verdict, trend, provenance)
 

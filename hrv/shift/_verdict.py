@@ -6,9 +6,16 @@ import math
 from collections.abc import Mapping
 from statistics import NormalDist
 
-from hrv.shift._changes import z_value
+from hrv.shift._changes import t_value
 from hrv.shift._checks import SERIOUS, Checks
-from hrv.shift._types import ConfidenceLabel, Direction, MarkerChange, ShiftConfig, Verdict
+from hrv.shift._types import (
+    ConfidenceLabel,
+    Direction,
+    MarkerChange,
+    RestShift,
+    ShiftConfig,
+    Verdict,
+)
 
 _NORMAL = NormalDist()  # standard normal (stdlib: no scipy.stats import)
 
@@ -18,7 +25,8 @@ __all__ = ["decide"]
 #: confidence. RMSSD is primary (hrv-methods §3); SD1 duplicates it and is not counted.
 _EVIDENCE = {"ln_rmssd": (1, 2.0), "mean_hr_bpm": (-1, 1.0), "ln_hf": (1, 1.0)}
 #: Caveats about breathing, told in full in the summary (the others are listed).
-_BREATHING_CODES = frozenset({"breathing_outside_hf_band", "breathing_rate_unknown"})
+_BREATHING_CODES = frozenset({"breathing_outside_hf_band", "breathing_rate_unknown",
+                              "breathing_changed"})
 
 
 def _p_beyond(d: float, se: float, swc: float, sign: int) -> float:
@@ -94,7 +102,8 @@ def _cap(p: float, caveats: set[str], cfg: ShiftConfig) -> float:
     return p
 
 
-def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig) -> Verdict:
+def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig,
+           rest: RestShift | None = None) -> Verdict:
     """Turn the changes and the checks into a :class:`Verdict`.
 
     Rules, in order:
@@ -108,6 +117,12 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
        either another marker meaningful in direction s or the whole RMSSD interval beyond
        the SWC -> that direction. Otherwise ``no_clear_change`` (changes that are small,
        unconfirmed or mixed are said so in the summary).
+
+    Before rule 2: when breathing was slow in one recording and not in the other
+    (``checks.breathing_change``), RMSSD, SD1 and HF follow the breathing: no direction
+    is called (``inconclusive``), the facts and the reason are given in plain words.
+    A rise is told beside what rest alone does (and, with ``rest``, beside the client's
+    own rest-only sessions).
     """
     caveats = checks.caveats
     codes = {c.code for c in caveats}
@@ -120,6 +135,8 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
             (), tuple(checks.inconclusive) + caveats,
             advice or "Record at least 3 minutes sitting still before and after the session.",
         )
+    if checks.breathing_change is not None:
+        return _breathing_changed(changes, checks, advice)
     evidence = {k: v for k, v in _EVIDENCE.items()
                 if not (k == "ln_hf" and checks.hf_invalid_reason is not None)}
     primary = changes["ln_rmssd"]
@@ -131,7 +148,7 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
             "beats or gaps to give two usable sub-windows each.",
             (), caveats, advice or "Record at least 3 minutes sitting still.",
         )
-    z = z_value(cfg.ci_level)
+    z = t_value(cfg.ci_level, primary.df)
     votes = {k: _vagal_sign(changes[k], s) for k, (s, _) in evidence.items()}
     s = votes["ln_rmssd"]
     support = [k for k, v in votes.items() if k != "ln_rmssd" and v == s and s != 0]
@@ -165,7 +182,7 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
             f"{facts}. {both} larger than measurement noise and "
             f"than the smallest change worth noticing ({swc_pct:.0f}% for RMSSD, from "
             f"{src}). Confidence in this verdict: {_label(p, cfg).value} "
-            f"({p:.2f}).{tail}"
+            f"({p:.2f}).{_rest(primary, rest, s)}{tail}"
         )
         return Verdict(direction, p, _label(p, cfg), summary, tuple(used), caveats,
                        advice)
@@ -198,6 +215,49 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
                f"{_label(p, cfg).value} ({p:.2f}).{tail}")
     return Verdict(Direction.NO_CLEAR_CHANGE, p, _label(p, cfg), summary, ("ln_rmssd",),
                    caveats, advice)
+
+
+def _breathing_changed(changes: Mapping[str, MarkerChange], checks: Checks,
+                       advice: str | None) -> Verdict:
+    """Inconclusive verdict when breathing slowed or quickened between the recordings."""
+    facts = []
+    rmssd, hr = changes["rmssd_ms"], changes["mean_hr_bpm"]
+    if rmssd.pre is not None and rmssd.post is not None and rmssd.pct_change is not None:
+        a, b = _pair(rmssd.pre, rmssd.post)
+        facts.append(f"beat-to-beat variation (RMSSD) went from {a} to {b} ms "
+                     f"({rmssd.pct_change:+.0f}%)")
+    if hr.pre is not None and hr.post is not None:
+        a, b = _pair(hr.pre, hr.post)
+        facts.append(f"heart rate went from {a} to {b} bpm")
+    said = f" {_join(facts)[:1].upper()}{_join(facts)[1:]}." if facts else ""
+    others = [c.message for c in checks.caveats
+              if c.code not in _BREATHING_CODES and c.code != "breathing_changed"]
+    tail = (" Caveats: " + " ".join(others)) if others else ""
+    summary = (f"{checks.breathing_change} No change in parasympathetic (calming, vagal) "
+               f"activity can be called from these recordings.{said}{tail}")
+    return Verdict(Direction.INCONCLUSIVE, None, None, summary, (), checks.caveats,
+                   advice)
+
+
+def _rest(primary: MarkerChange, rest: RestShift | None, s: int) -> str:
+    """The sentence on rest alone, for a rise (``s > 0``); with the client's rest-only
+    sessions, whether this session's RMSSD change exceeded their typical one."""
+    if s <= 0:
+        return ""
+    if rest is None or primary.delta is None or primary.se is None:
+        return (" Rest alone also raises RMSSD and lowers heart rate (lying still for an "
+                "hour does so without any treatment), so part of this rise may be rest.")
+    typical = 100 * math.expm1(rest.mean)
+    spread = math.hypot(primary.se, rest.se)
+    margin = primary.delta - rest.mean
+    z = t_value(0.95, primary.df)
+    n = f"{rest.n_sessions} rest-only session" + ("s" if rest.n_sessions != 1 else "")
+    if margin > z * spread:
+        verdict = "this session's rise exceeded it beyond measurement noise"
+    else:
+        verdict = "this session's rise did not clearly exceed it"
+    return (f" In this client's {n}, RMSSD changed by {typical:+.0f}% on average; "
+            f"{verdict}.")
 
 
 def _name(k: str) -> str:

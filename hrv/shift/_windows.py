@@ -13,13 +13,15 @@ from collections.abc import Mapping
 import numpy as np
 
 from hrv.config import AnalysisConfig, Bands, RespirationConfig, SpectrumConfig
+from hrv.errors import ConfigError, InvalidInputError
 from hrv.metrics.frequency import frequency_domain
 from hrv.metrics.nonlinear import poincare
 from hrv.metrics.time import time_domain
 from hrv.respiration import rsa_rate_bpm
 from hrv.types import Analysis, FloatArray, Intervals
 
-__all__ = ["WindowSeries", "analysis_config_of", "standard_error", "window_series"]
+__all__ = ["WindowSeries", "analysis_config_of", "config_status", "standard_error",
+           "window_series"]
 
 #: A window whose clean NN intervals cover less than this share of it is skipped.
 _MIN_COVERAGE = 0.5
@@ -41,13 +43,39 @@ class WindowSeries:
     values: Mapping[str, FloatArray]
 
 
+NOT_RECORDED = "no analysis settings are recorded with it"
+
+
 def analysis_config_of(analysis: Analysis) -> AnalysisConfig:
-    """The configuration an analysis was made with (defaults if not recorded)."""
+    """The configuration an analysis was made with (the defaults if none is recorded).
+
+    Raises
+    ------
+    InvalidInputError
+        When a configuration is recorded but cannot be read (another library version,
+        a damaged provenance): the analysis is then not silently re-read with defaults.
+    """
+    cfg, problem = config_status(analysis)
+    if problem is not None and problem != NOT_RECORDED:
+        raise InvalidInputError(f"The analysis cannot be compared: {problem}.")
+    return cfg
+
+
+def config_status(analysis: Analysis) -> tuple[AnalysisConfig, str | None]:
+    """``(config, problem)``: the recorded configuration, or the defaults and why.
+
+    ``problem`` is ``None`` when a configuration was recorded and read; a sentence when
+    none was recorded or it could not be read (only errors of reading it are caught).
+    """
     raw = analysis.provenance.get("config") if analysis.provenance else None
+    if raw is None:
+        return AnalysisConfig(), NOT_RECORDED
+    if not isinstance(raw, Mapping):
+        return AnalysisConfig(), "its recorded analysis settings are not a mapping"
     try:
-        return AnalysisConfig.from_dict(raw) if isinstance(raw, Mapping) else AnalysisConfig()
-    except Exception:  # a provenance from another version: fall back to the defaults
-        return AnalysisConfig()
+        return AnalysisConfig.from_dict(raw), None
+    except (ConfigError, InvalidInputError, KeyError, TypeError, ValueError) as exc:
+        return AnalysisConfig(), f"its recorded analysis settings cannot be read ({exc})"
 
 
 def window_starts(

@@ -116,8 +116,13 @@ class TestBreathing:
         # The summary may only mention HF to say why it is excluded, never as a change.
         assert "(HF power) rose" not in s.verdict.summary
         assert "(HF power) fell" not in s.verdict.summary
-        assert "not used as evidence" in s.verdict.summary
-        assert "about 6 breaths/min in the post recording" in s.verdict.summary
+        # Breathing slowed from the HF band to 6/min between the recordings (issue 12):
+        # RMSSD follows the breathing, so no vagal direction is called, and the summary
+        # says so in plain words.
+        assert "breathing_changed" in codes
+        assert s.verdict.direction is Direction.INCONCLUSIVE
+        assert "to about 6 breaths/min" in s.verdict.summary
+        assert "reflects breathing, not vagal activity" in s.verdict.summary
 
 
 class TestInconclusive:

@@ -1,4 +1,12 @@
-"""Regression tests of :func:`hrv.shift.compare` on real recordings.
+"""Regression guard of :func:`hrv.shift.compare` on real recordings (a snapshot).
+
+**What this is and is not.** ``fixtures/shift/real_pairs.json`` is a snapshot of this
+code's own output, re-judged by hand after each deliberate change: it guards against
+unintended changes, it is not independent truth (the verdicts here were not measured
+against a physiological reference). Checks against independent truth live elsewhere:
+synthetic pairs with a known effect (``test_shift.py``, ``test_shift_breathing.py``,
+``benchmarks/shift_calibration.py``). No shared recording has a documented posture
+change (supine to standing), so the known direction of posture cannot be checked here.
 
 Each record's first and last 5 minutes (reference beat annotations read with
 ``wfdb.rdann``; beats of sinus origin are normal) are analysed by
@@ -134,6 +142,8 @@ def _fixture() -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("record", RECORDS)
 class TestRealPairs:
+    """Snapshot comparison (regression guard), see the module docstring."""
+
     def test_verdict_matches_the_judged_fixture(self, record: str) -> None:
         want = _fixture()[record]
         got = key_figures(shift_of(record))
