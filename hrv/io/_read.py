@@ -57,6 +57,7 @@ GUNZIP_MAX_BYTES = 1 << 30
 _PARSE_ERRORS = (
     ValueError, IndexError, KeyError, TypeError, OverflowError, UnicodeError,
     struct.error, zipfile.BadZipFile, EOFError, RecursionError,
+    NotImplementedError,  # zipfile: a "version needed" or compression it cannot read
 )  # fmt: skip
 
 

@@ -97,7 +97,8 @@ def _sniff_zip(data: bytes) -> FileFormat:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = [n.lower() for n in zf.namelist()]
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        # NotImplementedError: a zip "version needed" or compression Python cannot read.
         raise UnsupportedFormatError("unreadable zip archive") from None
     if any(n.endswith(".hea") for n in names):
         return FileFormat.WFDB
