@@ -11,7 +11,9 @@ generator of ``tests/hrv/test_shift_support.py``, whose RMSSD is known analytica
   change, to show the sensitivity at the edge);
 * ``slow_breathing_null``: rest -> the same expected RMSSD and HR but breathing at 6/min
   with deeper breaths (HF power collapses, LF/HF soars; a naive reader calls this a vagal
-  decrease).
+  decrease); breathing changed, so no direction may be called (``inconclusive``);
+* ``slow_breathing_vagal``: rest -> a true vagal rise while breathing slows to 5/min:
+  RMSSD cannot separate the two, so again no direction (a false alarm is any direction).
 
 Reported: the share of each verdict, the false-alarm rate with a Wilson 95 % interval,
 the coverage of the 95 % interval of the ln RMSSD change over the analytic truth, and
@@ -42,6 +44,7 @@ from tests.hrv.test_shift_support import (
     analyse,
     expected_rmssd_ms,
     simulate,
+    slow_breathing,
     vagal_from,
 )
 
@@ -54,7 +57,8 @@ SCENARIOS: dict[str, tuple[State, State, Direction]] = {
     "null": (REST, REST, Direction.NO_CLEAR_CHANGE),
     "small": (REST, vagal_from(REST, ratio=1.2, hr_drop_bpm=3.0),
               Direction.PARASYMPATHETIC_INCREASE),
-    "slow_breathing_null": (REST, SLOW_BREATH, Direction.NO_CLEAR_CHANGE),
+    "slow_breathing_null": (REST, SLOW_BREATH, Direction.INCONCLUSIVE),
+    "slow_breathing_vagal": (REST, slow_breathing(VAGAL, 5.0), Direction.INCONCLUSIVE),
 }
 
 
@@ -253,10 +257,10 @@ def main() -> None:
             f"| {name} | {want.value} | {cnt[Direction.PARASYMPATHETIC_INCREASE]} | "
             f"{cnt[Direction.PARASYMPATHETIC_DECREASE]} | {cnt[Direction.NO_CLEAR_CHANGE]} | "
             f"{cnt[Direction.INCONCLUSIVE]} | {ok}% ({100 * lo:.0f}–{100 * hi:.0f}%) | "
-            f"{100 * np.mean(cover):.0f}% | {np.mean(conf):.2f} | {1000 * t:.1f} |"
+            f"{100 * np.mean(cover):.0f}% | {np.mean(conf) if conf else float("nan"):.2f} | {1000 * t:.1f} |"
         )
-        if want is Direction.NO_CLEAR_CHANGE:
-            fa = N_PAIRS - ok
+        if want in (Direction.NO_CLEAR_CHANGE, Direction.INCONCLUSIVE):
+            fa = cnt[Direction.PARASYMPATHETIC_INCREASE] + cnt[Direction.PARASYMPATHETIC_DECREASE]
             flo, fhi = wilson(fa, N_PAIRS)
             false_alarm += (f"- **False-alarm rate, {name}**: {fa}/{N_PAIRS} = {fa}% "
                             f"(Wilson 95 % {100 * flo:.1f}–{100 * fhi:.1f}%).\n")
