@@ -253,11 +253,12 @@ def main() -> None:
             if s.changes["ln_rmssd"].ci_low is not None
         ]
         conf = [s.verdict.confidence for s in shifts if s.verdict.confidence is not None]
+        mean_conf = f"{np.mean(conf):.2f}" if conf else "–"
         lines.append(
             f"| {name} | {want.value} | {cnt[Direction.PARASYMPATHETIC_INCREASE]} | "
             f"{cnt[Direction.PARASYMPATHETIC_DECREASE]} | {cnt[Direction.NO_CLEAR_CHANGE]} | "
             f"{cnt[Direction.INCONCLUSIVE]} | {ok}% ({100 * lo:.0f}–{100 * hi:.0f}%) | "
-            f"{100 * np.mean(cover):.0f}% | {np.mean(conf) if conf else float("nan"):.2f} | {1000 * t:.1f} |"
+            f"{100 * np.mean(cover):.0f}% | {mean_conf} | {1000 * t:.1f} |"
         )
         if want in (Direction.NO_CLEAR_CHANGE, Direction.INCONCLUSIVE):
             fa = cnt[Direction.PARASYMPATHETIC_INCREASE] + cnt[Direction.PARASYMPATHETIC_DECREASE]
