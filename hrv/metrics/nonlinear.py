@@ -209,11 +209,14 @@ SAMPEN_R_SD = 0.2
 #: Fewest intervals for sample entropy (Yentes et al. 2013 found it unstable below 200
 #: points at m = 2).
 SAMPEN_MIN_INTERVALS = 200
-#: Template pairs are counted within consecutive blocks of this many templates, so time
-#: grows linearly with the recording and memory stays bounded (24 h: about 5 blocks).
-#: Up to this length (about 4 h at rest) the value is the exact sample entropy; beyond it,
-#: ``-ln(sum A / sum B)`` over the blocks.
-SAMPEN_BLOCK = 20_000
+#: Up to this many templates (about 1.5 h at rest) the value is the exact sample entropy.
+SAMPEN_EXACT = 8_192
+#: Beyond it, template pairs are counted within :data:`SAMPEN_BLOCKS` blocks of
+#: :data:`SAMPEN_BLOCK` consecutive templates spread evenly over the recording, and the
+#: value is ``-ln(sum A / sum B)`` over them: sample entropy is a short-term index, and a
+#: fixed amount of counting keeps a 24-hour analysis as fast as a 2-hour one.
+SAMPEN_BLOCK = 4_096
+SAMPEN_BLOCKS = 8
 #: Below this many templates, pairs are counted by direct comparison (no KD-tree import).
 _SAMPEN_DIRECT = 4_000
 
@@ -288,9 +291,10 @@ def sample_entropy(nn: Intervals) -> SampleEntropy:
     Notes
     -----
     The same ``n - m`` templates are used at lengths m and m + 1 (Richman & Moorman), r
-    is 0.2 × the sample SD (``ddof=1``) of the whole series. Pairs are counted within
-    blocks of :data:`SAMPEN_BLOCK` templates (exact up to that length), with a KD-tree
-    beyond a few thousand templates: memory ``O(n)``, time linear in the number of blocks.
+    is 0.2 × the sample SD (``ddof=1``) of the whole series. Exact up to
+    :data:`SAMPEN_EXACT` templates; a longer record counts pairs within
+    :data:`SAMPEN_BLOCKS` evenly spread blocks of :data:`SAMPEN_BLOCK` templates (bounded
+    time and memory whatever the length), with a KD-tree beyond a few thousand templates.
 
     References
     ----------
@@ -313,9 +317,14 @@ def sample_entropy(nn: Intervals) -> SampleEntropy:
         inside = np.lib.stride_tricks.sliding_window_view(gap, SAMPEN_M + 1)[:, 1:].any(axis=1)
         emb = emb[~inside]
     count = int(emb.shape[0])
+    if count <= SAMPEN_EXACT:
+        starts, size = [0], count
+    else:
+        starts = np.linspace(0, count - SAMPEN_BLOCK, SAMPEN_BLOCKS).astype(int).tolist()
+        size = SAMPEN_BLOCK
     b = a = 0
-    for start in range(0, count, SAMPEN_BLOCK):
-        bb, aa = _pair_counts(np.ascontiguousarray(emb[start:start + SAMPEN_BLOCK]), r)
+    for start in starts:
+        bb, aa = _pair_counts(np.ascontiguousarray(emb[start:start + size]), r)
         b += bb
         a += aa
     if a == 0 or b == 0:

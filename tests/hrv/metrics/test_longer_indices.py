@@ -13,6 +13,7 @@ import hrv
 from hrv.metrics.nonlinear import (
     DFA_MIN_BOXES,
     SAMPEN_BLOCK,
+    SAMPEN_EXACT,
     SAMPEN_MIN_INTERVALS,
     dfa,
     sample_entropy,
@@ -174,7 +175,7 @@ class TestSampleEntropy:
 
     def test_blocks_of_a_long_record(self) -> None:
         rng = np.random.default_rng(9)
-        n = 2 * SAMPEN_BLOCK + 1000
+        n = SAMPEN_EXACT + 3 * SAMPEN_BLOCK
         se = sample_entropy(Intervals.contiguous(800 + 40 * rng.normal(size=n)))
         assert se.n_templates == n - 2
         assert se.sample_entropy == pytest.approx(-math.log(math.erf(0.1)), abs=0.03)
