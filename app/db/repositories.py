@@ -42,7 +42,14 @@ __all__ = [
     "SessionFilters",
     "SessionRepository",
     "TenantRepository",
+    "queue_schema_exists",
 ]
+
+
+def queue_schema_exists(conn: Any) -> bool:
+    """Whether the job queue's tables exist, on a psycopg connection (no tenant data)."""
+    row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
+    return bool(row and row[0] is not None)
 
 
 class TenantRepository:

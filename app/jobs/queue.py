@@ -132,9 +132,11 @@ def apply_schema(settings: Settings) -> bool:
     """Create procrastinate's tables unless they exist; returns whether it applied them."""
     import psycopg
 
+    from app.db.repositories import queue_schema_exists
+
     with psycopg.connect(_conninfo(settings)) as conn:
-        exists = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
-    if exists and exists[0] is not None:
+        exists = queue_schema_exists(conn)
+    if exists:
         return False
     app = make_app(settings)
     with app.open():
