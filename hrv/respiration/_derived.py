@@ -64,7 +64,7 @@ PEAK_OVER_FLOOR = 2.3
 PEAK_OVER_BASE = 1.5
 #: The local floor of a peak: from two main-lobe half-widths to 0.12 Hz either side.
 RING_HZ = (0.06, 0.12)
-#: A rate below ``SLOW_BPM`` (the HF band's lower limit) would declare HF power
+#: A rate below ``SLOW_BPM`` (the HF band's lower limit, 9/min) would declare HF power
 #: invalid and silence the vagal markers, the most damaging error: it needs at least
 #: ``SLOW_MIN_SEGMENTS`` averaged segments (one or two periodograms of a 1/f-shaped
 #: modulation put random peaks anywhere), ``SLOW_OVER_FLOOR`` times the usual floor
@@ -73,7 +73,9 @@ RING_HZ = (0.06, 0.12)
 #: modulation at its own rate, its harmonic lower; a Mayer wave or drift beside a normal
 #: breathing peak does not dominate it). Otherwise the rate is unknown. Tuned on the
 #: same half as above.
-SLOW_BPM = 9.0
+#: ``SLOW_BPM`` is the HF band's 9/min less half the 0.9/min resolution of a 64-s segment:
+#: a peak within it of 9/min cannot be told from the band's edge.
+SLOW_BPM = 8.5
 SLOW_MIN_SEGMENTS = 3
 SLOW_OVER_FLOOR = 1.5
 SLOW_OVER_BASE = 3.0
@@ -273,7 +275,7 @@ def _fused_rate(spectra: list[Spectrum | None]) -> float | None:
         if (n_seg < SLOW_MIN_SEGMENTS or found[1] < SLOW_OVER_FLOOR * floor_threshold(n_seg)
                 or found[2] < SLOW_OVER_BASE):
             return None
-        normal = genuine_peak(f, p, rate_hz=(SLOW_BPM / 60.0, RATE_HZ[1]), n_segments=n_seg)
+        normal = genuine_peak(f, p, rate_hz=(9.0 / 60.0, RATE_HZ[1]), n_segments=n_seg)
         if normal is not None and p[i] < SLOW_DOMINANCE * p[normal[0]]:
             return None
     y0, y1, y2 = float(p[i - 1]), float(p[i]), float(p[i + 1])
