@@ -11,6 +11,8 @@ window centred on each sample (``size // 2`` before it, the rest after), edges r
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 import numpy as np
 import numpy.typing as npt
 
@@ -19,7 +21,7 @@ __all__ = ["percentile_rank", "rank_filter", "running_median"]
 #: Windows x samples up to which numpy's partition is used (beyond: scipy.ndimage).
 NUMPY_MAX_ELEMENTS = 1 << 20
 
-AnyArray = npt.NDArray[np.floating]
+F = TypeVar("F", bound=np.floating[Any])
 
 
 def percentile_rank(size: int, percentile: float) -> int:
@@ -27,7 +29,7 @@ def percentile_rank(size: int, percentile: float) -> int:
     return int(float(size) * percentile / 100.0)
 
 
-def rank_filter(x: AnyArray, rank: int, size: int) -> AnyArray:
+def rank_filter(x: npt.NDArray[F], rank: int, size: int) -> npt.NDArray[F]:
     """The ``rank``-th smallest value (0-based) of the ``size`` samples around each one.
 
     Same dtype as ``x``; ``x`` is 1-D and free of NaN.
@@ -41,13 +43,14 @@ def rank_filter(x: AnyArray, rank: int, size: int) -> AnyArray:
         # Long series; or windows wider than the series (reflected more than once).
         from scipy import ndimage  # loads on first use
 
-        return np.asarray(ndimage.rank_filter(x, rank, size=size, mode="reflect"))
+        out: npt.NDArray[F] = ndimage.rank_filter(x, rank, size=size, mode="reflect")
+        return out
     half = size // 2
     padded = np.pad(x, (half, size - 1 - half), mode="symmetric")
     windows = np.lib.stride_tricks.sliding_window_view(padded, size)
     return np.partition(windows, rank, axis=1)[:, rank].copy()
 
 
-def running_median(x: AnyArray, size: int) -> AnyArray:
+def running_median(x: npt.NDArray[F], size: int) -> npt.NDArray[F]:
     """``scipy.ndimage.median_filter(x, size, mode="reflect")``: rank ``size // 2``."""
     return rank_filter(x, size // 2, size)
