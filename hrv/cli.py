@@ -14,7 +14,6 @@ so ``hrv analyze`` on a 5-minute RR file stays quick.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import json
 import math
@@ -153,25 +152,14 @@ def _read_manifest(path: str, root: Path) -> list[_Job]:
         raise _UsageError(f"cannot read the manifest {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise _UsageError(f"the manifest {path} is not UTF-8 text") from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        raise _UsageError(f"the manifest {path} is empty")
-    header = [h.strip().lower() for h in rows[0]]
-    if "file" not in header:
-        raise _UsageError(f"the manifest {path} needs a 'file' column; found: "
-                          f"{', '.join(header) or '(none)'}")
-    if len(set(header)) != len(header) or "" in header:
-        raise _UsageError(f"the manifest {path} has empty or repeated column names")
+    from hrv import tables
+
+    try:
+        _, rows = tables.parse_manifest(text, f"the manifest {path}")
+    except tables.ManifestError as exc:
+        raise _UsageError(str(exc)) from None
     jobs = []
-    for line, values in enumerate(rows[1:], start=2):
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            raise _UsageError(f"{path} line {line} has {len(values)} cells; the header has "
-                              f"{len(header)}")
-        row = {h: v.strip() for h, v in zip(header, values, strict=True)}
-        if row.get("phase"):
-            row["phase"] = row["phase"].lower()
+    for line, row in rows:
         jobs.append(_Job(
             path=str(root / row["file"]),
             manifest=row,
@@ -180,8 +168,6 @@ def _read_manifest(path: str, root: Path) -> list[_Job]:
             fs_hz=_rate(row.get("sampling_rate_hz", ""), f"{path} line {line}"),
             channel=row.get("channel") or None,
         ))
-    if not jobs:
-        raise _UsageError(f"the manifest {path} lists no files")
     return jobs
 
 

@@ -24,15 +24,11 @@ from app.errors import Conflict
 from app.services.batches import batch_status
 from hrv import tables
 
-__all__ = ["MEDIA_TYPES", "Rendered", "pair_items", "render"]
+__all__ = ["MEDIA_TYPES", "Rendered", "render"]
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
                "json": "application/json"}
 _EXT = {"csv": "csv", "parquet": "parquet", "json": "json"}
-#: Manifest columns that describe one recording, not the pair it belongs to.
-_PER_RECORDING = frozenset(("file", "phase", "kind", "format", "sampling_rate_hz", "channel",
-                            *tables.ANXIETY_COLUMNS))
-_PAIR_KEYS = ("participant", "session")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,47 +54,6 @@ def _load(item: BatchItem, result: BatchResult | None) -> _Loaded:
     if item.status == "cancelled":
         return _Loaded(manifest, None, "cancelled before it ran", None)
     return _Loaded(manifest, None, item.error or "failed", None)
-
-
-def pair_items(loaded: Sequence[tables.RecordingItem]) -> list[tables.PairItem]:
-    """Pre/post pairs: recordings with the same ``participant`` and ``session`` and the
-    phases ``pre`` and ``post``, in the order their first recording appears.
-
-    The pair's manifest is the two key columns plus every other column both rows agree
-    on (``group``, ...); the anxiety columns become ``anxiety_pre``/``anxiety_post``.
-    """
-    groups: dict[tuple[str, str], dict[str, tables.RecordingItem]] = {}
-    for it in loaded:
-        phase = it.manifest.get("phase", "")
-        if phase not in ("pre", "post"):
-            continue
-        key = tuple(it.manifest.get(k, "") for k in _PAIR_KEYS)
-        groups.setdefault((key[0], key[1]), {}).setdefault(phase, it)
-    pairs = []
-    for (participant, session), phases in groups.items():
-        pre, post = phases.get("pre"), phases.get("post")
-        manifest: dict[str, str] = {"participant": participant, "session": session}
-        if pre is not None and post is not None:
-            for k, v in pre.manifest.items():
-                if k not in _PER_RECORDING and k not in manifest and post.manifest.get(k) == v:
-                    manifest[k] = v
-        anx_pre = None if pre is None else tables.anxiety_of(pre.manifest)
-        anx_post = None if post is None else tables.anxiety_of(post.manifest)
-        error = None
-        shift = None
-        if pre is None or post is None:
-            error = f"no {'pre' if pre is None else 'post'} recording in the batch"
-        elif pre.analysis is None or post.analysis is None:
-            bad = pre if pre.analysis is None else post
-            error = f"the {bad.manifest.get('phase')} recording failed: {bad.error}"
-        else:
-            try:
-                shift = hrv.compare(pre.analysis, post.analysis)
-            except hrv.HRVError as exc:
-                error = str(exc)
-        pairs.append(tables.PairItem(manifest=manifest, shift=shift, error=error,
-                                     anxiety_pre=anx_pre, anxiety_post=anx_post))
-    return pairs
 
 
 def _json(data: Any) -> bytes:
@@ -150,7 +105,7 @@ def render(db: Session, batch: Batch, table: str, fmt: str) -> Rendered:
     items = [tables.RecordingItem(manifest=it.manifest, analysis=it.analysis, error=it.error)
              for it in loaded]
     if table == "shifts":
-        pairs = pair_items(items)
+        pairs = tables.pair_items(items)
         if fmt == "json":
             body = _shifts_json(pairs)
         else:

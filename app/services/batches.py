@@ -9,10 +9,8 @@ never the batch.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import posixpath
 import stat
 import zipfile
@@ -29,6 +27,7 @@ from app.db.batches import FINAL, BatchRepository
 from app.db.models import Batch, BatchItem, new_id, utcnow
 from app.db.repositories import RecordingRepository, SessionRepository
 from app.errors import NotFound, PayloadTooLarge, ValidationFailed
+from hrv import tables
 from hrv.io import FileFormat
 
 __all__ = [
@@ -157,29 +156,13 @@ def _rate(value: str, line: int) -> float | None:
 
 
 def parse_manifest(text: str) -> tuple[list[str], list[dict[str, str]]]:
-    """The manifest's columns (in order) and rows; ``file`` is the one required column."""
-    reader = csv.reader(io.StringIO(text))
+    """The manifest's columns (in order) and rows, by the rules of
+    :func:`hrv.tables.parse_manifest` (the ones ``hrv batch`` applies on a laptop)."""
     try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise ValidationFailed(f"{MANIFEST} is empty") from None
-    if "file" not in header:
-        raise ValidationFailed(
-            f"{MANIFEST} needs a 'file' column; found: {', '.join(header) or '(none)'}")
-    if len(set(header)) != len(header) or "" in header:
-        raise ValidationFailed(f"{MANIFEST} has empty or repeated column names")
-    rows = []
-    for n, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            raise ValidationFailed(
-                f"{MANIFEST} line {n} has {len(values)} cells; the header has {len(header)}")
-        cells = {h: v.strip() for h, v in zip(header, values, strict=True)}
-        rows.append({"_line": str(n), **cells})
-    if not rows:
-        raise ValidationFailed(f"{MANIFEST} lists no files")
-    return header, rows
+        header, rows = tables.parse_manifest(text, MANIFEST)
+    except tables.ManifestError as exc:
+        raise ValidationFailed(str(exc)) from None
+    return header, [{"_line": str(line), **row} for line, row in rows]
 
 
 def _item_params(row: dict[str, str], line: int) -> dict[str, Any]:
