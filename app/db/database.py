@@ -56,7 +56,7 @@ def alembic_config(connection: Connection | None = None, url: str | None = None)
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "heads") -> None:
+def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema of ``engine``'s database to ``revision``."""
     from alembic import command
 
