@@ -210,6 +210,9 @@ _WORKER_CONFIG: AnalysisConfig | None = None
 
 def _init_worker(config: dict[str, Any] | None) -> None:
     global _WORKER_CONFIG
+    # The worker processes already fill the cores: one thread each for the waveform
+    # path (unless the user chose otherwise).
+    os.environ.setdefault("HRV_THREADS", "1")
     from hrv.config import AnalysisConfig
 
     _WORKER_CONFIG = None if config is None else AnalysisConfig.from_dict(config)
