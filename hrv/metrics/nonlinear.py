@@ -215,10 +215,10 @@ SAMPEN_EXACT = 8_192
 #: :data:`SAMPEN_BLOCK` consecutive templates spread evenly over the recording, and the
 #: value is ``-ln(sum A / sum B)`` over them: sample entropy is a short-term index, and a
 #: fixed amount of counting keeps a 24-hour analysis as fast as a 2-hour one.
-SAMPEN_BLOCK = 4_096
+SAMPEN_BLOCK = 512
 SAMPEN_BLOCKS = 8
 #: Below this many templates, pairs are counted by direct comparison (no KD-tree import).
-_SAMPEN_DIRECT = 4_000
+_SAMPEN_DIRECT = 1_024
 
 
 @dataclasses.dataclass(frozen=True)
