@@ -31,7 +31,7 @@ HEADER = (
     "|---|---|---|---|"
 )
 ROW = re.compile(r"<!--\s*readme-row:\s*(\|.*\|)\s*-->")
-COMMIT = re.compile(r"^Commit:\s*`?([0-9a-f]{7,40})`?", re.MULTILINE)
+COMMIT = re.compile(r"(?i)\bcommit(?: measured)?[:\s]+`?([0-9a-f]{7,40})\b`?")
 
 #: Results files in the order their rows appear in the README; others follow by name.
 ORDER = [
@@ -48,7 +48,8 @@ def rows_of(path: Path) -> list[str]:
     found = ROW.findall(text)
     if not found:
         return []
-    m = COMMIT.search(text)
+    # The commit the run names in its header (the first lines), not one a note cites.
+    m = COMMIT.search("\n".join(text.splitlines()[:10]))
     commit = m.group(1)[:7] if m else "commit not recorded"
     tail = f" `{path.stem}` ({commit}) |"
     return [row.rstrip() + tail for row in found]
