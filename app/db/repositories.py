@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.models import (
@@ -121,9 +122,18 @@ class ClientRepository:
         found = self.by_reference(tenant_id, reference)
         if found is not None:
             return found
-        client = Client(tenant_id=tenant_id, reference=reference)
-        self.db.add(client)
-        self.db.flush()
+        # Two first sessions of a new client may race: the insert runs in a savepoint, and
+        # the loser of the race reads the winner's row instead of failing.
+        try:
+            with self.db.begin_nested():
+                client = Client(tenant_id=tenant_id, reference=reference)
+                self.db.add(client)
+                self.db.flush()
+        except IntegrityError:
+            found = self.by_reference(tenant_id, reference)
+            if found is None:
+                raise
+            return found
         return client
 
     def by_reference(self, tenant_id: str, reference: str) -> Client | None:
