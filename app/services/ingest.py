@@ -82,6 +82,9 @@ class ParsedRecording:
     config: dict[str, Any] | None = None
     #: Findings of the file reader (a truncated file), added to the analysis' warnings.
     read_warnings: tuple[QualityWarning, ...] = ()
+    #: A file's recording as ``hrv.io`` read it: analysed by ``hrv.analyze_recording``
+    #: (the dispatch a notebook uses), not by the fields above.
+    recording: Any = None
 
 
 def validation_problem(exc: ValidationError) -> ValidationFailed:
@@ -332,34 +335,15 @@ def parse_file(raw: bytes, params: dict[str, Any], limits: Limits) -> ParsedReco
         )
     except TooLargeError as exc:
         raise PayloadTooLarge(str(exc)) from None
-    found = tuple(
-        w for w in rec.metadata.get("warnings", ()) if isinstance(w, QualityWarning)
-    )
-    rr = getattr(rec, "rr_ms", None)
-    beats = getattr(rec, "beat_times_s", None)
-    gap = getattr(rec, "gap_flags", None)
-    if rr is not None:
-        _check_count(len(rr), limits.max_intervals, "intervals")
-        return ParsedRecording(kind="rr", rr=np.asarray(rr, dtype=np.float64), rr_unit="ms",
-                               gap_flags=None if gap is None else np.asarray(gap, dtype=bool),
-                               read_warnings=found)
-    if beats is not None:
-        _check_count(len(beats), limits.max_intervals, "intervals")
-        return ParsedRecording(kind="rr", beat_times_s=np.asarray(beats, dtype=np.float64),
-                               gap_flags=None if gap is None else np.asarray(gap, dtype=bool),
-                               read_warnings=found)
-    signal = getattr(rec, "signal", None)
-    if signal is None:
+    if rec.rr_ms is not None:
+        _check_count(len(rec.rr_ms), limits.max_intervals, "intervals")
+    elif rec.beat_times_s is not None:
+        _check_count(len(rec.beat_times_s), limits.max_intervals, "intervals")
+    elif rec.signal is not None:
+        _check_count(len(rec.signal.samples), limits.max_samples, "samples")
+    else:
         raise BadRequest("the file holds neither a waveform nor beat intervals")
-    samples = np.asarray(getattr(signal, "samples", signal), dtype=np.float64)
-    _check_count(len(samples), limits.max_samples, "samples")
-    kind = getattr(getattr(signal, "kind", None), "value", None) or str(rec.kind)
-    times = getattr(rec, "sample_times_s", None)
-    return ParsedRecording(
-        kind=str(kind), samples=samples, fs_hz=getattr(signal, "fs_hz", None),
-        times_s=None if times is None else np.asarray(times, dtype=np.float64),
-        read_warnings=found,
-    )
+    return ParsedRecording(kind=str(getattr(rec.kind, "value", rec.kind)), recording=rec)
 
 
 def parse_stored(body: StoredBody, limits: Limits) -> ParsedRecording:
@@ -377,6 +361,9 @@ def analyze_parsed(parsed: ParsedRecording) -> hrv.Analysis:
     from hrv import analysis
 
     config = hrv.AnalysisConfig.from_dict(parsed.config) if parsed.config else None
+    if parsed.recording is not None:
+        # A file: the library's own dispatch, reader warnings included.
+        return hrv.analyze_recording(parsed.recording, config=config)
     if parsed.rr is not None:
         result = analysis.analyze_intervals(
             parsed.rr, config=config, unit=parsed.rr_unit, gap_flags=parsed.gap_flags

@@ -18,7 +18,7 @@ from app.schemas import Phase
 from app.services import audit, exports
 from app.services.baseline import baseline_section, client_baseline
 from app.services.ingest import Limits, analyze_parsed, parse_stored
-from app.services.sessions import analysis_dict, get_session, load_stored_body
+from app.services.sessions import analysis_dict, get_session, load_stored_body, stored_analysis
 
 __all__ = [
     "ReportDocument",
@@ -85,7 +85,8 @@ def compute_report(
 
     history = client_baseline(db, s, max_sessions=max_baseline_sessions,
                               clinic_wide=clinic_wide)
-    pre_a, post_a = _analyze(pre, limits), _analyze(post, limits)
+    # Built from the stored analyses (no raw file decoded) when this version made them.
+    pre_a, post_a = stored_analysis(pre, limits), stored_analysis(post, limits)
     report = dict(compare(pre_a, post_a, baseline=history.baseline).to_dict())
     report["baseline"] = baseline_section(
         history, report, ShiftConfig().min_baseline_sessions

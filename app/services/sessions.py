@@ -223,8 +223,30 @@ def load_stored_body(rec: Recording) -> StoredBody:
     return StoredBody(rec.content_type, dict(rec.params or {}), zlib.decompress(rec.raw))
 
 
+#: Parts of a stored analysis kept for reports and charts, not returned by the API.
+SERIES_KEYS = ("beats", "nn", "spectrum")
+
+
 def analysis_dict(analysis: hrv.Analysis) -> dict[str, Any]:
-    return analysis.to_dict(include_beats=False)
+    """What a recording row stores: the result contract plus the beats, the NN series and
+    the spectrum, so a report or a chart is built from it without analysing again."""
+    return analysis.to_dict(include_beats=True, include_series=True)
+
+
+def public_analysis(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stored analysis as the API returns it (the contract, without the series)."""
+    if stored is None:
+        return None
+    return {k: v for k, v in stored.items() if k not in SERIES_KEYS}
+
+
+def stored_analysis(rec: Recording, limits: Limits) -> hrv.Analysis:
+    """The recording's analysis: rebuilt from the row when this library version made it
+    (``hrv.Analysis.from_dict``), else analysed again from the raw data."""
+    data = rec.analysis
+    if data and rec.hrv_version == hrv.__version__ and "nn" in data:
+        return hrv.Analysis.from_dict(data)
+    return analyze_parsed(parse_stored(load_stored_body(rec), limits))
 
 
 def put_recording(
@@ -282,7 +304,7 @@ def recording_out(rec: Recording, *, with_analysis: bool = True) -> RecordingOut
         id=rec.id, session_id=rec.session_id, phase=rec.phase, kind=rec.kind,
         content_type=rec.content_type, raw_bytes=rec.raw_bytes, sha256=rec.sha256,
         hrv_version=rec.hrv_version, created_at=rec.created_at, analyzed_at=rec.analyzed_at,
-        analysis=rec.analysis if with_analysis else None,
+        analysis=public_analysis(rec.analysis) if with_analysis else None,
     )
 
 

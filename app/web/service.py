@@ -27,9 +27,9 @@ from app.db.repositories import (
 )
 from app.errors import NotFound
 from app.schemas import Phase
-from app.services.ingest import Limits, analyze_parsed, parse_stored
+from app.services.ingest import Limits
 from app.services.reports import compute_report, session_report
-from app.services.sessions import get_session, load_stored_body
+from app.services.sessions import get_session, stored_analysis
 from app.web.charts import CourseRow, course_chart, recording_series, report_charts
 from app.web.view import verdict_symbol
 
@@ -163,7 +163,7 @@ def report_with_charts(
         series = {}
         trend = report.get("trend") or {}
         for rec in RecordingRepository(db).for_session(s.tenant_id, s.id):
-            analysis = analyze_parsed(parse_stored(load_stored_body(rec), limits))
+            analysis = stored_analysis(rec, limits)
             label = "Before" if rec.phase == Phase.PRE.value else "After"
             series[rec.phase] = recording_series(label, analysis, trend.get(rec.phase))
         charts = report_charts(series[Phase.PRE.value], series[Phase.POST.value])

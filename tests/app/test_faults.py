@@ -29,7 +29,16 @@ except FileNotFoundError:
     _HAVE_PG = False
 
 needs_pg_server = pytest.mark.skipif(not _HAVE_PG, reason="PostgreSQL server binaries absent")
-_PORT = int(os.environ.get("HRV_TEST_FAULTS_PG_PORT", "5439"))
+def _free_port() -> int:
+    """A loopback port nothing listens on now (a leftover server must not fail the run)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+_PORT = int(os.environ.get("HRV_TEST_FAULTS_PG_PORT", "0")) or _free_port()
 
 
 class TestDatabaseUnreachable:
