@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["Database", "alembic_config", "make_engine", "migrate"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: How long a SQLite transaction waits for the write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -22,7 +24,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"check_same_thread": False})
+        # A writer waits up to SQLITE_BUSY_TIMEOUT_S for another one to finish.
+        kwargs.setdefault("connect_args", {"check_same_thread": False,
+                                           "timeout": SQLITE_BUSY_TIMEOUT_S})
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -37,7 +41,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE takes the write lock when the transaction starts. A deferred
+            # transaction that reads first and then writes cannot wait for a concurrent
+            # writer (SQLite answers "database is locked" at once, as the snapshot it
+            # read is stale), so concurrent uploads failed; now they queue for the lock.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
