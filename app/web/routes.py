@@ -30,6 +30,7 @@ from app.db.models import Account, WebSession
 from app.db.repositories import ClientRepository, RecordingRepository, TenantRepository
 from app.errors import AppError
 from app.schemas import Phase, SessionCreate
+from app.services import audit
 from app.services import sessions as svc
 from app.services.ingest import FILE, StoredBody
 from app.web import accounts as acc
@@ -306,7 +307,11 @@ async def clients_page(request: Request) -> Response:
 
     def work() -> list[Any]:
         with _db(request).session() as db:
-            return service.clients_of(db, _principal(account))
+            principal = _principal(account)
+            rows = service.clients_of(db, principal)
+            audit.record(db, principal, "client.list", None,
+                         {"via": "clients page", "clients": len(rows)})
+            return rows
 
     rows = await run_in_threadpool(work)
     return templates.TemplateResponse(request, "clients.html",
@@ -320,7 +325,12 @@ async def course_page(request: Request, client_id: str) -> Response:
 
     def work() -> Any:
         with _db(request).session() as db:
-            return service.client_course(db, _principal(account), client_id, lim)
+            principal = _principal(account)
+            course = service.client_course(db, principal, client_id, lim)
+            for item in course[1]:
+                audit.record(db, principal, "session.read", item.session.id,
+                             {"via": "course page"})
+            return course
 
     client, course, chart = await run_in_threadpool(work)
     return templates.TemplateResponse(
@@ -422,11 +432,16 @@ async def upload(request: Request, session_id: str) -> Response:
     return RedirectResponse(f"/sessions/{session_id}", status_code=303)
 
 
-def _report_parts(request: Request, principal: Principal, session_id: str) -> dict[str, Any]:
+def _report_parts(request: Request, principal: Principal, session_id: str,
+                  audit_as: tuple[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the report template needs; ``audit_as`` (action, details) logs the read in the
+    same unit of work (the API's HTML/PDF route logs its export itself)."""
     lim = app_limits(request)
     cache: service.ChartCache = request.app.state.chart_cache
     with _db(request).session() as db:
         s = service.session_for(db, principal, session_id)
+        if audit_as is not None:
+            audit.record(db, principal, audit_as[0], s.id, audit_as[1])
         client = ClientRepository(db).client(s.tenant_id, s.client_id)
         therapist = ClientRepository(db).therapist(s.tenant_id, s.therapist_id)
         tenant = TenantRepository(db).get(s.tenant_id)
@@ -452,7 +467,8 @@ def render_report_html(request: Request, parts: dict[str, Any], *, pdf: bool = F
 @router.get("/sessions/{session_id}")
 async def report_page(request: Request, session_id: str) -> Response:
     _, account = await _require(request)
-    parts = await run_in_threadpool(_report_parts, request, _principal(account), session_id)
+    parts = await run_in_threadpool(_report_parts, request, _principal(account), session_id,
+                                    ("session.read", {"via": "report page"}))
     return HTMLResponse(render_report_html(request, parts))
 
 
@@ -463,7 +479,9 @@ async def report_pdf(request: Request, session_id: str) -> Response:
 
 
 async def pdf_response(request: Request, principal: Principal, session_id: str) -> Response:
-    parts = await run_in_threadpool(_report_parts, request, principal, session_id)
+    parts = await run_in_threadpool(
+        _report_parts, request, principal, session_id,
+        ("report.export", {"format": "application/pdf", "via": "report page"}))
     if parts["report"] is None:
         raise _NotReady(f"session {session_id} needs both recordings before it has a report")
     html = render_report_html(request, parts, pdf=True)
