@@ -80,6 +80,13 @@ PROBLEM_STATUSES: dict[str, str] = {
     "503": "Database unavailable (see Retry-After)",
 }
 _UNAUTHENTICATED = ("/healthz", "/readyz")
+#: Problem statuses that always carry ``Retry-After`` (whole seconds).
+_RETRY_AFTER_STATUSES = ("429", "503")
+_RETRY_AFTER: dict[str, Any] = {
+    "description": "Whole seconds to wait before retrying",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0},
+}
 
 _PROBLEM: dict[str, Any] = {
     "type": "object",
@@ -192,6 +199,8 @@ def finish_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             responses = op["responses"]
             for status, description in PROBLEM_STATUSES.items():
                 responses[status] = {"description": description, "content": problem}
+                if status in _RETRY_AFTER_STATUSES:
+                    responses[status]["headers"] = {"Retry-After": _RETRY_AFTER}
             name = _RESPONSE_SCHEMAS.get((method, path))
             if name is not None:
                 ok = responses.setdefault("200", {"description": "OK"})

@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, Response
 
-from app.errors import Unauthorized
+from app.errors import DB_RETRY_AFTER_S, Unauthorized
 from hrv import __version__
 
 router = APIRouter(tags=["operations"])
@@ -26,7 +26,8 @@ async def readyz(request: Request) -> Response:
         await run_in_threadpool(request.app.state.db.ping)
     except Exception as exc:  # any database failure means "not ready"
         return JSONResponse(
-            {"status": "unavailable", "database": type(exc).__name__}, status_code=503
+            {"status": "unavailable", "database": type(exc).__name__}, status_code=503,
+            headers={"Retry-After": str(DB_RETRY_AFTER_S)},
         )
     return JSONResponse({"status": "ready", "database": "ok"})
 

@@ -24,6 +24,7 @@ class TestHealth:
         r = client.get("/readyz")
         assert r.status_code == 503
         assert r.json()["status"] == "unavailable"
+        assert int(r.headers["retry-after"]) > 0
 
 
 class TestRequestId:
@@ -73,3 +74,14 @@ class TestProblems:
         )
         assert "AnalysisBody" in spec["components"]["schemas"]
         assert "SessionCreate" in spec["components"]["schemas"]
+
+    def test_openapi_declares_conflicts_limits_and_retry_after(self, client: TestClient) -> None:
+        spec = client.get("/openapi.json").json()
+        for path, ops in spec["paths"].items():
+            for method, op in ops.items():
+                responses = op["responses"]
+                for status in ("409", "413", "429", "503"):
+                    assert status in responses, (method, path, status)
+                for status in ("429", "503"):
+                    header = responses[status]["headers"]["Retry-After"]
+                    assert header["schema"]["type"] == "integer", (method, path)

@@ -23,6 +23,7 @@ from app.db.models import (
 )
 from app.services.keys import create_key
 from tests.app.conftest import TenantKeys
+from tests.app.test_batches import submit
 from tests.app.test_recordings import POST, PRE, with_recordings
 from tests.app.test_sessions import create
 
@@ -109,9 +110,11 @@ class TestEveryRoute:
     ) -> None:
         s = with_recordings(client, tenant)  # therapist T-1's session
         job = client.post(f"/v1/sessions/{s['id']}/reanalyze", headers=tenant.auth("admin"))
+        batch = submit(client, tenant)
         ids = {"session_id": s["id"], "phase": "pre", "reference": s["client"],
-               "job_id": job.json()["id"], "key_id": tenant.key_ids["researcher"]}
-        templated = [op for op in ROLES if "{" in op[1] and "batch_id" not in op[1]]
+               "job_id": job.json()["id"], "key_id": tenant.key_ids["researcher"],
+               "batch_id": batch["id"]}
+        templated = [op for op in ROLES if "{" in op[1]]
         # Reads first, so that the writes (deletes) do not hide a leak of the reads.
         templated.sort(key=lambda op: op[0] == "DELETE")
         for op in templated:
@@ -130,6 +133,8 @@ class TestEveryRoute:
         assert own.status_code == 200 and own.json()["notes"] == s["notes"]
         assert client.get("/v1/sessions", headers=tenant.auth("therapist2")).json()["items"] \
             == []
+        mine = client.get(f"/v1/batches/{batch['id']}", headers=tenant.auth("researcher"))
+        assert mine.status_code == 200 and mine.json()["status"] != "cancelled"
 
 
 def _repository_classes() -> list[type]:
