@@ -64,9 +64,14 @@ def finish_waveform(
             detection.times_s, config=cfg.intervals, normal=detection.normal, excluded=excluded
         )
     except (InsufficientDataError, InvalidInputError) as exc:
+        # The caller gave a waveform, not beat times: word the reason for that.
+        n_found = len(detection.times_s)
+        reason = ("no beats were found in the signal" if n_found == 0 else
+                  f"only {n_found} beat{'s' if n_found != 1 else ''} found"
+                  if n_found < 3 else str(exc))
         return unusable(
             kind, duration_s, beats, cfg, info, tuple(excluded),
-            (*detection.warnings, *waveform_warnings), str(exc),
+            (*detection.warnings, *waveform_warnings), reason,
         )
     return finish(
         kind,
