@@ -26,16 +26,23 @@ __all__ = ["load_demo", "pair_files"]
 
 _log = structlog.get_logger("app.demo")
 DEMO_TENANT = "demo clinic"
+_NOT_RECORDINGS = (".md", ".license", ".py", ".f32", ".f64", ".bin")
 
 
 def pair_files(folder: Path) -> list[tuple[Path, Path]]:
-    """Pre/post pairs among the files of ``folder`` (README and hidden files skipped)."""
+    """Pre/post pairs among the files of ``folder``.
+
+    Skipped: hidden files, docs and scripts, a batch ``manifest.csv`` (a table of other
+    files, not a recording) and raw binary samples (``.f32``/``.f64``/``.bin``), which
+    carry no sampling rate or signal kind and so cannot be read as a file.
+    """
     if not folder.is_dir():
         return []
     files = sorted(
         p for p in folder.rglob("*")
         if p.is_file() and not p.name.startswith(".")
-        and p.suffix.lower() not in (".md", ".license", ".py")
+        and p.suffix.lower() not in _NOT_RECORDINGS
+        and p.name.lower() != "manifest.csv"
     )
     pairs: list[tuple[Path, Path]] = []
     used: set[Path] = set()

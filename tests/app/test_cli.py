@@ -50,7 +50,15 @@ class TestCli:
         assert "purged 1 " in capsys.readouterr().out
 
     def test_pair_files(self, tmp_path: Path) -> None:
-        for name in ("a_pre.csv", "a_post.csv", "x.txt", "y.txt", "README.md"):
+        for name in ("a_pre.csv", "a_post.csv", "x.txt", "y.txt", "README.md",
+                     "manifest.csv", "raw_360hz.f32"):
             (tmp_path / name).write_text("1")
         pairs = [(p.name, q.name) for p, q in pair_files(tmp_path)]
         assert pairs == [("a_pre.csv", "a_post.csv"), ("x.txt", "y.txt")]
+
+    def test_shipped_samples_pair_by_name_only(self) -> None:
+        folder = Path(__file__).resolve().parents[2] / "sample_recordings"
+        pairs = pair_files(folder)
+        assert pairs
+        for pre, post in pairs:
+            assert "pre" in pre.stem and post.name == pre.name.replace("pre", "post")
