@@ -26,6 +26,11 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _log = structlog.get_logger("app.request")
 
 
+
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     """Configure structlog (idempotent; the last call wins)."""
     lvl = logging.getLevelName(level.upper())
@@ -44,7 +49,9 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(lvl),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # sys.stderr looked up per logger, not once: a stream replaced since (and
+        # closed) must not break logging.
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
 
