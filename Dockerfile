@@ -7,10 +7,10 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY hrv ./hrv
 COPY app ./app
-RUN pip install --upgrade pip wheel && pip install ".[service]"
+RUN pip install --upgrade pip wheel && pip install -c requirements.lock ".[service]"
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \

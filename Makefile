@@ -4,21 +4,25 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint audit bench install-service install-test install-bench
+.PHONY: run test lint audit bench lock install-service install-test install-bench
+
+# Every install is held to the exact versions in requirements.lock (Python 3.11; `make
+# lock` rewrites it from the test environment after a deliberate upgrade).
+LOCK := -c requirements.lock
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
 install-service: $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[service]'
+	$(PIP) install --quiet $(LOCK) -e '.[service]'
 
 # The tests include cross-checks against NeuroKit2 (the bench extra).
 install-test: $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[test,bench]'
+	$(PIP) install --quiet $(LOCK) -e '.[test,bench]'
 
 install-bench: $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[test,bench]'
+	$(PIP) install --quiet $(LOCK) -e '.[test,bench]'
 
 # make run PORT=8010 (or HRV_PORT=8010 make run) serves on another port.
 run: install-service
@@ -30,10 +34,17 @@ test: install-test
 	$(VENV)/bin/mypy
 	$(MAKE) audit
 
-# Known vulnerabilities in the installed dependencies (PyPI's advisory data). A package
-# the index cannot describe is listed as skipped, not failed; add --strict to refuse.
+# Known vulnerabilities in the locked dependencies (the index's advisory data). Prints how
+# many packages were audited; a package the index gives no advisory data for is counted,
+# not failed (`$(PY) .ci/audit.py --strict` refuses it).
 audit: install-test
-	$(VENV)/bin/pip-audit --local --progress-spinner off --skip-editable
+	$(PY) .ci/audit.py
+
+lock: install-test
+	{ echo '# Exact versions of every dependency of the test environment (extras service,'; \
+	  echo '# test and bench), Python 3.11. Installs are constrained to it; regenerate with'; \
+	  echo '# `make lock` after upgrading deliberately.'; \
+	  $(PIP) freeze --exclude-editable; } > requirements.lock
 
 lint: install-test
 	$(VENV)/bin/ruff check hrv app tests benchmarks
