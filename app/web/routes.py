@@ -440,15 +440,18 @@ def _report_parts(request: Request, principal: Principal, session_id: str,
     cache: service.ChartCache = request.app.state.chart_cache
     with _db(request).session() as db:
         s = service.session_for(db, principal, session_id)
-        if audit_as is not None:
+        phases = sorted(r.phase for r in RecordingRepository(db).for_session(s.tenant_id, s.id))
+        ready = not {Phase.PRE.value, Phase.POST.value} - set(phases)
+        # A page shows the session either way (a read); an export that is refused with
+        # 409 for want of a report exported nothing.
+        if audit_as is not None and (ready or audit_as[0] != "report.export"):
             audit.record(db, principal, audit_as[0], s.id, audit_as[1])
         client = ClientRepository(db).client(s.tenant_id, s.client_id)
         therapist = ClientRepository(db).therapist(s.tenant_id, s.therapist_id)
         tenant = TenantRepository(db).get(s.tenant_id)
-        phases = sorted(r.phase for r in RecordingRepository(db).for_session(s.tenant_id, s.id))
         base = {"session": s, "client": client, "therapist": therapist,
                 "clinic": tenant.name if tenant else "", "phases": phases}
-        if {Phase.PRE.value, Phase.POST.value} - set(phases):
+        if not ready:
             return {**base, "report": None, "view": None, "charts": {}}
         _, report, charts = service.report_with_charts(db, principal, session_id, lim, cache)
         return {**base, "report": report, "view": report_view(report), "charts": charts}

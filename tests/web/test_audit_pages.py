@@ -8,8 +8,11 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.auth import Principal, Role
 from app.db.database import BoundDatabase
 from app.db.models import Account, AuditEvent
+from app.schemas import SessionCreate
+from app.services import sessions as svc
 from tests.web.conftest import Accounts, seed_session, sign_in
 
 REF = "C-audit-7731"
@@ -65,3 +68,19 @@ class TestPageAudit:
         assert client.get(f"/sessions/{sid}/report.pdf").status_code == 404
         assert [e.action for e in _events(bound_db, tid)
                 if e.key_id == other and e.subject is not None] == []
+
+    def test_pdf_refused_for_want_of_a_report_is_not_an_export(
+        self, client: TestClient, bound_db: BoundDatabase, accounts: Accounts
+    ) -> None:
+        tid = accounts.tenant.tenant_id
+        principal = Principal(key_id="test", tenant_id=tid, role=Role.ADMIN)
+        with bound_db.session() as s:
+            sid = svc.create_session(s, principal, SessionCreate(
+                client=REF, therapist="T-1", modality="massage")).id
+        sign_in(client, "ther1")
+        me = _account_id(bound_db, "ther1")
+        assert client.get(f"/sessions/{sid}/report.pdf").status_code == 409
+        assert client.get(f"/sessions/{sid}").status_code == 200
+        mine = [(e.action, e.subject) for e in _events(bound_db, tid) if e.key_id == me]
+        assert ("report.export", sid) not in mine
+        assert ("session.read", sid) in mine
