@@ -2,10 +2,11 @@
 
 The smallest worthwhile change (SWC) of a report comes from the client's earlier
 sessions when there are enough of them (``hrv.shift.ShiftConfig.min_baseline_sessions``,
-3): :class:`hrv.shift.Baseline` summarises the stored analyses of their *pre*
-recordings (resting state before each session). ``hrv`` decides whether the baseline
-is large enough; with fewer sessions it falls back to published typical errors and
-says so in a caveat.
+3): :meth:`hrv.shift.Baseline.from_analyses` summarises the stored analyses of their
+*pre* recordings (resting state before each session, rebuilt with
+:meth:`hrv.Analysis.from_dict`, no re-analysis); a recording graded unusable does not
+count. ``hrv`` decides whether the baseline is large enough; with fewer sessions it falls
+back to published typical errors and says so in a caveat.
 
 Only sessions that started before the reported one count, so adding a later session
 never changes an earlier report; adding, editing or deleting an earlier one does, and
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import TherapySession
 from app.db.repositories import BaselineRow, RecordingRepository, SessionRepository
+from hrv import Analysis
 from hrv.shift import Baseline
 
 __all__ = ["ClientBaseline", "baseline_section", "client_baseline"]
@@ -83,38 +85,11 @@ def _usable(analysis: dict[str, Any]) -> bool:
     return grade != "unusable" and isinstance(ln_rmssd, int | float) and math.isfinite(ln_rmssd)
 
 
-def _stats(values: list[float]) -> tuple[float | None, float | None]:
-    if not values:
-        return None, None
-    mean = math.fsum(values) / len(values)
-    if len(values) < 2:
-        return mean, None
-    var = math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return mean, math.sqrt(var)
-
-
-def _from_stored(analyses: list[dict[str, Any]]) -> Baseline:
-    """:class:`Baseline` from stored analysis dictionaries (no re-analysis).
-
-    The same statistics as :meth:`hrv.shift.Baseline.from_analyses`: mean and SD
-    (ddof=1) of ln RMSSD, mean HR and ln HF (HF only where breathing stayed in band).
-    """
-    metrics = [a.get("metrics") or {} for a in analyses]
-    ln_r = [float(m["ln_rmssd"]) for m in metrics]
-    hr = [float(m["mean_hr_bpm"]) for m in metrics if m.get("mean_hr_bpm") is not None]
-    ln_hf = [
-        float(a["metrics"]["ln_hf"]) for a in analyses
-        if a["metrics"].get("ln_hf") is not None
-        and (a.get("respiration") or {}).get("hf_band_valid") is not False
-    ]
-    r_mean, r_sd = _stats(ln_r)
-    hr_mean, hr_sd = _stats(hr)
-    hf_mean, hf_sd = _stats(ln_hf)
-    assert r_mean is not None
-    return Baseline(
-        n_sessions=len(ln_r), ln_rmssd_mean=r_mean, ln_rmssd_sd=r_sd or 0.0,
-        mean_hr_bpm_mean=hr_mean, mean_hr_bpm_sd=hr_sd, ln_hf_mean=hf_mean, ln_hf_sd=hf_sd,
-    )
+def _analysis(stored: dict[str, Any]) -> Analysis | None:
+    try:
+        return Analysis.from_dict(stored)
+    except ValueError:
+        return None
 
 
 def client_baseline(
@@ -137,11 +112,12 @@ def client_baseline(
     if not load or not rows:
         return ClientBaseline((), None, fingerprint)
     stored = RecordingRepository(db).analyses(s.tenant_id, [r.recording_id for r in rows])
-    used = [r for r in rows if r.recording_id in stored and _usable(stored[r.recording_id])]
+    used = [(r, a) for r in rows if r.recording_id in stored and _usable(stored[r.recording_id])
+            and (a := _analysis(stored[r.recording_id])) is not None]
     if not used:
         return ClientBaseline((), None, fingerprint)
-    baseline = _from_stored([stored[r.recording_id] for r in used])
-    return ClientBaseline(tuple(r.session_id for r in used), baseline, fingerprint)
+    baseline = Baseline.from_analyses([a for _, a in used])
+    return ClientBaseline(tuple(r.session_id for r, _ in used), baseline, fingerprint)
 
 
 def baseline_section(
