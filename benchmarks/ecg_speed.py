@@ -20,6 +20,7 @@ import numpy as np
 from scipy import signal
 
 from benchmarks._data import load_mitdb
+from benchmarks._provenance import header
 from benchmarks._timing import best_time, peak_memory
 from hrv.detect.ecg import detect_ecg
 
@@ -59,6 +60,7 @@ def main() -> None:
     lines = [
         "# ECG detector speed and memory",
         "",
+        header(),
         f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, Python "
         f"{platform.python_version()}, numpy {np.__version__}; shared 2-core host "
         "(timings are the best of several runs; 1-min load average "

@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks._data import DATA_DIR
+from benchmarks._provenance import header
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FloatArray = npt.NDArray[np.float64]
@@ -82,6 +83,7 @@ def main() -> None:
     lines = [
         "# Welltory phone-camera PPG vs Polar H10",
         "",
+        header(),
         "Grade, mean HR and RMSSD from `hrv.analysis.analyze(-R, None, 'ppg', times_s=t)`; "
         "reference from the Polar H10 RR intervals inside the same time span after "
         "alignment by HR cross-correlation. `ok` = within 1 bpm and 15 % when graded "
@@ -138,6 +140,10 @@ def main() -> None:
         "",
         f"Graded usable (good/fair): {n_usable}/21, of which within target: {n_ok}. "
         f"Graded poor/unusable: {n_bad}.",
+        "",
+        f"<!-- readme-row: | Phone-camera PPG (Welltory, 21 recordings) vs Polar H10 | "
+        f"{n_ok} of {n_usable} recordings graded usable within 1 bpm and 15 % RMSSD; "
+        f"{n_bad} graded poor/unusable | — | -->",
     ]
     text = "\n".join(lines) + "\n"
     RESULTS.mkdir(exist_ok=True)
