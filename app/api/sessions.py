@@ -199,7 +199,7 @@ def get_report(
             instance=request.url.path, extra={"available": list(REPORT_TYPES)},
         )
     if media in ("text/html", "application/pdf"):
-        from app.web.routes import api_report_response
+        from app.web.report_pages import api_report_response
 
         reports.record_export(db, principal, session_id, media)
         return api_report_response(request, principal, session_id, media)
