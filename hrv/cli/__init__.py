@@ -14,8 +14,6 @@ so ``hrv analyze`` on a 5-minute RR file stays quick.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import math
 import os
 import sys
@@ -24,9 +22,21 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from hrv.cli._inputs import (
+    Job,
+    UsageError,
+    analyse,
+    check_format,
+    folder_jobs,
+    init_worker,
+    load_config,
+    read_manifest,
+    work,
+)
+from hrv.cli._output import Progress, json_out, shift_report, summary
+
 if TYPE_CHECKING:
     from hrv.config import AnalysisConfig
-    from hrv.shift import SessionShift
     from hrv.tables import RecordingItem
     from hrv.types import Analysis
 
@@ -85,266 +95,32 @@ examples:
 
 """ + _EXIT_TEXT
 
-#: Markers shown by ``hrv analyze`` (the rest are in --json), in display order.
-_SUMMARY = (
-    "mean_hr_bpm", "mean_nn_ms", "sdnn_ms", "rmssd_ms", "ln_rmssd", "pnn50_pct",
-    "nn50_count", "cvnn_pct", "hrv_triangular_index", "tinn_ms", "lf_power_ms2",
-    "hf_power_ms2", "lf_hf_ratio", "sd1_ms", "sd2_ms", "dfa_alpha1", "dfa_alpha2",
-    "sample_entropy",
-)
-
-
-class _UsageError(Exception):
-    """A mistake on the command line or in its inputs (exit code 2)."""
-
-
-# ---------------------------------------------------------------------------------------
-# Reading inputs
-
-
-@dataclasses.dataclass(frozen=True)
-class _Job:
-    """One file to analyse: where, how to read it, and its manifest row."""
-
-    path: str
-    manifest: dict[str, str]
-    format: str | None = None
-    kind: str | None = None
-    fs_hz: float | None = None
-    channel: str | None = None
-
-
-def _load_config(path: str | None) -> AnalysisConfig | None:
-    if path is None:
-        return None
-    from hrv.config import AnalysisConfig
-
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise _UsageError(f"cannot read the configuration {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise _UsageError(f"{path} is not JSON: {exc.msg} (line {exc.lineno})") from None
-    try:
-        return AnalysisConfig.from_dict(data)
-    except (ValueError, TypeError) as exc:
-        raise _UsageError(f"{path}: {exc}") from None
-
-
-def _rate(value: str, where: str) -> float | None:
-    if not value.strip():
-        return None
-    try:
-        fs = float(value)
-    except ValueError:
-        fs = math.nan
-    if not (math.isfinite(fs) and 0 < fs <= 100_000):
-        raise _UsageError(f"{where}: sampling_rate_hz {value!r} is not a number in (0, 100000]")
-    return fs
-
-
-def _read_manifest(path: str, root: Path) -> list[_Job]:
-    """Jobs from a manifest CSV (the service's rules: lower-case header, ``file``
-    required, no repeated or empty column names, blank lines skipped)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise _UsageError(f"cannot read the manifest {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise _UsageError(f"the manifest {path} is not UTF-8 text") from None
-    from hrv import tables
-
-    try:
-        _, rows = tables.parse_manifest(text, f"the manifest {path}")
-    except tables.ManifestError as exc:
-        raise _UsageError(str(exc)) from None
-    jobs = []
-    for line, row in rows:
-        jobs.append(_Job(
-            path=str(root / row["file"]),
-            manifest=row,
-            format=_check_format(row.get("format", ""), f"{path} line {line}: "),
-            kind=row.get("kind", "").lower() or None,
-            fs_hz=_rate(row.get("sampling_rate_hz", ""), f"{path} line {line}"),
-            channel=row.get("channel") or None,
-        ))
-    return jobs
-
-
-def _folder_jobs(root: Path) -> list[_Job]:
-    """Every file under ``root`` (WFDB sidecars and hidden files aside), sorted."""
-    skip = {".dat", ".atr", ".qrs", ".ecg"}
-    jobs = []
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if not p.is_file() or any(part.startswith(".") for part in rel.parts):
-            continue
-        if p.suffix.lower() in skip or p.name.lower() == "manifest.csv":
-            continue
-        target = p.with_suffix("") if p.suffix.lower() == ".hea" else p
-        jobs.append(_Job(path=str(target), manifest={"file": rel.as_posix()}))
-    return jobs
-
-
-def _analyse(job: _Job, config: AnalysisConfig | None) -> tuple[Analysis | None, str | None]:
-    """One file -> (result, None) or (None, why it failed in words)."""
-    from hrv.analysis import analyze_recording
-    from hrv.errors import HRVError
-    from hrv.io import read_recording
-
-    try:
-        rec = read_recording(job.path, job.format, kind=job.kind, channel=job.channel,
-                             fs_hz=job.fs_hz)
-        return analyze_recording(rec, config=config), None
-    except HRVError as exc:
-        return None, str(exc)
-    except OSError as exc:
-        return None, f"cannot read {job.path}: {exc.strerror or exc}"
-    except MemoryError:
-        return None, "the file is too large to analyse in memory"
-
-
-# Worker state of a process pool: the configuration, sent once per worker.
-_WORKER_CONFIG: AnalysisConfig | None = None
-
-
-def _init_worker(config: dict[str, Any] | None) -> None:
-    global _WORKER_CONFIG
-    # The worker processes already fill the cores: one thread each for the waveform
-    # path (unless the user chose otherwise).
-    os.environ.setdefault("HRV_THREADS", "1")
-    from hrv.config import AnalysisConfig
-
-    _WORKER_CONFIG = None if config is None else AnalysisConfig.from_dict(config)
-
-
-def _work(job: _Job) -> tuple[Analysis | None, str | None]:
-    return _analyse(job, _WORKER_CONFIG)
-
-
-# ---------------------------------------------------------------------------------------
-# Output
-
-
-class _Progress:
-    """A progress bar on stderr, redrawn in place; silent when not wanted."""
-
-    def __init__(self, total: int, stream: IO[str], enabled: bool) -> None:
-        self.total = total
-        self.stream = stream
-        self.enabled = enabled and total > 0
-        self.t0 = time.perf_counter()
-        self.last = 0.0
-
-    def update(self, done: int, failed: int) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if done < self.total and now - self.last < 0.1:
-            return
-        self.last = now
-        width = 30
-        filled = int(width * done / self.total)
-        elapsed = now - self.t0
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - done) / rate if rate > 0 else 0.0
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(
-            f"\r[{bar}] {done}/{self.total} {rate:5.1f}/s eta {eta:4.0f}s failed {failed}"
-        )
-        if done >= self.total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-def _fmt(value: float | None) -> str:
-    """Four significant digits; thousands separated; ``-`` for not computable."""
-    if value is None:
-        return "-"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
-def _summary(name: str, a: Analysis) -> str:
-    from hrv.types import METRIC_UNITS
-
-    q = a.quality
-    lines = [
-        f"{name}",
-        f"  {a.kind.value.upper()} {a.label}, {a.duration_s:.0f} s, quality {q.grade.value}"
-        f" ({q.beats} beats, {q.corrected_pct:.1f}% corrected)",
-    ]
-    m = a.metrics.to_dict()
-    for key in _SUMMARY:
-        unit = METRIC_UNITS[key]
-        unit = "" if unit == "1" else f" {unit}"
-        lines.append(f"  {key:<22}{_fmt(m.get(key)):>12}{unit}")
-    r = a.respiration
-    rate = "unknown" if r.rate_bpm is None else f"{r.rate_bpm:.1f} breaths/min"
-    lines.append(f"  breathing             {rate} (source {r.source})")
-    for w in q.warnings:
-        lines.append(f"  ! {w.code}: {w.message}")
-    return "\n".join(lines)
-
-
-def _shift_report(pre: str, post: str, s: SessionShift) -> str:
-    v = s.verdict
-    conf = "" if v.confidence is None else f", confidence {v.confidence:.2f}"
-    if v.confidence_label is not None:
-        conf += f" ({v.confidence_label.value})"
-    lines = [f"{pre} -> {post}", f"  verdict: {v.direction.value}{conf}", f"  {v.summary}"]
-    lines.append(f"  {'marker':<22}{'pre':>12}{'post':>12}{'change':>10}  meaningful")
-    for marker, ch in s.changes.items():
-        pct = "-" if ch.pct_change is None else f"{ch.pct_change:+.1f}%"
-        mean = {True: "yes", False: "no", None: "-"}[ch.meaningful]
-        lines.append(f"  {marker:<22}{_fmt(ch.pre):>12}{_fmt(ch.post):>12}{pct:>10}  {mean}")
-    for c in v.caveats:
-        lines.append(f"  ! {c.code}: {c.message}")
-    if v.next_time:
-        lines.append(f"  next time: {v.next_time}")
-    return "\n".join(lines)
-
-
-def _json_out(data: Any, stream: IO[str]) -> None:
-    json.dump(data, stream, indent=2, allow_nan=False)
-    stream.write("\n")
-
 
 # ---------------------------------------------------------------------------------------
 # Commands
 
 
-def _check_format(fmt: str | None, where: str) -> str | None:
-    if not fmt:
-        return None
-    from hrv.io import FileFormat
-
-    valid = [f.value for f in FileFormat]
-    if fmt.lower() not in valid:
-        raise _UsageError(f"{where}format {fmt!r} is unknown; valid: {', '.join(valid)}")
-    return fmt.lower()
 
 
-def _single_job(path: str, args: argparse.Namespace) -> _Job:
-    return _Job(path=path, manifest={"file": path}, format=args.format, kind=args.kind,
+def _single_job(path: str, args: argparse.Namespace) -> Job:
+    return Job(path=path, manifest={"file": path}, format=args.format, kind=args.kind,
                 fs_hz=args.fs, channel=args.channel)
 
 
 def _check_exists(paths: Sequence[str]) -> None:
     for p in paths:
         if not (os.path.exists(p) or os.path.exists(p + ".hea")):
-            raise _UsageError(f"no such file: {p}")
+            raise UsageError(f"no such file: {p}")
 
 
 def cmd_analyze(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    _check_format(args.format, "")
+    check_format(args.format, "")
     _check_exists(args.files)
-    config = _load_config(args.config)
+    config = load_config(args.config)
     results: list[dict[str, Any]] = []
     failed = 0
     for i, path in enumerate(args.files):
-        a, error = _analyse(_single_job(path, args), config)
+        a, error = analyse(_single_job(path, args), config)
         if a is None:
             failed += 1
             err.write(f"hrv: {path}: {error}\n")
@@ -353,22 +129,22 @@ def cmd_analyze(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         if args.json:
             results.append({"file": path, "analysis": a.to_dict(include_beats=args.beats)})
         else:
-            out.write(("\n" if i else "") + _summary(path, a) + "\n")
+            out.write(("\n" if i else "") + summary(path, a) + "\n")
     if args.json:
-        _json_out(results, out)
+        json_out(results, out)
     return _exit_for(failed, len(args.files))
 
 
 def cmd_compare(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    _check_format(args.format, "")
+    check_format(args.format, "")
     _check_exists([args.pre, args.post])
-    config = _load_config(args.config)
+    config = load_config(args.config)
     from hrv.errors import HRVError
     from hrv.shift import compare
 
     analyses = []
     for path in (args.pre, args.post):
-        a, error = _analyse(_single_job(path, args), config)
+        a, error = analyse(_single_job(path, args), config)
         if a is None:
             err.write(f"hrv: {path}: {error}\n")
             return EXIT_FAILED_ALL
@@ -379,18 +155,18 @@ def cmd_compare(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         err.write(f"hrv: cannot compare: {exc}\n")
         return EXIT_FAILED_ALL
     if args.json:
-        _json_out(shift.to_dict(include_beats=False), out)
+        json_out(shift.to_dict(include_beats=False), out)
     else:
-        out.write(_shift_report(args.pre, args.post, shift) + "\n")
+        out.write(shift_report(args.pre, args.post, shift) + "\n")
     return EXIT_OK
 
 
-def _run_jobs(jobs: Sequence[_Job], config: AnalysisConfig | None, n_jobs: int,
-              progress: _Progress) -> Iterator[tuple[_Job, Analysis | None, str | None]]:
+def _run_jobs(jobs: Sequence[Job], config: AnalysisConfig | None, n_jobs: int,
+              progress: Progress) -> Iterator[tuple[Job, Analysis | None, str | None]]:
     """Results in job order (so the tables do not depend on scheduling)."""
     if n_jobs <= 1 or len(jobs) <= 1:
         for job in jobs:
-            yield job, *_analyse(job, config)
+            yield job, *analyse(job, config)
         return
     import concurrent.futures
     import multiprocessing
@@ -399,10 +175,10 @@ def _run_jobs(jobs: Sequence[_Job], config: AnalysisConfig | None, n_jobs: int,
     ctx = multiprocessing.get_context(method)
     chunk = max(1, min(16, len(jobs) // (n_jobs * 8)))
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=n_jobs, mp_context=ctx, initializer=_init_worker,
+        max_workers=n_jobs, mp_context=ctx, initializer=init_worker,
         initargs=(None if config is None else config.to_dict(),),
     ) as pool:
-        for job, res in zip(jobs, pool.map(_work, jobs, chunksize=chunk), strict=True):
+        for job, res in zip(jobs, pool.map(work, jobs, chunksize=chunk), strict=True):
             yield job, *res
 
 
@@ -411,11 +187,11 @@ def cmd_batch(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     root = Path(args.dir)
     if not root.is_dir():
-        raise _UsageError(f"not a folder: {args.dir}")
-    config = _load_config(args.config)
-    jobs = _read_manifest(args.manifest, root) if args.manifest else _folder_jobs(root)
+        raise UsageError(f"not a folder: {args.dir}")
+    config = load_config(args.config)
+    jobs = read_manifest(args.manifest, root) if args.manifest else folder_jobs(root)
     if not jobs:
-        raise _UsageError(f"no files under {args.dir}")
+        raise UsageError(f"no files under {args.dir}")
     if args.parquet:
         try:
             import pyarrow  # noqa: F401
@@ -424,7 +200,7 @@ def cmd_batch(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             return EXIT_MISSING_EXTRA
     n_jobs = args.jobs if args.jobs and args.jobs > 0 else (os.cpu_count() or 1)
     show = args.progress or (not args.quiet and err.isatty())
-    progress = _Progress(len(jobs), err, show)
+    progress = Progress(len(jobs), err, show)
     t0 = time.perf_counter()
     items: list[RecordingItem] = []
     failures: list[tuple[str, str]] = []
@@ -571,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--jobs must be positive")
     try:
         code: int = args.func(args, sys.stdout, sys.stderr)
-    except _UsageError as exc:
+    except UsageError as exc:
         sys.stderr.write(f"hrv: {exc}\n")
         return EXIT_USAGE
     except ImportError as exc:
@@ -590,6 +366,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     return code
 
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
