@@ -20,6 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from app.db.models import ApiKey
+from app.db.ratelimit import take_token
 from app.db.repositories import KeyRepository
 from app.errors import Forbidden, TooManyRequests, Unauthorized
 
@@ -28,6 +29,7 @@ __all__ = [
     "Principal",
     "RateLimiter",
     "Role",
+    "SharedRateLimiter",
     "generate_key",
     "get_db",
     "get_principal",
@@ -108,8 +110,8 @@ class RateLimiter:
 
     Each request takes one token; an empty bucket answers 429 with ``Retry-After``
     (the whole seconds until a token is back). ``rate_per_s = 0`` disables the limit.
-    With several server processes each keeps its own buckets, so the tenant-wide limit
-    is the per-process one times the number of processes.
+    With several server processes each keeps its own buckets, so a key's limit is the
+    per-process one times the number of processes: :class:`SharedRateLimiter` keeps one.
     """
 
     def __init__(self, rate_per_s: float, burst: int) -> None:
@@ -125,15 +127,42 @@ class RateLimiter:
         tokens = min(float(self.burst), tokens + (now - last) * self.rate_per_s)
         if tokens < 1.0:
             self._buckets[key_id] = (tokens, now)
-            wait = math.ceil((1.0 - tokens) / self.rate_per_s)
-            raise TooManyRequests(
-                f"this API key made more than {self.burst} requests at once or more than "
-                f"{self.rate_per_s:g} per second; retry in {wait} s",
-                retry_after_s=wait,
-            )
+            raise _too_many(self.rate_per_s, self.burst, tokens)
         if len(self._buckets) > 100_000:
             self._buckets.clear()
         self._buckets[key_id] = (tokens - 1.0, now)
+
+
+def _too_many(rate_per_s: float, burst: int, tokens: float) -> TooManyRequests:
+    wait = max(1, math.ceil((1.0 - tokens) / rate_per_s))
+    return TooManyRequests(
+        f"this API key made more than {burst} requests at once or more than "
+        f"{rate_per_s:g} per second; retry in {wait} s",
+        retry_after_s=wait,
+    )
+
+
+class SharedRateLimiter:
+    """The same token bucket per API key, kept in the database: one budget for the key
+    across every server process (and machine) of the deployment.
+
+    Each take is one atomic upsert (:func:`app.db.ratelimit.take_token`) in a short
+    transaction of its own, so a refused request costs the same as an accepted one.
+    """
+
+    def __init__(self, db: Any, rate_per_s: float, burst: int) -> None:
+        self.db = db
+        self.rate_per_s = rate_per_s
+        self.burst = max(1, burst)
+
+    def take(self, key_id: str, now: float | None = None) -> None:
+        if self.rate_per_s <= 0:
+            return
+        with self.db.session() as session:
+            got = take_token(session, key_id, now_s=time.time() if now is None else now,
+                             rate_per_s=self.rate_per_s, burst=self.burst)
+        if not got.allowed:
+            raise _too_many(self.rate_per_s, self.burst, got.tokens)
 
 
 class KeyCache:
@@ -189,16 +218,27 @@ async def get_principal(request: Request) -> Principal:
     if principal is None:
         principal = await run_in_threadpool(_lookup, request.app.state.db, key_hash)
         cache.put(key_hash, principal)
-    _limiter(request).take(principal.key_id)
+    limiter = _limiter(request)
+    if isinstance(limiter, SharedRateLimiter):
+        if limiter.rate_per_s > 0:
+            await run_in_threadpool(limiter.take, principal.key_id)
+    else:
+        limiter.take(principal.key_id)
     return principal
 
 
-def _limiter(request: Request) -> RateLimiter:
+def _limiter(request: Request) -> RateLimiter | SharedRateLimiter:
     state = request.app.state
-    limiter: RateLimiter | None = getattr(state, "rate_limiter", None)
+    limiter: RateLimiter | SharedRateLimiter | None = getattr(state, "rate_limiter", None)
     if limiter is None:
         cfg = state.settings
-        limiter = state.rate_limiter = RateLimiter(cfg.rate_limit_per_s, cfg.rate_limit_burst)
+        db = state.db
+        shared = cfg.rate_limit_shared
+        if shared is None:
+            shared = db.engine.dialect.name == "postgresql"
+        limiter = state.rate_limiter = (
+            SharedRateLimiter(db, cfg.rate_limit_per_s, cfg.rate_limit_burst) if shared
+            else RateLimiter(cfg.rate_limit_per_s, cfg.rate_limit_burst))
     return limiter
 
 

@@ -58,11 +58,14 @@ class Settings(BaseSettings):
     idempotency_purge_interval_s: float = Field(default=3600.0, ge=0)
     # When set, GET /metrics needs ``Authorization: Bearer <token>`` (off by default).
     metrics_token: SecretStr | None = None
-    # Requests per API key and server process: a token bucket refilled at
-    # ``rate_limit_per_s`` holding at most ``rate_limit_burst``; past it, 429 with
-    # Retry-After (0 per second disables the limit).
+    # Requests per API key: a token bucket refilled at ``rate_limit_per_s`` holding at
+    # most ``rate_limit_burst``; past it, 429 with Retry-After (0 per second disables the
+    # limit). ``rate_limit_shared``: one bucket per key in the database, shared by every
+    # server process (one small write per request), or one per process in memory; unset,
+    # shared on PostgreSQL and per process on SQLite.
     rate_limit_per_s: float = Field(default=50.0, ge=0)
     rate_limit_burst: int = Field(default=500, gt=0)
+    rate_limit_shared: bool | None = None
     page_size_default: int = Field(default=50, gt=0)
     page_size_max: int = Field(default=500, gt=0)
     log_level: str = "INFO"

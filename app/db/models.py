@@ -128,6 +128,23 @@ class ApiKey(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class RateBucket(Base):
+    """An API key's request budget shared by every server process (a token bucket).
+
+    ``tokens`` were left at ``updated_s`` (seconds since the epoch); ``allowed`` says
+    whether the last request that touched the row was let through.
+    """
+
+    __tablename__ = "rate_buckets"
+
+    key_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    tokens: Mapped[float] = mapped_column()
+    updated_s: Mapped[float] = mapped_column()
+    allowed: Mapped[bool] = mapped_column()
+
+
 class Client(Base):
     """A therapy client, known only by the clinic's own pseudonymous reference."""
 

@@ -64,4 +64,4 @@ def test_migrations_have_one_head() -> None:
     cfg.set_main_option(
         "script_location", str(__import__("pathlib").Path(app.db.__file__).parent / "migrations"))
     heads = ScriptDirectory.from_config(cfg).get_heads()
-    assert heads == ["0006"], heads
+    assert len(heads) == 1, heads

@@ -14,9 +14,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from app.auth import RateLimiter
+from app.auth import RateLimiter, SharedRateLimiter
 from app.cli import main
+from app.config import Settings
+from app.db.database import BoundDatabase
 from app.errors import TooManyRequests
+from app.main import create_app
 from tests.app.conftest import TenantKeys
 from tests.app.test_recordings import POST, PRE
 from tests.app.test_sessions import SESSION, create
@@ -199,6 +202,42 @@ class TestRateLimit:
         assert int(r.headers["retry-after"]) >= 1
         # Another key of the same tenant has its own bucket.
         assert client.get("/v1/sessions", headers=tenant.auth("admin")).status_code == 200
+
+    def test_shared_bucket_refills_at_its_rate(
+        self, bound_db: BoundDatabase, tenant: TenantKeys
+    ) -> None:
+        key, other = tenant.key_ids["researcher"], tenant.key_ids["admin"]
+        bucket = SharedRateLimiter(bound_db, rate_per_s=2.0, burst=3)
+        for _ in range(3):
+            bucket.take(key, now=100.0)
+        with pytest.raises(TooManyRequests) as exc:
+            bucket.take(key, now=100.0)
+        assert exc.value.retry_after_s == 1
+        bucket.take(other, now=100.0)
+        bucket.take(key, now=100.5)
+        with pytest.raises(TooManyRequests):
+            bucket.take(key, now=100.5)
+        # A refused request took nothing: 0.5 s later there is a token again.
+        bucket.take(key, now=101.0)
+        # A clock a little behind (another machine) neither refills nor breaks the bucket.
+        with pytest.raises(TooManyRequests):
+            bucket.take(key, now=99.0)
+
+    def test_one_budget_across_server_processes(
+        self, settings: Settings, bound_db: BoundDatabase, tenant: TenantKeys
+    ) -> None:
+        # Two application instances stand for two server processes on one database.
+        cfg = settings.model_copy(update={"rate_limit_per_s": 0.01, "rate_limit_burst": 4,
+                                          "rate_limit_shared": True})
+        clients = []
+        for _ in range(2):
+            application = create_app(cfg)
+            application.state.db.dispose()
+            application.state.db = bound_db
+            clients.append(TestClient(application))
+        h = tenant.auth("researcher")
+        codes = [clients[i % 2].get("/v1/sessions", headers=h).status_code for i in range(6)]
+        assert codes == [200, 200, 200, 200, 429, 429]
 
 
 _SECRETISH = re.compile(r"[0-9a-f]{40,}|hrv_[0-9a-f]{8}_")
