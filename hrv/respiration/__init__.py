@@ -1,10 +1,12 @@
 """Breathing rate and HF-band validity.
 
-From the RSA peak of the NN spectrum (:func:`rsa_estimate`), from ECG-derived
+From the RSA peak of the NN spectrum checked by a count of breaths in the NN series
+(:func:`rsa_estimate`, :func:`count_breaths`), from ECG-derived
 (R-amplitude, QRS area) or PPG-derived (amplitude, baseline, frequency modulation)
 respiration, and their fusion (:func:`fuse_respiration`).
 """
 
+from hrv.respiration._count import BreathCount, count_breaths
 from hrv.respiration._derived import (
     ecg_derived_respiration_bpm,
     ecg_rate_filled,
@@ -23,8 +25,10 @@ from hrv.respiration._rsa import (
 )
 
 __all__ = [
+    "BreathCount",
     "PeakEvidence",
     "RsaEstimate",
+    "count_breaths",
     "ecg_derived_respiration_bpm",
     "ecg_rate_filled",
     "fuse_respiration",

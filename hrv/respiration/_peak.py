@@ -21,13 +21,22 @@ from hrv.types import FloatArray, Intervals
 IntArray = npt.NDArray[np.intp]
 
 __all__ = [
+    "AMBIGUITY_FACTOR",
+    "Candidate",
     "PeakEvidence",
+    "RsaEstimate",
     "SubwindowSpectra",
     "highest_local_max",
     "peak_evidence",
+    "ramp",
     "subwindow_spectra",
 ]
 
+#: With both an accepted RSA-range peak and an accepted slow peak, the slow one is the
+#: breathing rate only when its PSD is at least ``slow_dominance_ratio`` times this factor
+#: (4 × 4 = 16, an amplitude ratio of 4) higher; between ``slow_dominance_ratio`` and
+#: that, either could be breathing and the rate is left unknown.
+AMBIGUITY_FACTOR = 4.0
 #: Sub-window length and step (s) for the consistency check: 60 s is the shortest span
 #: over which HF power (and a breathing rate of >= 9/min, >= 9 cycles) is defined.
 SUBWINDOW_S = 60.0
@@ -54,6 +63,70 @@ class PeakEvidence:
     share_total: float
     prominence: float
     consistency: float | None
+    lobe_power: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class RsaEstimate:
+    """Breathing rate from the RSA peak, with the strength of the evidence.
+
+    Attributes
+    ----------
+    rate_bpm : float or None
+        Breathing rate in breaths/min when the evidence is strong enough
+        (``confidence`` at or above the config's threshold), else ``None`` (unknown).
+    candidate_bpm : float or None
+        Rate of the best candidate peak, accepted or not (``None`` without one).
+    confidence : float or None
+        Confidence in ``[0, 1]`` of the candidate (see :func:`rsa_estimate`); ``None``
+        without a spectrum.
+    outside_hf_band : bool
+        Whether the candidate's rate lies outside the HF band (judged by the stricter
+        rule, as it would declare HF power invalid).
+    share : float or None
+        Share of power in the candidate's main lobe: of its search range for a rate inside
+        the HF band, of the total power for one outside (see :func:`rsa_estimate`).
+    consistency : float or None
+        Fraction of 60-s sub-windows that agree with the candidate; ``None`` without the
+        NN series or with fewer than 3 sub-windows.
+    reason : str
+        Why the rate was accepted or left unknown, in words.
+    method : str
+        The evidence behind the rate: ``"spectral"`` (the RSA peak alone),
+        ``"spectral+count"`` (the peak confirmed by a regular breath count in the time
+        domain) or ``"none"`` (no rate).
+    count_bpm, count_cv : float or None
+        Rate (breaths/min) and coefficient of variation of the breath intervals counted
+        in the band-passed NN series (``None`` without the NN series or with too few
+        breaths).
+    """
+
+    rate_bpm: float | None
+    candidate_bpm: float | None
+    confidence: float | None
+    outside_hf_band: bool = False
+    share: float | None = None
+    consistency: float | None = None
+    reason: str = ""
+    method: str = "spectral"
+    count_bpm: float | None = None
+    count_cv: float | None = None
+
+
+def ramp(x: float, lo_hi: tuple[float, float]) -> float:
+    lo, hi = lo_hi
+    return float(min(max((x - lo) / (hi - lo), 0.0), 1.0))
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """One spectral peak as a breathing-rate candidate (rate, confidence, acceptance)."""
+
+    ev: PeakEvidence
+    rate_bpm: float
+    confidence: float
+    inside: bool
+    accepted: bool
 
 
 def highest_local_max(f: FloatArray, p: FloatArray, lo: float, hi: float) -> int | None:
@@ -166,7 +239,8 @@ def peak_evidence(
 
     ``share``: power within ``± half_width_hz`` of the peak over the power in
     ``share_of`` (Hz); ``share_total``: the same over all power from 0 Hz to
-    ``share_of[1]`` (VLF included). ``prominence``: PSD at the peak over ``floor``.
+    ``share_of[1]`` (VLF included); ``lobe_power`` the power (ms²) in that window.
+    ``prominence``: PSD at the peak over ``floor``.
     ``consistency``:
     fraction of ``subwindow_hz`` within ``± tolerance_hz`` of the peak (a ``nan`` entry,
     a sub-window without a peak, disagrees; ``None`` with fewer than 3 sub-windows).
@@ -182,4 +256,4 @@ def peak_evidence(
     if subwindow_hz is not None and subwindow_hz.size >= 3:
         consistency = float(np.mean(np.abs(subwindow_hz - f0) <= tolerance_hz))
     return PeakEvidence(index, f0, min(share, 1.0), min(share_total, 1.0), prominence,
-                        consistency)
+                        consistency, lobe)

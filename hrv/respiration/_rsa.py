@@ -23,7 +23,17 @@ import numpy as np
 from hrv.config import RespirationConfig
 from hrv.metrics import peak_frequency
 from hrv.metrics.frequency import FrequencyDomain
-from hrv.respiration._peak import PeakEvidence, highest_local_max, peak_evidence, subwindow_spectra
+from hrv.respiration._count import AGREEMENT_BPM, check_with_count
+from hrv.respiration._peak import (
+    AMBIGUITY_FACTOR,
+    PeakEvidence,
+    RsaEstimate,
+    highest_local_max,
+    peak_evidence,
+    subwindow_spectra,
+)
+from hrv.respiration._peak import Candidate as _Candidate
+from hrv.respiration._peak import ramp as _ramp
 from hrv.types import FloatArray, Intervals, Respiration
 
 __all__ = ["RsaEstimate", "fuse_respiration", "rsa_estimate", "rsa_rate_bpm"]
@@ -48,61 +58,6 @@ OUTSIDE_SHARE_RANGE = (0.25, 0.55)
 #: A sub-window peak within this distance (Hz, 1.8 breaths/min: about one 60-s FFT
 #: main-lobe half-width) of the candidate counts as agreeing with it.
 CONSISTENCY_TOLERANCE_HZ = 0.03
-#: With both an accepted RSA-range peak and an accepted slow peak, the slow one is the
-#: breathing rate only when its PSD is at least ``slow_dominance_ratio`` times this factor
-#: (4 × 4 = 16, an amplitude ratio of 4) higher; between ``slow_dominance_ratio`` and
-#: that, either could be breathing and the rate is left unknown.
-AMBIGUITY_FACTOR = 4.0
-
-
-@dataclasses.dataclass(frozen=True)
-class RsaEstimate:
-    """Breathing rate from the RSA peak, with the strength of the evidence.
-
-    Attributes
-    ----------
-    rate_bpm : float or None
-        Breathing rate in breaths/min when the evidence is strong enough
-        (``confidence`` at or above the config's threshold), else ``None`` (unknown).
-    candidate_bpm : float or None
-        Rate of the best candidate peak, accepted or not (``None`` without one).
-    confidence : float or None
-        Confidence in ``[0, 1]`` of the candidate (see :func:`rsa_estimate`); ``None``
-        without a spectrum.
-    outside_hf_band : bool
-        Whether the candidate's rate lies outside the HF band (judged by the stricter
-        rule, as it would declare HF power invalid).
-    share : float or None
-        Share of power in the candidate's main lobe: of its search range for a rate inside
-        the HF band, of the total power for one outside (see :func:`rsa_estimate`).
-    consistency : float or None
-        Fraction of 60-s sub-windows that agree with the candidate; ``None`` without the
-        NN series or with fewer than 3 sub-windows.
-    reason : str
-        Why the rate was accepted or left unknown, in words.
-    """
-
-    rate_bpm: float | None
-    candidate_bpm: float | None
-    confidence: float | None
-    outside_hf_band: bool = False
-    share: float | None = None
-    consistency: float | None = None
-    reason: str = ""
-
-
-def _ramp(x: float, lo_hi: tuple[float, float]) -> float:
-    lo, hi = lo_hi
-    return float(min(max((x - lo) / (hi - lo), 0.0), 1.0))
-
-
-@dataclasses.dataclass(frozen=True)
-class _Candidate:
-    ev: PeakEvidence
-    rate_bpm: float
-    confidence: float
-    inside: bool
-    accepted: bool
 
 
 def _candidate(f: FloatArray, p: FloatArray, ev: PeakEvidence | None,
@@ -163,6 +118,11 @@ def rsa_estimate(
        still names the best candidate and its confidence (for an ambiguous candidate at
        most half its threshold).
 
+    6. With ``nn``, the count of breaths in the band-passed NN series
+       (:func:`hrv.respiration.count_breaths`, Schäfer & Kratky's "count-adv") checks a
+       rate outside the HF band and may supply one inside it that the spectrum alone
+       left unknown; see :func:`hrv.respiration._count.check_with_count`.
+
     The NN spectrum alone cannot tell a dominant Mayer wave (~0.1 Hz) from breathing at
     6/min: a rate outside the HF band is claimed only for a large, steady peak that
     dominates the spectrum, as paced or relaxed slow breathing produces (RSA then holds
@@ -216,12 +176,33 @@ def rsa_estimate(
         i = highest_local_max(f, p, lo, hi)
         if i is None:
             return None
-        sub = None if subs is None else subs.peaks_hz(lo, hi, rising_below=lo == slow_lo)
+        # sub-windows search the whole range the peak belongs to
+        lo_sub, hi_sub = (slow_lo, slow_hi) if hi <= slow_hi else (rsa_lo, rsa_hi)
+        sub = (None if subs is None
+               else subs.peaks_hz(lo_sub, hi_sub, rising_below=lo_sub == slow_lo))
         return peak_evidence(f, p, i, half_width_hz=half, share_of=share_of, floor=floor,
                              subwindow_hz=sub, tolerance_hz=CONSISTENCY_TOLERANCE_HZ)
 
     rsa = _candidate(f, p, evidence(rsa_lo, rsa_hi, (rsa_lo, rsa_hi)), config)
     slow = _candidate(f, p, evidence(slow_lo, slow_hi, whole), config)
+    spectral, weak = _spectral(rsa, slow, p, half, config)
+    if nn is None:
+        return spectral
+
+    def near(rate_bpm: float) -> _Candidate | None:
+        """The highest peak of the respiratory range within the agreement of a rate."""
+        lo = max(rsa_lo, (rate_bpm - AGREEMENT_BPM) / 60.0)
+        hi = min(rsa_hi, (rate_bpm + AGREEMENT_BPM) / 60.0)
+        return _candidate(f, p, evidence(lo, hi, (rsa_lo, rsa_hi)), config) if lo < hi else None
+
+    est = check_with_count(spectral, weak, near, nn, config,
+                      slow_power=0.0 if slow is None else slow.ev.lobe_power)
+    return est if est.rate_bpm is not None else dataclasses.replace(est, method="none")
+
+
+def _spectral(rsa: _Candidate | None, slow: _Candidate | None, p: FloatArray, half: float,
+              config: RespirationConfig) -> tuple[RsaEstimate, bool]:
+    """The spectral decision (rule step 5) and whether it failed only for weak evidence."""
     ratio = 0.0
     harmonic = False
     if rsa is not None and slow is not None:
@@ -232,25 +213,25 @@ def rsa_estimate(
 
     if slow is not None and slow.accepted:
         if rsa is None or not rsa.accepted or ratio >= AMBIGUITY_FACTOR * dominance:
-            return _result(slow, True, "a dominant, steady slow peak")
+            return _result(slow, True, "a dominant, steady slow peak"), False
         if ratio >= dominance:
             return _result(slow, False, "two strong peaks (slow and respiratory range): "
-                           "either could be breathing", ambiguous=config)
+                           "either could be breathing", ambiguous=config), False
     if rsa is not None and rsa.accepted:
         if harmonic and ratio >= dominance:
             return _result(rsa, False, "the respiratory-range peak is a harmonic of a larger "
-                           "slow peak", ambiguous=config)
-        return _result(rsa, True, "a clear, steady respiratory peak")
+                           "slow peak", ambiguous=config), False
+        return _result(rsa, True, "a clear, steady respiratory peak"), False
     # neither accepted: report the candidate closer to its own acceptance threshold
     cands = [c for c in (rsa, slow) if c is not None]
     if not cands:
-        return RsaEstimate(None, None, 0.0, reason="no peak in the search range")
+        return RsaEstimate(None, None, 0.0, reason="no peak in the search range"), False
 
     def closeness(c: _Candidate) -> float:
         return c.confidence / (config.min_confidence if c.inside else config.slow_min_confidence)
 
     best = max(cands, key=closeness)
-    return _result(best, False, "no peak strong and steady enough")
+    return _result(best, False, "no peak strong and steady enough"), True
 
 
 def _result(c: _Candidate, accept: bool, reason: str, *,
