@@ -22,6 +22,16 @@ _DOUBT_CODES = frozenset({"pulse_timing_uncertain"})
 _ORDER = [Grade.GOOD, Grade.FAIR, Grade.POOR, Grade.UNUSABLE]
 
 
+def _short_of(value: float, limit: float, digits: int = 0) -> str:
+    """``value`` with ``digits`` decimals, or more until it no longer reads like the
+    ``limit`` it falls short of or exceeds (59.6 s against 60 s: "59.6", not "60")."""
+    for d in range(digits, digits + 4):
+        text = f"{value:.{d}f}"
+        if value == limit or text != f"{limit:.{d}f}":
+            return text
+    return f"{value:.{digits + 3}f}"
+
+
 def grade_quality(
     *,
     n_beats: int,
@@ -61,33 +71,38 @@ def grade_quality(
         worsen(
             Grade.UNUSABLE,
             "too_short",
-            f"Only {nn_duration_s:.0f} s of clean beat intervals ({n_intervals} intervals "
-            f"between normal beats, from {n_beats} beats); at least "
-            f"{config.min_usable_s:.0f} s are needed (record at least 3 minutes sitting still).",
+            f"Only {_short_of(nn_duration_s, config.min_usable_s)} s of clean beat intervals "
+            f"({n_intervals} intervals between normal beats, from {n_beats} beats); at least "
+            f"{config.min_usable_s:g} s are needed (record at least 3 minutes sitting still).",
         )
     elif nn_duration_s < config.min_usable_s:
         worsen(
             Grade.POOR,
             "short_recording",
-            f"Only {nn_duration_s:.0f} s of clean beat intervals; {config.min_usable_s:.0f} s "
-            "or more give reliable values (5 minutes is the short-term standard).",
+            f"Only {_short_of(nn_duration_s, config.min_usable_s)} s of clean beat intervals; "
+            f"{config.min_usable_s:g} s or more give reliable values (5 minutes is the "
+            "short-term standard).",
         )
 
     if corrected_pct > config.poor_max_corrected_pct:
         worsen(
             Grade.UNUSABLE,
             "excessive_artifacts",
-            f"{corrected_pct:.1f}% of beats needed correction; above "
-            f"{config.poor_max_corrected_pct:g}% the values are not trustworthy.",
+            f"{_short_of(corrected_pct, config.poor_max_corrected_pct, 1)}% of beats needed "
+            f"correction; above {config.poor_max_corrected_pct:g}% the values are not "
+            "trustworthy.",
         )
     elif corrected_pct > config.fair_max_corrected_pct:
         worsen(
             Grade.POOR,
             "many_artifacts",
-            f"{corrected_pct:.1f}% of beats needed correction.",
+            f"{_short_of(corrected_pct, config.fair_max_corrected_pct, 1)}% of beats needed "
+            "correction.",
         )
     elif corrected_pct > config.good_max_corrected_pct:
-        worsen(Grade.FAIR, "some_artifacts", f"{corrected_pct:.1f}% of beats needed correction.")
+        worsen(Grade.FAIR, "some_artifacts",
+               f"{_short_of(corrected_pct, config.good_max_corrected_pct, 1)}% of beats "
+               "needed correction.")
 
     if duration_s > 0:
         share = excluded_s / duration_s
@@ -95,13 +110,15 @@ def grade_quality(
             worsen(
                 Grade.POOR,
                 "mostly_excluded",
-                f"{100 * share:.0f}% of the recording was excluded as unusable signal.",
+                f"{_short_of(100 * share, 50.0)}% of the recording was excluded as unusable "
+                "signal.",
             )
         elif share > 0.1:
             worsen(
                 Grade.FAIR,
                 "partly_excluded",
-                f"{100 * share:.0f}% of the recording was excluded as unusable signal.",
+                f"{_short_of(100 * share, 10.0)}% of the recording was excluded as unusable "
+                "signal.",
             )
 
     for w in warnings:

@@ -5,39 +5,16 @@ from __future__ import annotations
 import dataclasses
 
 from hrv.rhythm import ECTOPIC_MAX_SHARE
+from hrv.shift._facts import recording_facts, rhythm_finding
 from hrv.shift._types import Baseline, ShiftConfig
-from hrv.shift._windows import config_status
-from hrv.types import Analysis, Grade, QualityWarning, SignalKind
+from hrv.shift._windows import NOT_RECORDED, config_status
+from hrv.types import Analysis, QualityWarning, SignalKind
 
 __all__ = ["Checks", "check_pair"]
 
-#: Rhythm findings after which HRV does not reflect vagal activity at all.
-_AF_CODES = frozenset({"possible_atrial_fibrillation"})
-#: Rhythm findings under which the recording's own screening calls HRV not
-#: interpretable (more than 10 % non-normal beats, ``hrv.rhythm``): they void the comparison.
-_ECTOPY_CODES = frozenset({"high_ectopic_burden", "rhythm_not_interpretable"})
 #: Caveats that cap the confidence (one: below "high"; two or more: "low").
 SERIOUS = frozenset({"poor_quality", "arrhythmia", "many_corrections", "different_kind",
                      "short_recording", "sparse_intervals"})
-
-#: Above this share of non-normal beats (half the rhythm screen's limit), a caveat is given.
-_ARRHYTHMIA_CAVEAT_SHARE = ECTOPIC_MAX_SHARE / 2
-#: Quality-grade findings that explain an "unusable" grade (see ``hrv._grading``).
-_GRADE_CODES = frozenset({"too_short", "excessive_artifacts", "too_many_corrections",
-                          "mostly_excluded", "rhythm_not_interpretable", "short_recording"})
-#: Below this share of the recording covered by NN intervals, a caveat is given.
-_MIN_NN_SHARE = 0.8
-#: Below this share, the NN series no longer represents the recording: inconclusive.
-_MIN_NN_SHARE_VERDICT = 0.5
-
-_ADVICE_STILL = (
-    "Record at least 3 minutes (5 minutes is the standard) sitting or lying still, "
-    "breathing normally, before and after the session."
-)
-_ADVICE_CONTACT = (
-    "Check the sensor contact (moisten a chest strap's electrodes, tighten a watch or "
-    "finger sensor) and keep still while recording."
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,103 +33,19 @@ class Checks:
     breathing_change: str | None = None
 
 
-def _abnormal_share(a: Analysis) -> float | None:
-    """Share of beats classified non-normal, or ``None`` without a classification."""
-    normal = a.beats.normal
-    if normal is None or len(normal) == 0:
-        return None
-    return 1.0 - float(normal.mean())
-
-
-def _nn_s(a: Analysis) -> float:
-    return float(a.nn.rr_ms.sum()) / 1000.0 if len(a.nn) else 0.0
-
-
 def check_pair(
     pre: Analysis, post: Analysis, cfg: ShiftConfig, baseline: Baseline | None
 ) -> Checks:
     """Apply the comparison rules to a pair of recordings (see :func:`hrv.shift.compare`)."""
-    bad: list[QualityWarning] = []
-    cav: list[QualityWarning] = []
-    advice: list[str] = []
-    recs = (("pre", pre), ("post", post))
+    facts = recording_facts(pre, post, cfg)
+    bad = list(facts.inconclusive)
+    cav = list(facts.caveats)
+    advice = list(facts.advice)
     rhythm: dict[str, list[tuple[str, float | None]]] = {}
-
-    for name, a in recs:
-        unusable = a.quality.grade is Grade.UNUSABLE
-        if unusable:
-            why = [w.message.rstrip(".") for w in a.quality.warnings if w.code in _GRADE_CODES]
-            if not why and a.quality.warnings:
-                why = [a.quality.warnings[-1].message.rstrip(".")]
-            bad.append(QualityWarning(
-                "unusable_recording",
-                f"The {name} recording was graded unusable: "
-                f"{_lower_first('; '.join(why)) or 'no reason recorded'}.",
-            ))
-            advice.append(_ADVICE_STILL)
-        nn_s = _nn_s(a)
-        share = nn_s / a.duration_s if a.duration_s > 0 else 1.0
-        # Frequent non-normal beats void the comparison below and already explain why so
-        # little of the recording is covered: one reason, not two.
-        explained = unusable or (_rhythm(a) or ("",))[0] == "ectopy"
-        if share < _MIN_NN_SHARE_VERDICT and not explained:
-            bad.append(QualityWarning(
-                "too_few_normal_intervals",
-                f"Only {100 * share:.0f}% of the {name} recording is covered by clean "
-                "intervals between normal heartbeats; the rest touches extra (ectopic) beats "
-                "or gaps, so the remaining pieces do not represent the recording.",
-            ))
-            advice.append("If extra heartbeats are frequent for this client, HRV cannot "
-                          "track relaxation reliably; otherwise check the sensor contact.")
-        elif share < _MIN_NN_SHARE and not explained:
-            cav.append(QualityWarning(
-                "sparse_intervals",
-                f"Only {100 * nn_s / a.duration_s:.0f}% of the {name} recording is covered "
-                "by clean intervals between normal heartbeats (the rest touches extra "
-                "(ectopic) beats or gaps).",
-            ))
-        if unusable:
-            pass  # the grade's own reason (usually the same shortness) is already given
-        elif nn_s < cfg.min_duration_s:
-            bad.append(QualityWarning(
-                "too_short",
-                f"The {name} recording has only {nn_s:.0f} s of clean beat intervals; at "
-                f"least {cfg.min_duration_s:.0f} s are needed to compare RMSSD.",
-            ))
-            advice.append(_ADVICE_STILL)
-        elif nn_s < cfg.recommended_duration_s:
-            cav.append(QualityWarning(
-                "short_recording",
-                f"The {name} recording has {nn_s:.0f} s of clean beat intervals; "
-                f"{cfg.recommended_duration_s / 60:.0f} minutes or more give steadier values "
-                "(LF power needs 2 minutes, 5 minutes is the standard).",
-            ))
-            advice.append(_ADVICE_STILL)
-        if a.quality.corrected_pct > cfg.max_corrected_pct:
-            bad.append(QualityWarning(
-                "too_many_corrections",
-                f"{a.quality.corrected_pct:.1f}% of the {name} recording's beats had to be "
-                f"corrected (limit {cfg.max_corrected_pct:g}%).",
-            ))
-            advice.append(_ADVICE_CONTACT)
-        elif a.quality.corrected_pct > cfg.caveat_corrected_pct:
-            cav.append(QualityWarning(
-                "many_corrections",
-                f"{a.quality.corrected_pct:.1f}% of the {name} recording's beats were "
-                "corrected; corrected beats bias RMSSD and HF power.",
-            ))
-            advice.append(_ADVICE_CONTACT)
-        finding = _rhythm(a)
+    for name, a in (("pre", pre), ("post", post)):
+        finding = rhythm_finding(a)
         if finding is not None:
             rhythm.setdefault(finding[0], []).append((name, finding[1]))
-        elif a.quality.grade is Grade.POOR:
-            cav.append(QualityWarning(
-                "poor_quality", f"The {name} recording's data quality is poor."))
-            advice.append(_ADVICE_CONTACT)
-        if a.metrics.rmssd_ms is None:
-            bad.append(QualityWarning(
-                "rmssd_unavailable", f"RMSSD could not be computed for the {name} recording."))
-
     _rhythm_reasons(rhythm, bad, cav, advice)
 
     if pre.kind is not post.kind:
@@ -196,11 +89,15 @@ def check_pair(
     if baseline is not None and baseline.n_sessions < cfg.min_baseline_sessions:
         cav.append(QualityWarning(
             "baseline_too_small",
-            f"Only {baseline.n_sessions} earlier session(s); the client's own smallest "
+            f"Only {_sessions(baseline.n_sessions)}; the client's own smallest "
             f"worthwhile change needs {cfg.min_baseline_sessions}, so published typical "
             "errors were used.",
         ))
     return Checks(tuple(bad), tuple(cav), hf_invalid, tuple(dict.fromkeys(advice)), change)
+
+
+def _sessions(n: int) -> str:
+    return f"{n} earlier session" + ("" if n == 1 else "s")
 
 
 _KIND = {SignalKind.ECG: "ECG", SignalKind.PPG: "PPG (pulse)",
@@ -221,24 +118,50 @@ def _settings(pre: Analysis, post: Analysis, cav: list[QualityWarning],
         ))
         advice.append("Analyse both recordings again with the same version.")
     (c_pre, p_pre), (c_post, p_post) = config_status(pre), config_status(post)
-    problems = [f"the {n} recording: {p}" for n, p in (("pre", p_pre), ("post", p_post))
-                if p is not None]
+    problems = [f"the {n} recording ({_plain_problem(p)})"
+                for n, p in (("pre", p_pre), ("post", p_post)) if p is not None]
     if problems:
         cav.append(QualityWarning(
             "settings_unknown",
-            "The analysis settings could not be checked for " + "; ".join(problems)
-            + ". The default settings were assumed.",
+            "The analysis settings could not be checked for " + " and ".join(problems)
+            + "; the default settings were assumed.",
         ))
     elif c_pre.to_dict() != c_post.to_dict():
-        a, b = c_pre.to_dict(), c_post.to_dict()
-        diff = sorted(_differing(a, b))
+        diff = _differing(c_pre.to_dict(), c_post.to_dict())
+        parts = list(dict.fromkeys(_SECTION.get(d.split(".")[0], "other settings")
+                                   for d in diff))
         cav.append(QualityWarning(
             "different_settings",
-            "The recordings were analysed with different settings ("
-            + ", ".join(diff[:4]) + (", ..." if len(diff) > 4 else "")
-            + "); part of the change may come from the settings.",
+            f"The recordings were analysed with different settings ({_and(parts)}); part "
+            "of the change may come from the settings (each recording's settings are in "
+            "its provenance).",
         ))
         advice.append("Analyse both recordings with the same settings.")
+
+
+#: Plain names of the sections of the analysis settings (``hrv.AnalysisConfig``).
+_SECTION = {
+    "intervals": "reading of the intervals",
+    "artifacts": "beat correction",
+    "spectrum": "frequency analysis",
+    "bands": "frequency bands",
+    "respiration": "breathing-rate estimate",
+    "detection": "beat detection",
+    "quality": "quality grading",
+}
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _plain_problem(problem: str) -> str:
+    """Why a recording's settings could not be read, without the reader's own error text."""
+    if problem == NOT_RECORDED:
+        return "no analysis settings are recorded with it"
+    if "not a mapping" in problem:
+        return "its recorded analysis settings are damaged"
+    return "its recorded analysis settings cannot be read"
 
 
 def _differing(a: object, b: object, prefix: str = "") -> list[str]:
@@ -283,11 +206,6 @@ def breathing_change(pre: Analysis, post: Analysis) -> str | None:
     return (f"{fact}; the change in RMSSD and HF reflects breathing, not vagal activity.")
 
 
-def _lower_first(text: str) -> str:
-    """``text`` with its first letter in lower case, to follow a colon."""
-    return text[:1].lower() + text[1:]
-
-
 def _which(names: list[str]) -> str:
     return "both recordings" if len(names) == 2 else f"the {names[0]} recording"
 
@@ -327,25 +245,6 @@ def _breathing(pre: Analysis, post: Analysis) -> tuple[str | None, str | None, s
     message = (f"HF power and LF/HF (breathing-linked measures) are not used as evidence: "
                f"{reason}, and {why}.")
     return reason, code, message
-
-
-def _rhythm(a: Analysis) -> tuple[str, float | None] | None:
-    """The recording's rhythm finding: ``("af" | "ectopy" | "ectopic_caveat", share)``.
-
-    ``share`` is the fraction of beats classified non-normal (``None`` without a
-    classification). More than :data:`hrv.rhythm.ECTOPIC_MAX_SHARE` non-normal beats (or
-    the rhythm screen's own flag) means the recording's screening calls HRV not
-    interpretable; paced beats count as non-normal.
-    """
-    codes = {w.code for w in a.quality.warnings}
-    abnormal = _abnormal_share(a)
-    if codes & _AF_CODES:
-        return "af", abnormal
-    if codes & _ECTOPY_CODES or (abnormal is not None and abnormal > ECTOPIC_MAX_SHARE):
-        return "ectopy", abnormal
-    if abnormal is not None and abnormal > _ARRHYTHMIA_CAVEAT_SHARE:
-        return "ectopic_caveat", abnormal
-    return None
 
 
 def _share_of(found: list[tuple[str, float | None]]) -> str:

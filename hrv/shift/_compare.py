@@ -37,12 +37,12 @@ from hrv._version import __version__
 from hrv.errors import InvalidInputError
 from hrv.shift._changes import compute_changes
 from hrv.shift._checks import check_pair
+from hrv.shift._rest import RestComparison, RestShift, rest_comparison
 from hrv.shift._types import (
     Baseline,
     ConfidenceLabel,
     Direction,
     MarkerChange,
-    RestShift,
     Scale,
     ShiftConfig,
     Trend,
@@ -64,6 +64,7 @@ __all__ = [
     "ConfidenceLabel",
     "Direction",
     "MarkerChange",
+    "RestComparison",
     "RestShift",
     "Scale",
     "SessionShift",
@@ -94,7 +95,10 @@ class SessionShift:
         ``"pre"`` and ``"post"``: RMSSD, HF and HR over sliding windows, for charts.
     provenance : mapping
         Library version, the :class:`ShiftConfig`, the uncertainty method and window
-        lengths used, the SWC source and the baseline.
+        lengths used, the SWC source, the baseline and the rest-only sessions.
+    rest_comparison : RestComparison or None
+        This session's change beside the client's rest-only control sessions, when
+        :func:`compare` was given them (``rest=``).
     """
 
     pre: Analysis
@@ -103,6 +107,7 @@ class SessionShift:
     verdict: Verdict
     trend: Mapping[str, Trend]
     provenance: Mapping[str, Any]
+    rest_comparison: RestComparison | None = None
 
     def to_dict(self, *, include_beats: bool = True) -> dict[str, Any]:
         """JSON-ready dictionary (no NaN): the service's session-shift contract."""
@@ -113,6 +118,8 @@ class SessionShift:
             "verdict": self.verdict.to_dict(),
             "trend": {k: v.to_dict() for k, v in self.trend.items()},
             "provenance": dict(self.provenance),
+            "rest_comparison": None if self.rest_comparison is None
+            else self.rest_comparison.to_dict(),
         }
 
     def to_frame(self, layout: str = "changes") -> Any:
@@ -199,7 +206,7 @@ def compare(
     *,
     baseline: Baseline | Sequence[Analysis] | None = None,
     config: ShiftConfig | None = None,
-    rest: RestShift | Sequence[SessionShift] | None = None,
+    rest: RestShift | Sequence[SessionShift | Mapping[str, Any] | float] | None = None,
 ) -> SessionShift:
     """Compare a recording made before a session with one made after it.
 
@@ -212,9 +219,13 @@ def compare(
         The client's earlier sessions, for an individual smallest worthwhile change
         (0.5 × their SD of ln RMSSD). Without it, published typical errors are used.
     config : ShiftConfig, optional
-    rest : RestShift or sequence of SessionShift, optional
-        The client's rest-only control sessions (modality ``rest``): the summary of a
-        rise then says whether this session's RMSSD change exceeded their typical one.
+    rest : RestShift, or sequence of SessionShift (or their ``to_dict()``) or of floats
+        The client's rest-only control sessions (modality ``rest``): their comparisons,
+        or their ln RMSSD changes (post − pre). The result's ``rest_comparison`` then
+        sets this session's RMSSD and heart-rate change beside their typical one and
+        says whether it exceeded it beyond the combined uncertainty (see
+        :mod:`hrv.shift._rest`); the summary of a rise says so too. Rest sessions whose
+        comparison was inconclusive are left out.
 
     Returns
     -------
@@ -276,9 +287,10 @@ def compare(
                        else windowed_trend(a, window_s=cfg.window_s, step_s=cfg.step_s))
     changes = compute_changes(pre, post, series, cfg=cfg, baseline=base,
                               hf_invalid_reason=checks.hf_invalid_reason)
-    rest_shift = rest if isinstance(rest, RestShift) or rest is None else \
-        RestShift.from_shifts(list(rest))
+    rest_shift = _rest_shift(rest)
     verdict = decide(changes, checks, cfg, rest_shift)
+    compared = None if rest_shift is None else rest_comparison(
+        rest_shift, changes, inconclusive=verdict.direction is Direction.INCONCLUSIVE)
     provenance = {
         "hrv_version": __version__,
         "shift_config": cfg.to_dict(),
@@ -292,7 +304,18 @@ def compare(
         "baseline": None if base is None else base.to_dict(),
         "rest": None if rest_shift is None else rest_shift.to_dict(),
     }
-    return SessionShift(pre, post, changes, verdict, trend, provenance)
+    return SessionShift(pre, post, changes, verdict, trend, provenance, compared)
+
+
+def _rest_shift(rest: RestShift | Sequence[Any] | None) -> RestShift | None:
+    if rest is None or isinstance(rest, RestShift):
+        return rest
+    items = list(rest)
+    if not items:
+        return None
+    if all(isinstance(x, int | float) and not isinstance(x, bool) for x in items):
+        return RestShift.from_changes([float(x) for x in items])
+    return RestShift.from_shifts(items)
 
 
 def _nn_s(a: Analysis) -> float:

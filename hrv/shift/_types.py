@@ -18,7 +18,6 @@ __all__ = [
     "ConfidenceLabel",
     "Direction",
     "MarkerChange",
-    "RestShift",
     "Scale",
     "ShiftConfig",
     "Trend",
@@ -217,53 +216,6 @@ class Baseline:
 
 def _sd(values: Sequence[float]) -> float | None:
     return float(np.std(values, ddof=1)) if len(values) >= 2 else None
-
-
-@dataclasses.dataclass(frozen=True)
-class RestShift:
-    """The client's typical RMSSD change in rest-only control sessions (modality ``rest``).
-
-    Lying still raises RMSSD and lowers heart rate without any treatment; a session's
-    rise means more when it exceeds what rest alone does for this client.
-
-    Attributes
-    ----------
-    n_sessions : int
-        Number of rest-only sessions.
-    mean : float
-        Mean change of ln RMSSD (post − pre) over them.
-    se : float
-        Standard error of that mean: their SD / sqrt(n) with two or more sessions, the
-        single session's own measurement error otherwise.
-    """
-
-    n_sessions: int
-    mean: float
-    se: float
-
-    def __post_init__(self) -> None:
-        if self.n_sessions < 1:
-            raise InvalidInputError("a rest shift needs at least one session")
-        if not (math.isfinite(self.mean) and math.isfinite(self.se) and self.se >= 0):
-            raise InvalidInputError("rest shift mean and se must be finite, se >= 0")
-
-    @classmethod
-    def from_shifts(cls, shifts: Sequence[Any]) -> RestShift:
-        """From earlier :class:`~hrv.shift.SessionShift` results of rest-only sessions."""
-        d = [(s.changes["ln_rmssd"].delta, s.changes["ln_rmssd"].se) for s in shifts
-             if s.changes["ln_rmssd"].delta is not None]
-        if not d:
-            raise InvalidInputError("no rest-only session has an RMSSD change")
-        deltas = [x for x, _ in d]
-        if len(deltas) >= 2:
-            se = float(np.std(deltas, ddof=1)) / math.sqrt(len(deltas))
-        else:
-            se = float(d[0][1] or 0.0)
-        return cls(len(deltas), float(np.mean(deltas)), se)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"n_sessions": self.n_sessions, "mean_ln_rmssd_change": _num(self.mean),
-                "se": _num(self.se)}
 
 
 @dataclasses.dataclass(frozen=True)

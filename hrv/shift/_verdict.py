@@ -8,11 +8,11 @@ from statistics import NormalDist
 
 from hrv.shift._changes import t_value
 from hrv.shift._checks import SERIOUS, Checks
+from hrv.shift._rest import RestShift, rest_comparison
 from hrv.shift._types import (
     ConfidenceLabel,
     Direction,
     MarkerChange,
-    RestShift,
     ShiftConfig,
     Verdict,
 )
@@ -84,7 +84,15 @@ def _describe(name: str, c: MarkerChange) -> str:
         return f"heart rate {verb} by {abs(c.delta):.0f} bpm ({pre} to {post} bpm)"
     verb = ("rose" if c.delta > 0 else "fell") if c.meaningful else "went"
     unit = "ms" if name == "rmssd_ms" else "ms²"
-    return f"{_PLAIN[name]} {verb} from {pre} to {post} {unit} ({c.pct_change:+.0f}%)"
+    return f"{_PLAIN[name]} {verb} from {pre} to {post} {unit} ({_pct(c.pct_change)})"
+
+
+def _pct(x: float | None) -> str:
+    """A signed % change; a decimal more when it would read as 0 ("-0.3%", never "-0%")."""
+    if x is None:
+        return "change unknown"
+    text = f"{x:+.0f}%"
+    return f"{x:+.1f}%" if text in ("+0%", "-0%") and x != 0 else text
 
 
 def _join(parts: list[str]) -> str:
@@ -182,7 +190,7 @@ def decide(changes: Mapping[str, MarkerChange], checks: Checks, cfg: ShiftConfig
             f"{facts}. {both} larger than measurement noise and "
             f"than the smallest change worth noticing ({swc_pct:.0f}% for RMSSD, from "
             f"{src}). Confidence in this verdict: {_label(p, cfg).value} "
-            f"({p:.2f}).{_rest(primary, rest, s)}{tail}"
+            f"({p:.2f}).{_rest(changes, rest, s)}{tail}"
         )
         return Verdict(direction, p, _label(p, cfg), summary, tuple(used), caveats,
                        advice)
@@ -225,7 +233,7 @@ def _breathing_changed(changes: Mapping[str, MarkerChange], checks: Checks,
     if rmssd.pre is not None and rmssd.post is not None and rmssd.pct_change is not None:
         a, b = _pair(rmssd.pre, rmssd.post)
         facts.append(f"beat-to-beat variation (RMSSD) went from {a} to {b} ms "
-                     f"({rmssd.pct_change:+.0f}%)")
+                     f"({_pct(rmssd.pct_change)})")
     if hr.pre is not None and hr.post is not None:
         a, b = _pair(hr.pre, hr.post)
         facts.append(f"heart rate went from {a} to {b} bpm")
@@ -239,25 +247,15 @@ def _breathing_changed(changes: Mapping[str, MarkerChange], checks: Checks,
                    advice)
 
 
-def _rest(primary: MarkerChange, rest: RestShift | None, s: int) -> str:
+def _rest(changes: Mapping[str, MarkerChange], rest: RestShift | None, s: int) -> str:
     """The sentence on rest alone, for a rise (``s > 0``); with the client's rest-only
-    sessions, whether this session's RMSSD change exceeded their typical one."""
+    sessions, whether this session's change exceeded their typical one."""
     if s <= 0:
         return ""
-    if rest is None or primary.delta is None or primary.se is None:
-        return (" Rest alone also raises RMSSD and lowers heart rate (lying still for an "
-                "hour does so without any treatment), so part of this rise may be rest.")
-    typical = 100 * math.expm1(rest.mean)
-    spread = math.hypot(primary.se, rest.se)
-    margin = primary.delta - rest.mean
-    z = t_value(0.95, primary.df)
-    n = f"{rest.n_sessions} rest-only session" + ("s" if rest.n_sessions != 1 else "")
-    if margin > z * spread:
-        verdict = "this session's rise exceeded it beyond measurement noise"
-    else:
-        verdict = "this session's rise did not clearly exceed it"
-    return (f" In this client's {n}, RMSSD changed by {typical:+.0f}% on average; "
-            f"{verdict}.")
+    if rest is None:
+        return (" Rest alone also raises RMSSD and lowers heart rate (lying still does so "
+                "without any treatment), so part of this rise may be rest.")
+    return " " + rest_comparison(rest, changes).summary
 
 
 def _name(k: str) -> str:
