@@ -54,6 +54,7 @@ FIT_OUTLIER = 0.12  # neighbours this far (relative) from the first fit are refi
 FIT_MAX_OUTLIERS = 4  # two premature beats and their pauses
 FIT_BREATH_HZ = np.round(np.arange(0.05, 0.5001, 0.02), 3)  # coarse grid, then
 FIT_FINE_HZ = np.arange(-0.02, 0.0201, 0.005)  # a fine one about the best frequency
+FIT_BATCH = 1 << 16  # (row, frequency, sample) triples per batch of the fits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,28 +261,47 @@ def _fit_grid(
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Weighted least squares of level, drift and one oscillation for every frequency of
     ``freqs`` (shape (n_f,) or per row (n_rows, n_f)); the best fit's value at
-    ``t = 0``, its residual variance, its values at ``t`` and its frequency."""
-    rows = t.shape[0]
+    ``t = 0``, its residual variance, its values at ``t`` and its frequency.
+
+    All (row, frequency) pairs of a chunk of rows are one batch of 4 x 4 systems; of
+    equal residuals the lowest frequency index wins.
+    """
+    rows, m = t.shape
     fr = np.broadcast_to(np.asarray(freqs, dtype=np.float64), (rows, np.shape(freqs)[-1]))
+    n_f = fr.shape[1]
     best = np.full(rows, np.inf)
     out = np.full(rows, np.nan)
     best_f = np.zeros(rows)
     best_fit = np.zeros_like(y)
     dof = np.maximum(w.sum(axis=1) - 4.0, 1.0)
-    for j in range(fr.shape[1]):
-        ph = 2 * np.pi * fr[:, j : j + 1] * t
-        basis = np.stack((np.ones_like(t), t / span, np.sin(ph), np.cos(ph)), axis=1)
-        xw = basis * w[:, None, :]  # (n_idx, 4, m)
-        gram = np.einsum("nim,njm->nij", xw, basis) + 1e-9 * np.eye(4)[None]
-        rhs = np.einsum("nim,nm->ni", xw, y)
+    eye = 1e-9 * np.eye(4)[None]
+    step = max(1, FIT_BATCH // max(1, n_f * m))
+    for r0 in range(0, rows, step):  # row chunks bound the (rows, n_f, 4, m) temporaries
+        r1 = min(rows, r0 + step)
+        nr = r1 - r0
+        tt = np.broadcast_to(t[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
+        ww = np.broadcast_to(w[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
+        yy = np.broadcast_to(y[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
+        sp = np.broadcast_to(span[r0:r1, None, :], (nr, n_f, 1)).reshape(-1, 1)
+        ph = 2 * np.pi * fr[r0:r1].reshape(-1, 1) * tt
+        basis = np.stack((np.ones_like(tt), tt / sp, np.sin(ph), np.cos(ph)), axis=1)
+        xw = basis * ww[:, None, :]  # (nr * n_f, 4, m)
+        gram = np.einsum("nim,njm->nij", xw, basis) + eye
+        rhs = np.einsum("nim,nm->ni", xw, yy)
         coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
         fit = np.einsum("ni,nim->nm", coef, basis)
-        res = np.einsum("nm,nm->n", w, (y - fit) ** 2) / dof
-        better = res < best
-        best[better] = res[better]
-        out[better] = coef[better, 0] + coef[better, 3]  # t = 0: c0 + B
-        best_fit[better] = fit[better]
-        best_f[better] = fr[better, j]
+        res = (np.einsum("nm,nm->n", ww, (yy - fit) ** 2) / np.repeat(dof[r0:r1], n_f)
+               ).reshape(nr, n_f)
+        res = np.where(np.isnan(res), np.inf, res)  # a NaN residual never wins
+        j = np.argmin(res, axis=1)  # the first of equal minima
+        r = np.arange(nr)
+        hit = res[r, j] < np.inf
+        k = (r * n_f + j)[hit]
+        ri = np.flatnonzero(hit) + r0
+        best[ri] = res[r, j][hit]
+        out[ri] = coef[k, 0] + coef[k, 3]  # t = 0: c0 + B
+        best_fit[ri] = fit[k]
+        best_f[ri] = fr[ri, j[hit]]
     return out, best, best_fit, best_f
 
 
