@@ -29,6 +29,7 @@ __all__ = [
     "Phase",
     "Questionnaire",
     "RecordingOut",
+    "RestComparisonOut",
     "SessionCreate",
     "SessionOut",
     "SessionPage",
@@ -170,6 +171,26 @@ AnalysisBody = Annotated[WaveformBody | BeatTimesBody, Field(discriminator="kind
 
 # --- sessions -------------------------------------------------------------------
 
+#: The modality of a rest-only control session (lying still, no treatment); reports set
+#: a session's change beside the client's rest sessions (``app.services.reports``).
+REST_MODALITY = "rest"
+
+
+def _modality(value: str | None) -> str | None:
+    """``rest`` however it is capitalised or padded; any other therapy as given."""
+    if value is not None and value.strip().lower() == REST_MODALITY:
+        return REST_MODALITY
+    return value
+
+
+Modality = Annotated[
+    str | None,
+    Field(max_length=100, description="The therapy given (free text, e.g. massage). "
+          "'rest' marks a rest-only control session: the client lies still with no "
+          "treatment, and reports set each session's change beside these."),
+    AfterValidator(_modality),
+]
+
 
 class SelfReport(BaseModel):
     model_config = _FORBID
@@ -196,7 +217,7 @@ class SessionCreate(BaseModel):
 
     client: str = Field(min_length=1, max_length=200, description="Pseudonymous client ref")
     therapist: str | None = Field(default=None, min_length=1, max_length=200)
-    modality: str | None = Field(default=None, max_length=100)
+    modality: Modality = None
     started_at: SessionTime | None = Field(
         default=None, description="ISO 8601 with a UTC offset, 1990 to one day from now"
     )
@@ -242,7 +263,7 @@ class SessionPatch(BaseModel):
     )
 
     therapist: str | None = Field(default=None, min_length=1, max_length=200)
-    modality: str | None = Field(default=None, max_length=100)
+    modality: Modality = None
     started_at: SessionTime | None = Field(
         default=None, description="ISO 8601 with a UTC offset, 1990 to one day from now"
     )
@@ -280,6 +301,40 @@ class SessionOut(BaseModel):
     post: SelfReport
     recordings: list[str] = Field(description="Phases with a stored recording")
     created_at: dt.datetime
+
+
+class RestComparisonOut(BaseModel):
+    """A report's ``rest_comparison``: the session beside the client's rest-only sessions.
+
+    Present when the client has completed rest-only control sessions (modality ``rest``)
+    that the reader may see (the baseline's rule); ``null`` otherwise. ln RMSSD and heart
+    rate are judged; LF power and LF/HF are descriptive only.
+    """
+
+    n_sessions: int = Field(description="Rest-only sessions compared with")
+    session_ids: list[str] = Field(default_factory=list, description="Their ids")
+    rest_ln_rmssd_change: float = Field(description="Mean ln RMSSD change (post − pre) at rest")
+    rest_ln_rmssd_sd: float | None = Field(
+        description="SD of the rest changes; null with one session")
+    rest_rmssd_pct: float = Field(description="The mean rest change as % of RMSSD")
+    rest_rmssd_pct_low: float = Field(description="Typical range of a rest change, low (%)")
+    rest_rmssd_pct_high: float = Field(description="Typical range of a rest change, high (%)")
+    session_ln_rmssd_change: float | None = Field(description="This session's ln RMSSD change")
+    session_rmssd_pct: float | None = Field(description="This session's RMSSD change (%)")
+    difference_ln_rmssd: float | None = Field(description="Session change − rest mean")
+    uncertainty_ln_rmssd: float | None = Field(
+        description="Combined standard error of that difference")
+    exceeded: bool | None = Field(
+        description="True when the session exceeded rest alone beyond the combined "
+        "uncertainty; null when this session could not be compared")
+    outcome: Literal["exceeded", "within", "below"] | None
+    rest_hr_change_bpm: float | None = Field(description="Mean heart-rate change at rest")
+    session_hr_change_bpm: float | None = Field(description="This session's heart-rate change")
+    hr_outcome: Literal["exceeded", "within", "below"] | None = Field(
+        description="exceeded: heart rate fell more than at rest, beyond the uncertainty")
+    descriptive: dict[str, dict[str, float | None]] = Field(
+        description="lf_power_ms2 and lf_hf_ratio: rest_pct and session_pct, never judged")
+    summary: str = Field(description="The comparison in words, for a therapist")
 
 
 class ClientOut(BaseModel):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from app.schemas import AnalysisBody
+from app.schemas import AnalysisBody, RestComparisonOut
 
 __all__ = ["PROBLEM_STATUSES", "RECORDING_BODY", "RECORDING_QUERY", "body_component_schemas",
            "finish_openapi"]
@@ -142,6 +142,11 @@ _REPORT: dict[str, Any] = {
         "baseline": {"type": "object"},
         "self_report": {"anyOf": [{"type": "object"}, {"type": "null"}]},
         "provenance": {"type": "object"},
+        "rest_comparison": {
+            "anyOf": [{"$ref": "#/components/schemas/RestComparison"}, {"type": "null"}],
+            "description": "This session beside the client's rest-only control sessions "
+                           "(modality rest); null without any",
+        },
     },
 }
 #: Query parameters of a recording body sent raw (binary floats, or a file by format).
@@ -189,6 +194,7 @@ def finish_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     schemas["Problem"] = _PROBLEM
     schemas["Analysis"] = _ANALYSIS
     schemas["Report"] = _REPORT
+    schemas["RestComparison"] = RestComparisonOut.model_json_schema(ref_template=_REF)
     problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for path, ops in schema.get("paths", {}).items():
         for method, op in ops.items():
