@@ -286,9 +286,10 @@ def _judge(d: float, m: float, *, own_se: float, own_df: float | None,
     return diff, se, outcome
 
 
-def _signed(x: float, digits: int = 0) -> str:
-    s = f"{x:+.{digits}f}"
-    return s.replace("-", "−")
+def _signed(x: float) -> str:
+    """``+9`` or ``-1``; a decimal more when it would read as 0 (never "-0")."""
+    text = f"{x:+.0f}"
+    return f"{x:+.1f}" if text in ("+0", "-0") and x != 0 else text
 
 
 def rest_comparison(rest: RestShift, changes: Mapping[str, Any], *,
