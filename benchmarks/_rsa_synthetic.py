@@ -1,9 +1,10 @@
 """Synthetic RR series for the RSA breathing-rate benchmark (``respiration_rsa.py``).
 
-Two generators: :func:`hrv.simulate.rr_series` (pure sinusoids plus AR(1) noise) and
+Three generators: :func:`hrv.simulate.rr_series` (pure sinusoids plus AR(1) noise),
 :func:`variable_series`, closer to real recordings: breath-by-breath varying breathing
 periods (coefficient of variation ``breath_cv``) and a Mayer wave that is narrow-band
-noise around 0.1 Hz (an AR(2) resonance) rather than a pure sinusoid.
+noise around 0.1 Hz (an AR(2) resonance) rather than a pure sinusoid; and
+:func:`pink_series`, 1/f-shaped fluctuation without any oscillation.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["variable_series"]
+__all__ = ["pink_series", "variable_series"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -77,3 +78,20 @@ def variable_series(
         t += rr[i] / 1000.0
     keep = np.cumsum(rr) <= duration_s * 1000.0
     return np.asarray(rr[keep], dtype=np.float64)
+
+
+def pink_series(duration_s: float, *, mean_rr_ms: float = 900.0, sd_ms: float = 30.0,
+                seed: int = 0) -> FloatArray:
+    """RR intervals (ms) whose fluctuation has a 1/f power spectrum (per beat), no peak.
+
+    White Gaussian noise shaped in the frequency domain (amplitude ``1/sqrt(f)``), scaled
+    to standard deviation ``sd_ms``. Returns shape ``(n,)``.
+    """
+    n = int(duration_s * 1000.0 / mean_rr_ms)
+    rng = np.random.default_rng(seed)
+    spec = np.fft.rfft(rng.normal(size=n))
+    f = np.fft.rfftfreq(n)
+    spec[1:] /= np.sqrt(f[1:])
+    spec[0] = 0.0
+    x = np.fft.irfft(spec, n)
+    return np.asarray(mean_rr_ms + sd_ms * x / x.std(), dtype=np.float64)

@@ -55,6 +55,11 @@ MAX_BRIDGED_GAP_S = 5.0
 MIN_STRETCH_S = 20.0
 #: At least this many breath intervals are needed for a rate.
 MIN_BREATHS = 4
+#: A series longer than ``MAX_COUNTED_S`` is counted in ``N_PIECES`` evenly spread
+#: windows of ``PIECE_S`` seconds.
+MAX_COUNTED_S = 1800.0
+N_PIECES = 6
+PIECE_S = 300.0
 #: A spectral candidate and the breath count agree within this many breaths/min.
 AGREEMENT_BPM = 2.0
 #: CV of the counted breath intervals at which the count's confidence is 1 and 0.
@@ -65,6 +70,12 @@ SLOW_COUNT_CV_MAX = 0.16
 #: A weak spectral candidate is completed by the count only when it still stands out this
 #: far (PSD over the median PSD of the search range).
 COUNT_MIN_PROMINENCE = 3.0
+#: Beside a strong slow peak (two strong peaks, or a slow peak the count does not take
+#: for breathing) the HF rhythm is the rate only with a count at least this regular.
+RESOLVE_CV_MAX = 0.25
+#: ... and when its spectral peak lies further than this (breaths/min, the resolution of
+#: a 60-s window) from twice and three times the slow peak's rate.
+HARMONIC_TOLERANCE_BPM = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +172,20 @@ def _stretch_signal(t: FloatArray, rr: FloatArray, band: tuple[float, float]
     return float(t[0]) + np.arange(size) / FS_HZ, _bandpass(y, band)
 
 
+def _pieces(t: FloatArray, start: IntArray, stop: IntArray) -> list[tuple[int, int]]:
+    """Index ranges to count: the gap-free stretches, or on a long series (over
+    ``MAX_COUNTED_S``) their parts inside ``N_PIECES`` evenly spread windows of
+    ``PIECE_S`` seconds (a 24-h series costs no more than 30 min)."""
+    ranges = [(int(a), int(b)) for a, b in zip(start, stop, strict=True)]
+    if t.size == 0 or t[-1] - t[0] <= MAX_COUNTED_S:
+        return ranges
+    out = []
+    for lo in np.linspace(t[0], t[-1] - PIECE_S, N_PIECES):
+        i0, i1 = (int(i) for i in np.searchsorted(t, [lo, lo + PIECE_S]))
+        out += [(max(a, i0), min(b, i1)) for a, b in ranges if min(b, i1) - max(a, i0) >= 6]
+    return out
+
+
 def count_breaths(nn: Intervals, band_hz: tuple[float, float] = HF_BAND_HZ) -> BreathCount:
     """Count respiratory cycles in the NN series ("count-adv", Schäfer & Kratky 2008).
 
@@ -193,7 +218,7 @@ def count_breaths(nn: Intervals, band_hz: tuple[float, float] = HF_BAND_HZ) -> B
     rr_all = np.asarray(nn.rr_ms, dtype=np.float64)
     parts = split_stretches(nn, MAX_BRIDGED_GAP_S)
     signals = []
-    for a, b in zip(parts.start, parts.stop, strict=True):
+    for a, b in _pieces(t_all, parts.start, parts.stop):
         sig = _stretch_signal(t_all[a:b], rr_all[a:b], band_hz)
         if sig is not None:
             tt, x = sig
@@ -226,7 +251,8 @@ def _count_confidence(cv: float) -> float:
 
 def check_with_count(spectral: RsaEstimate, weak: bool,
                      near: Callable[[float], Candidate | None], nn: Intervals,
-                     config: RespirationConfig, *, slow_power: float) -> RsaEstimate:
+                     config: RespirationConfig, *, slow_power: float,
+                     slow_bpm: float | None) -> RsaEstimate:
     """Rule step 6 of :func:`hrv.respiration.rsa_estimate`: the spectral decision checked
     against, or completed by, the breath count.
 
@@ -242,10 +268,14 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
       narrow-band Mayer wave less so) or 0.30 above the band — and no HF rhythm lies
       beside it, unless the slow peak's main lobe holds 16 times the power of that
       rhythm's. Otherwise the rate is unknown, the confidence halved to below its threshold.
-    - No spectral rate for want of evidence only (``weak``; not an ambiguous or harmonic
-      case): an HF rhythm gives the rate of its spectral peak when the combined
-      confidence ``1 - (1 - c_peak)(1 - c_count)`` reaches ``min_confidence``, with
-      ``c_count`` going from 1 to 0 as the count's CV goes from 0.20 to 0.30.
+    - No spectral rate for want of evidence only (``weak``): an HF rhythm gives the
+      mean of its peak's rate and the count's when the combined confidence
+      ``1 - (1 - c_peak)(1 - c_count)`` reaches ``min_confidence``, ``c_count`` going
+      from 1 to 0 as the count's CV goes from 0.20 to 0.30.
+    - No spectral rate because two strong peaks compete, or beside a slow peak rejected
+      above: the same, but only with a count CV of at most 0.25 and a peak further than
+      1 breath/min from twice and three times the slow peak's rate (slow breathing
+      whose RSA is not sinusoidal has harmonics there).
 
     ``slow_power`` is the power in the slow candidate's main lobe (0 without one).
     """
@@ -279,20 +309,49 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
             return dataclasses.replace(spectral, method="spectral+count",
                                        reason=spectral.reason + ", seen as steady breaths",
                                        count_bpm=check.rate_bpm, count_cv=check.cv)
+        if beside and rsa is not None:
+            fused = _fused(rsa, count, slow_bpm, config, strict=True)
+            if fused is not None:
+                return fused
         why = ("a regular breath count in the HF band beside it" if beside
                else "the breath count does not confirm it")
         conf = 0.5 * min(spectral.confidence or 0.0, config.slow_min_confidence)
         return dataclasses.replace(spectral, rate_bpm=None, confidence=conf, method="none",
                                    reason=f"a peak outside the HF band, but {why}",
                                    count_bpm=check.rate_bpm, count_cv=check.cv)
-    if not weak or rsa is None or count.cv is None or not hf_rhythm:
+    fused = None
+    if rsa is not None and hf_rhythm:
+        fused = _fused(rsa, count, slow_bpm, config, strict=not weak)
+    if fused is None:
         return dataclasses.replace(spectral, count_bpm=count.rate_bpm, count_cv=count.cv)
+    return fused
+
+
+def _fused(rsa: Candidate, count: BreathCount, slow_bpm: float | None,
+           config: RespirationConfig, *, strict: bool) -> RsaEstimate | None:
+    """The HF rhythm's rate when peak and count together are confident enough, else None.
+
+    ``strict`` (beside a strong slow peak): the count must be very regular (CV at most
+    ``RESOLVE_CV_MAX``) and the rhythm must not sit on the 2nd or 3rd harmonic of the
+    slow peak (slow breathing with a non-sinusoidal RSA shows one).
+    """
+    if count.cv is None or count.rate_bpm is None:
+        return None
     conf = 1.0 - (1.0 - rsa.confidence) * (1.0 - _count_confidence(count.cv))
     if conf < config.min_confidence:
-        return dataclasses.replace(spectral, count_bpm=count.rate_bpm, count_cv=count.cv)
+        return None
+    reason = "a respiratory peak confirmed by a regular breath count"
+    if strict:
+        if count.cv > RESOLVE_CV_MAX or slow_bpm is None:
+            return None
+        if min(abs(rsa.rate_bpm - k * slow_bpm) for k in (2.0, 3.0)) <= HARMONIC_TOLERANCE_BPM:
+            return None
+        reason += " beside a slow peak that is no harmonic root of it (a Mayer wave)"
+    # the mean of the two: the peak is the most frequent rate, the count the mean one
+    # (and it misses a breath now and then); together they are closer (even seeds of the
+    # synthetic benchmark: MAE 0.55 against 0.87 for the peak alone)
+    rate = 0.5 * (rsa.rate_bpm + count.rate_bpm)
     return RsaEstimate(
-        rate_bpm=rsa.rate_bpm, candidate_bpm=rsa.rate_bpm, confidence=conf,
+        rate_bpm=rate, candidate_bpm=rate, confidence=conf,
         outside_hf_band=False, share=rsa.ev.share, consistency=rsa.ev.consistency,
-        reason="a respiratory peak confirmed by a regular breath count",
-        method="spectral+count", count_bpm=count.rate_bpm,
-        count_cv=count.cv)
+        reason=reason, method="spectral+count", count_bpm=count.rate_bpm, count_cv=count.cv)

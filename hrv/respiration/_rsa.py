@@ -84,6 +84,7 @@ def rsa_estimate(
     config: RespirationConfig = RespirationConfig(),
     *,
     nn: Intervals | None = None,
+    count: bool = True,
 ) -> RsaEstimate:
     """Breathing rate from the RSA peak of the NN spectrum, or "unknown" when unclear.
 
@@ -138,7 +139,10 @@ def rsa_estimate(
     config : RespirationConfig
         Search ranges, dominance ratio and confidence thresholds.
     nn : Intervals, optional
-        The NN series the spectrum came from; enables the sub-window consistency check.
+        The NN series the spectrum came from; enables the sub-window consistency check
+        and the breath count (step 6).
+    count : bool
+        ``False`` leaves out step 6 (the spectral rule alone, as before the breath count).
 
     Returns
     -------
@@ -186,7 +190,7 @@ def rsa_estimate(
     rsa = _candidate(f, p, evidence(rsa_lo, rsa_hi, (rsa_lo, rsa_hi)), config)
     slow = _candidate(f, p, evidence(slow_lo, slow_hi, whole), config)
     spectral, weak = _spectral(rsa, slow, p, half, config)
-    if nn is None:
+    if nn is None or not count:
         return spectral
 
     def near(rate_bpm: float) -> _Candidate | None:
@@ -196,7 +200,8 @@ def rsa_estimate(
         return _candidate(f, p, evidence(lo, hi, (rsa_lo, rsa_hi)), config) if lo < hi else None
 
     est = check_with_count(spectral, weak, near, nn, config,
-                      slow_power=0.0 if slow is None else slow.ev.lobe_power)
+                           slow_power=0.0 if slow is None else slow.ev.lobe_power,
+                           slow_bpm=None if slow is None else slow.rate_bpm)
     return est if est.rate_bpm is not None else dataclasses.replace(est, method="none")
 
 

@@ -170,16 +170,22 @@ class TestRsaConfidence:
 
     def test_mayer_wave_three_times_rsa_is_ambiguous(self) -> None:
         # a sinusoidal Mayer wave 3x the RSA amplitude (PSD ratio 9) looks exactly like
-        # breathing at 6/min; true breathing is 13.2/min. The former rule said 6/min
-        # (HF invalid); the honest answer is "unknown", never 6/min.
+        # breathing at 6/min in the spectrum; true breathing is 13.2/min. The former rule
+        # said 6/min (HF invalid); the spectral rule alone says "unknown". The breath
+        # count sees a steady 13.2/min rhythm (not a harmonic of 6/min) and gives the
+        # true rate; never 6/min.
         for seed in range(3):
             rr = rr_series(300, lf_amplitude_ms=45, hf_amplitude_ms=15, hf_hz=0.22,
                            noise_ms=5, seed=seed)
-            fd = frequency_domain(Intervals.contiguous(rr))
-            est = rsa_estimate(fd, nn=Intervals.contiguous(rr))
-            assert est.rate_bpm is None
-            assert est.candidate_bpm == pytest.approx(6.0, abs=TOL_BPM)
-            assert est.confidence is not None and est.confidence < 0.5
+            nn = Intervals.contiguous(rr)
+            fd = frequency_domain(nn)
+            spectral = rsa_estimate(fd, nn=nn, count=False)
+            assert spectral.rate_bpm is None
+            assert spectral.candidate_bpm == pytest.approx(6.0, abs=TOL_BPM)
+            assert spectral.confidence is not None and spectral.confidence < 0.5
+            est = rsa_estimate(fd, nn=nn)
+            assert est.rate_bpm == pytest.approx(13.2, abs=TOL_BPM)
+            assert not est.outside_hf_band and est.method == "spectral+count"
 
     def test_sub_windows_need_the_nn_series(self) -> None:
         rr = rr_series(300, hf_amplitude_ms=25, noise_ms=5, seed=2)

@@ -160,3 +160,11 @@ class TestFusedEstimate:
         est = rsa_estimate(frequency_domain(Intervals.contiguous(rr)))
         assert est.count_bpm is None and est.method == "spectral"
         assert est.rate_bpm == pytest.approx(15.0, abs=0.5)
+
+    def test_a_long_series_is_counted_in_pieces(self) -> None:
+        # 1 h at 15/min: six evenly spread 5-min windows are counted (about 6 x 75 breaths,
+        # not 900), with the same rate
+        rr = rr_series(3600, hf_amplitude_ms=25, hf_hz=0.25, noise_ms=4, seed=3)
+        c = count_breaths(Intervals.contiguous(rr))
+        assert c.rate_bpm == pytest.approx(15.0, abs=0.5)
+        assert 6 * 60 <= c.n_breaths <= 6 * 76
