@@ -207,9 +207,18 @@ class SpectrumConfig:
     detrend : Detrend
         Detrending of each Welch segment (linear by default).
     segment_s : float
-        Welch segment length in seconds (shortened to the data when shorter).
+        Welch (and Lomb) segment length in seconds, shortened to the longest gap-free
+        stretch when that is shorter. 150 s: a 5-min recording averages three segments
+        (50 % overlap) instead of giving one 256-s periodogram, which cuts the scatter of
+        each PSD bin about threefold, while the resolution (1/150 Hz; Hann main lobe
+        ±0.013 Hz) still separates LF from VLF at the 0.04 Hz edge, which needs segments
+        of at least about 100-150 s. The length is fixed rather than a fraction of the
+        recording, so a pre and a post recording of different lengths (both at least
+        150 s) share the same frequency grid.
     overlap : float
-        Fraction of overlap between Welch segments.
+        Least fraction of overlap between segments: the segments are spread evenly to
+        reach the end of each stretch, so the overlap is at least this (a little more
+        when the stretch is not a whole number of steps long) and no data is left over.
     window : str
         Taper applied to each segment (a name accepted by ``scipy.signal.get_window``).
     hf_min_s, lf_min_s, vlf_min_s : float
@@ -224,7 +233,7 @@ class SpectrumConfig:
     resample_hz: float = 4.0
     interpolation: Interpolation = Interpolation.CUBIC
     detrend: Detrend = Detrend.LINEAR
-    segment_s: float = 256.0
+    segment_s: float = 150.0
     overlap: float = 0.5
     window: str = "hann"
     hf_min_s: float = 60.0

@@ -108,43 +108,64 @@ class Psd:
     excluded_s: float
 
 
+def segment_starts(n: int, nperseg: int, step: int) -> IntArray:
+    """Start samples of the Welch segments of a stretch of ``n`` samples.
+
+    The fewest segments of ``nperseg`` samples, at most ``step`` apart, that reach the
+    end of the stretch, spread evenly from its first sample to its last (rounded to whole
+    samples): ``1 + ceil((n - nperseg) / step)`` segments. Where ``n - nperseg`` is a
+    multiple of ``step`` these are exactly scipy's segments; otherwise the overlap is a
+    little larger than requested and no data at the end is left unused (scipy drops up
+    to one step: a 300-s recording with 150-s segments at 50 % overlap would lose its
+    last 75 s to one sample of rounding). Shape (n_segments,); empty when ``n < nperseg``.
+    """
+    if n < nperseg:
+        return np.zeros(0, dtype=np.intp)
+    n_seg = 1 + -(-(n - nperseg) // step)  # ceiling division on integers
+    if n_seg == 1:
+        return np.zeros(1, dtype=np.intp)
+    return np.round(np.linspace(0.0, float(n - nperseg), n_seg)).astype(np.intp)
+
+
 def _welch_sum(
     x: FloatArray, nperseg: int, step: int, taper: FloatArray, detrend: Detrend
 ) -> tuple[FloatArray, int]:
-    """Sum over segments of ``|FFT(taper * detrended segment)|²`` and the segment count.
+    """Sum over scipy's segments (``step`` apart, the tail dropped) of
+    ``|FFT(taper * detrended segment)|²`` and the segment count.
 
-    ``x`` is the evenly sampled series; see :func:`_welch_blocks`.
+    ``x`` is the evenly sampled series; see :func:`_welch_blocks`. (The analysis itself
+    spreads its segments with :func:`segment_starts`; this form is scipy's, for checks.)
     """
     n_seg = 1 + (x.size - nperseg) // step
-    return _welch_blocks(lambda lo, hi: x[lo:hi], n_seg, nperseg, step, taper, detrend), n_seg
+    starts = step * np.arange(n_seg, dtype=np.intp)
+    return _welch_blocks(lambda lo, hi: x[lo:hi], starts, nperseg, taper, detrend), n_seg
 
 
 def _welch_blocks(
     samples: Callable[[int, int], FloatArray],
-    n_seg: int,
+    starts: IntArray,
     nperseg: int,
-    step: int,
     taper: FloatArray,
     detrend: Detrend,
 ) -> FloatArray:
-    """Sum over ``n_seg`` segments of ``|FFT(taper * detrended segment)|²``.
+    """Sum over the segments starting at ``starts`` of ``|FFT(taper * detrended segment)|²``.
 
-    ``samples(lo, hi)`` returns samples ``lo .. hi - 1`` of the even series (segment
-    ``k`` starts at sample ``k * step``). The segments are taken ``WELCH_CHUNK`` at a
-    time, as a strided view of the samples they cover, so that every temporary stays
-    small (in cache, no fresh pages) and the whole resampled series never needs to
-    exist at once. Each segment's mean and least-squares slope are removed in the time
-    domain (one matrix-vector product each); the power is summed with one ``einsum``
-    over the real and imaginary parts.
+    ``samples(lo, hi)`` returns samples ``lo .. hi - 1`` of the even series. The segments
+    are taken ``WELCH_CHUNK`` at a time, from a sliding view of the samples they cover,
+    so that every temporary stays small (in cache, no fresh pages) and the whole
+    resampled series never needs to exist at once. Each segment's mean and least-squares
+    slope are removed in the time domain (one matrix-vector product each); the power is
+    summed with one ``einsum`` over the real and imaginary parts.
     """
     n_bins = nperseg // 2 + 1
     acc = np.zeros(2 * n_bins)
     tc = np.arange(nperseg, dtype=np.float64) - (nperseg - 1) / 2.0
     tc_norm = _dot(tc, tc)
-    for k0 in range(0, n_seg, WELCH_CHUNK):
-        m = min(WELCH_CHUNK, n_seg - k0)
-        x = samples(k0 * step, (k0 + m - 1) * step + nperseg)
-        block = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step]
+    for k0 in range(0, starts.size, WELCH_CHUNK):
+        chunk = starts[k0 : k0 + WELCH_CHUNK]
+        lo = int(chunk[0])
+        x = samples(lo, int(chunk[-1]) + nperseg)
+        block = np.lib.stride_tricks.sliding_window_view(x, nperseg)[chunk - lo]
         if detrend is Detrend.NONE:
             y = block * taper
         else:
@@ -163,9 +184,12 @@ def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | Non
     """Welch PSD of the NN series resampled evenly, pooled over the stretches.
 
     Each stretch is resampled at ``cfg.resample_hz`` (cubic spline or linear), cut into
-    segments of ``min(cfg.segment_s, longest stretch)`` with ``cfg.overlap``, each segment
-    detrended and tapered; the PSD is the mean over all segments of all stretches, i.e. a
-    length-weighted average. Stretches shorter than one segment are left out.
+    segments of ``min(cfg.segment_s, longest stretch)``, at most ``1 - cfg.overlap``
+    segments apart and spread to reach the end of the stretch (:func:`segment_starts`),
+    each segment detrended and tapered; the PSD is the mean over all segments of all
+    stretches, i.e. a length-weighted average. Stretches shorter than one segment are
+    left out. The segment length does not depend on the recording's length once it
+    holds one segment, so two recordings of 150 s or more share one frequency grid.
     """
     fs = float(cfg.resample_hz)
     rr = np.asarray(nn.rr_ms, dtype=np.float64)
@@ -187,15 +211,16 @@ def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | Non
         if ns < nperseg:
             continue
         a, b = int(parts.start[k]), int(parts.stop[k])
-        n_seg = 1 + (ns - nperseg) // step
+        starts = segment_starts(ns, nperseg, step)
+        samples: Callable[[int, int], FloatArray]
         if cfg.interpolation is Interpolation.CUBIC and b - a >= 4:
-            spline = GridSpline(t[a:b], rr[a:b], float(t[a]), fs, ns)
-            p_sum = _welch_blocks(spline.values, n_seg, nperseg, step, taper, cfg.detrend)
+            samples = GridSpline(t[a:b], rr[a:b], float(t[a]), fs, ns).values
         else:
             x = np.interp(t[a] + np.arange(ns) / fs, t[a:b], rr[a:b])
-            p_sum, n_seg = _welch_sum(x, nperseg, step, taper, cfg.detrend)
+            samples = _slicer(x)
+        p_sum = _welch_blocks(samples, starts, nperseg, taper, cfg.detrend)
         acc = p_sum if acc is None else acc + p_sum
-        total_segments += n_seg
+        total_segments += int(starts.size)
         analysed += float(parts.duration_s[k])
     if acc is None:
         return None
@@ -212,6 +237,10 @@ def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | Non
         analysed_s=analysed,
         excluded_s=float(parts.duration_s.sum()) - analysed,
     )
+
+
+def _slicer(x: FloatArray) -> Callable[[int, int], FloatArray]:
+    return lambda lo, hi: x[lo:hi]
 
 
 def _detrend_uneven(t: FloatArray, y: FloatArray, detrend: Detrend) -> FloatArray:
@@ -256,12 +285,13 @@ def lomb_periodogram(t: FloatArray, y: FloatArray, df: float, n_freq: int) -> Fl
 def lomb_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | None:
     """Averaged Lomb–Scargle PSD of the uneven NN series, scaled to ms²/Hz.
 
-    Windows of ``T = min(cfg.segment_s, longest stretch)`` seconds with ``cfg.overlap``
-    are taken inside each stretch (no interpolation, no taper; small bridged holes simply
-    leave the sampling uneven). For a window with ``N`` beats scipy's unnormalised
-    periodogram of a sinusoid of amplitude ``A`` peaks at ``A² N / 4``; multiplying by
-    ``2 T / N`` gives a one-sided density whose integral over the peak is ``A² / 2`` ms²,
-    the same scale as Welch.
+    Windows of ``T = min(cfg.segment_s, longest stretch)`` seconds, at most
+    ``(1 - cfg.overlap) T`` apart and spread to reach the end of each stretch (as Welch's
+    segments, :func:`segment_starts`), are taken inside each stretch (no interpolation, no
+    taper; small bridged holes simply leave the sampling uneven). For a window with ``N``
+    beats scipy's unnormalised periodogram of a sinusoid of amplitude ``A`` peaks at
+    ``A² N / 4``; multiplying by ``2 T / N`` gives a one-sided density whose integral over
+    the peak is ``A² / 2`` ms², the same scale as Welch.
     """
     rr = np.asarray(nn.rr_ms, dtype=np.float64)
     t = np.asarray(nn.t_s, dtype=np.float64)
@@ -284,9 +314,10 @@ def lomb_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | None
         a, b = int(parts.start[k]), int(parts.stop[k])
         tk, yk = t[a:b], rr[a:b]
         t0 = tk[0] - yk[0] / 1000.0
-        n_win = 1 + math.floor((dur - seg) / step + 1e-9)
-        lo = np.searchsorted(tk, t0 + step * np.arange(n_win), side="left")
-        hi = np.searchsorted(tk, t0 + step * np.arange(n_win) + seg + 1e-9, side="right")
+        n_win = 1 + max(0, math.ceil((dur - seg) / step - 1e-9))
+        w0 = t0 + np.linspace(0.0, max(dur - seg, 0.0), n_win)
+        lo = np.searchsorted(tk, w0, side="left")
+        hi = np.searchsorted(tk, w0 + seg + 1e-9, side="right")
         for i0, i1 in zip(lo, hi, strict=True):
             if i1 - i0 < 4:
                 continue

@@ -9,8 +9,15 @@ Method (every choice is recorded in :attr:`FrequencyDomain.info`):
   stretches shorter than one segment are left out and reported.
 * **Welch** (default): each stretch is resampled at ``resample_hz`` (4 Hz) by a cubic
   spline through the (beat time, interval) points, cut into segments of
-  ``min(segment_s, longest stretch)`` seconds (256 s) with 50 % overlap; each segment is
-  linearly detrended and Hann-tapered; the PSD is one-sided, density-scaled, in ms²/Hz.
+  ``min(segment_s, longest stretch)`` seconds (150 s) with at least 50 % overlap, spread
+  evenly so that the last segment ends with the stretch (no data left over; a 5-min
+  recording averages three segments); each segment is linearly detrended and
+  Hann-tapered; the PSD is one-sided, density-scaled, in ms²/Hz. Why 150 s: averaging
+  three segments instead of taking one 256-s periodogram cuts the scatter of each PSD
+  bin about threefold, while 1/150 Hz bins (Hann main lobe ±0.013 Hz) still resolve the
+  LF band's lower edge at 0.04 Hz (which needs segments of about 100-150 s or more).
+  The length is fixed, not a fraction of the recording, so two recordings of at least
+  150 s (a pre and a post one of different lengths) share one frequency grid.
 * **Lomb–Scargle** (``SpectrumMethod.LOMB``): on the uneven series, same segments and
   detrending, no taper, frequency grid spaced ``1 / (4 T)`` up to 0.5 Hz, scaled to
   ms²/Hz so that a sinusoid of amplitude A ms carries A²/2 ms² as with Welch.
@@ -95,7 +102,8 @@ def frequency_domain(
         Clean NN intervals (ms) with beat times (s) and gap flags, shape (n,).
     spectrum : SpectrumConfig
         PSD method (Welch on the 4 Hz cubic-spline resampled series, or Lomb–Scargle),
-        segment length, overlap, detrending, window and minimum durations.
+        segment length (150 s, shortened to the longest stretch), least overlap (50 %),
+        detrending, window and minimum durations.
     bands : Bands
         VLF, LF and HF band edges in Hz (Task Force 1996 by default).
 
@@ -127,6 +135,7 @@ def frequency_domain(
         "band_integration": "trapezoid with linearly interpolated band edges",
         "detrend": spectrum.detrend.value,
         "overlap": spectrum.overlap,
+        "segment_placement": "spread evenly to the end of each stretch, overlap >= overlap",
         "segment_s_requested": spectrum.segment_s,
         "max_bridged_gap_s": spectrum.max_bridged_gap_s,
         "bands_hz": {"vlf": bands.vlf_hz, "lf": bands.lf_hz, "hf": bands.hf_hz},

@@ -42,7 +42,7 @@ class TestAnalyticBandPower:
         assert fd.lf_hf_ratio == pytest.approx(1.0, rel=0.05)
         assert fd.lf_nu == pytest.approx(50.0, rel=0.05)
         assert fd.hf_nu == pytest.approx(50.0, rel=0.05)
-        # peaks within one Welch bin (1/256 Hz) of the true frequencies
+        # peaks within 1/256 Hz of the true frequencies (less than one 1/150-Hz bin)
         assert fd.lf_peak_hz == pytest.approx(0.10, abs=1 / 256)
         assert fd.hf_peak_hz == pytest.approx(0.25, abs=1 / 256)
 
@@ -185,9 +185,11 @@ class TestProvenanceAndInput:
         info = frequency_domain(nn).info
         assert info["method"] == "welch" and info["resample_hz"] == 4.0
         assert info["interpolation"] == "cubic" and info["detrend"] == "linear"
-        assert info["window"] == "hann" and info["segment_s"] == pytest.approx(256.0)
-        # 600 s at 4 Hz, 1024-sample segments, 512-sample step -> 3 segments
-        assert info["n_segments"] == 3
+        assert info["window"] == "hann" and info["segment_s"] == pytest.approx(150.0)
+        # beat times span just under 600 s: about 2397 samples at 4 Hz; 600-sample
+        # segments at most 300 apart reaching the end -> 1 + ceil(1797 / 300) = 7
+        assert info["n_segments"] == 7
+        assert info["excluded_s"] == 0.0
 
     def test_spectrum_is_one_sided_density_in_ms2_per_hz(self) -> None:
         # integrating the whole returned PSD gives the variance of the sinusoid, A²/2
@@ -216,3 +218,54 @@ class TestProvenanceAndInput:
         fd = frequency_domain(Intervals.contiguous([]))
         assert fd.hf_power_ms2 is None and fd.spectrum is None
         assert "too_short_for_hf" in {w.code for w in fd.warnings}
+
+
+class TestSegments:
+    """Averaged 150-s segments (see :class:`hrv.config.SpectrumConfig`)."""
+
+    def test_five_minutes_average_three_segments_and_use_all_data(self) -> None:
+        nn = Intervals.contiguous(rr_series(300, hf_amplitude_ms=20, noise_ms=5, seed=3))
+        info = frequency_domain(nn).info
+        assert info["segment_s"] == pytest.approx(150.0)
+        assert info["n_segments"] == 3
+        assert info["freq_resolution_hz"] == pytest.approx(1 / 150)
+
+    @pytest.mark.parametrize("method", METHODS)
+    def test_recordings_of_different_lengths_share_the_frequency_grid(
+        self, method: SpectrumMethod
+    ) -> None:
+        # a pre (3.5 min) and a post (6 min) recording: one grid, so their band powers
+        # are integrated over the same bins
+        cfg = SpectrumConfig(method=method)
+        a = frequency_domain(Intervals.contiguous(rr_series(210, hf_amplitude_ms=20, seed=1)), cfg)
+        b = frequency_domain(Intervals.contiguous(rr_series(360, hf_amplitude_ms=20, seed=2)), cfg)
+        assert a.spectrum is not None and b.spectrum is not None
+        np.testing.assert_array_equal(a.spectrum.freq_hz, b.spectrum.freq_hz)
+        assert a.info["segment_s"] == b.info["segment_s"] == pytest.approx(150.0)
+
+    def test_averaging_cuts_the_scatter_of_the_spectrum(self) -> None:
+        # white noise: the HF-band PSD is flat, so its bin-to-bin scatter is the estimator's.
+        # One Hann periodogram has a coefficient of variation of about 1 per bin; three
+        # 50 %-overlapping segments about sqrt((1 + 2·(2/3)·0.167²) / 3) = 0.59.
+        def cv(segment_s: float) -> float:
+            out = []
+            for seed in range(8):
+                rng = np.random.default_rng(seed)
+                nn = Intervals.contiguous(800.0 + rng.normal(0.0, 20.0, 375))  # 300 s
+                fd = frequency_domain(nn, SpectrumConfig(segment_s=segment_s))
+                assert fd.spectrum is not None
+                f, p = fd.spectrum.freq_hz, fd.spectrum.psd_ms2_per_hz
+                band = p[(f >= 0.15) & (f <= 0.4)]
+                out.append(float(np.std(band) / np.mean(band)))
+            return float(np.mean(out))
+
+        # (the sample SD over ~38 correlated bins runs a little below these values)
+        assert cv(150.0) < 0.65
+        # 256-s segments: two, overlapping by 86 %, hardly better than one periodogram
+        assert cv(256.0) > 0.75
+
+    def test_a_stretch_shorter_than_the_segment_sets_the_segment(self) -> None:
+        nn = Intervals.contiguous(rr_series(130, hf_amplitude_ms=20, seed=4))
+        info = frequency_domain(nn).info
+        assert info["n_segments"] == 1
+        assert 128.0 < info["segment_s"] < 130.0

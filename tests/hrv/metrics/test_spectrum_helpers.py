@@ -7,7 +7,15 @@ import pytest
 from scipy import signal
 
 from hrv.config import Detrend
-from hrv.metrics._spectrum import _welch_sum, band_power, lomb_periodogram, peak_frequency
+from hrv.metrics._spectrum import (
+    _taper,
+    _welch_blocks,
+    _welch_sum,
+    band_power,
+    lomb_periodogram,
+    peak_frequency,
+    segment_starts,
+)
 
 
 class TestBandPower:
@@ -51,6 +59,18 @@ class TestAgainstScipy:
         assert n == 1 + (3000 - nperseg) // step
         np.testing.assert_allclose(acc * scale / n, ref, rtol=1e-9, atol=1e-12 * ref.max())
 
+    def test_spread_segments_are_scipys_when_the_steps_fit(self) -> None:
+        # 2 * 256 + 512 = 1024 samples: three segments, exactly scipy's
+        np.testing.assert_array_equal(segment_starts(1024, 512, 256), [0, 256, 512])
+        x = np.random.default_rng(2).normal(size=1024)
+        taper = _taper("hann", 512)
+        spread = _welch_blocks(
+            lambda lo, hi: x[lo:hi], segment_starts(1024, 512, 256), 512, taper, Detrend.LINEAR
+        )
+        acc, n = _welch_sum(x, 512, 256, taper, Detrend.LINEAR)
+        assert n == 3
+        np.testing.assert_allclose(spread, acc, rtol=1e-12)
+
     def test_lomb_periodogram_matches_scipy(self) -> None:
         rng = np.random.default_rng(1)
         t = np.cumsum(rng.uniform(0.6, 1.1, size=400))
@@ -61,3 +81,23 @@ class TestAgainstScipy:
         ours = lomb_periodogram(t, y, df, nf)
         ref = signal.lombscargle(t, y, 2 * np.pi * df * np.arange(1, nf + 1), normalize=False)
         np.testing.assert_allclose(ours, ref, rtol=1e-8, atol=1e-10 * ref.max())
+
+
+class TestSegmentStarts:
+    @pytest.mark.parametrize("n", [600, 601, 899, 900, 901, 1197, 1200, 1201, 5000])
+    def test_segments_reach_the_end_at_most_one_step_apart(self, n: int) -> None:
+        nperseg, step = 600, 300  # 150 s at 4 Hz, 50 % overlap
+        s = segment_starts(n, nperseg, step)
+        assert s[0] == 0 and s[-1] + nperseg == n  # first and last sample are used
+        assert np.all(np.diff(s) <= step) and np.all(np.diff(s) > 0)
+        # the fewest such segments: one fewer could not cover n samples
+        assert (s.size - 2) * step + nperseg < n or s.size == 1
+
+    def test_five_minutes_at_4_hz_give_three_segments_of_150_s(self) -> None:
+        # a 300-s recording's beat times span a little less than 300 s: 1197 samples;
+        # scipy's placement keeps 2 segments (samples 0-1199 would be needed for a third)
+        assert segment_starts(1197, 600, 300).size == 3
+        assert 1 + (1197 - 600) // 300 == 2
+
+    def test_shorter_than_a_segment_gives_none(self) -> None:
+        assert segment_starts(599, 600, 300).size == 0
