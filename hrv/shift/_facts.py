@@ -134,7 +134,10 @@ def recording_facts(pre: Analysis, post: Analysis, cfg: ShiftConfig) -> Facts:
                                                for w in q.warnings)
             if not why and q.warnings and not told_by_corrections:
                 why = [q.warnings[-1].message]
-            if why or not told_by_corrections:
+            left = {w.code for w in q.warnings if w.code in _GRADE_CODES - skip}
+            if left == {"too_short"}:  # told with its length, like a short pair
+                note("unusable_recording", name, _nn_s(a), ADVICE_STILL)
+            elif why or not told_by_corrections:
                 note("unusable_recording", name,
                      "; ".join(_lower_first(w.strip().rstrip(".")) for w in why)
                      or "no reason recorded", ADVICE_STILL)
@@ -183,7 +186,17 @@ def _told(code: str, items: list[tuple[str, object]], cfg: ShiftConfig) -> str:
     both = len(items) == 2
     one = names[0]
     if code == "unusable_recording":
-        reasons = [str(v) for v in values]
+        need = f"at least {cfg.min_duration_s:g} s are needed"
+        if all(isinstance(v, float) for v in values):
+            secs = [below(float(v), cfg.min_duration_s) for v in values]  # type: ignore[arg-type]
+            if not both:
+                return (f"The {one} recording is too short to use: only {secs[0]} s of clean "
+                        f"beat intervals; {need}.")
+            return (f"Both recordings are too short to use (pre: {secs[0]} s, post: {secs[1]} s "
+                    f"of clean beat intervals); {need}.")
+        reasons = [str(v) if not isinstance(v, float) else
+                   f"only {below(v, cfg.min_duration_s)} s of clean beat intervals; {need}"
+                   for v in values]
         if not both:
             return f"The {one} recording was graded unusable: {reasons[0]}."
         if reasons[0] == reasons[1]:

@@ -171,6 +171,20 @@ class TestLengths:
         _assert_plain(s)
 
 
+    def test_both_unusable_for_shortness_is_one_sentence(self) -> None:
+        a = analyze_intervals(_rr(27, 25.0), unit="ms")
+        b = analyze_intervals(_rr(28, 20.0), unit="ms")
+        assert a.quality.grade is Grade.UNUSABLE and b.quality.grade is Grade.UNUSABLE
+        s = compare(a, b)
+        text = s.verdict.summary
+        assert text.count("at least 60 s are needed") == 1, text
+        assert "Both recordings are too short to use (pre: " in text
+        # the advice is given once, as advice, not inside the reasons
+        assert "record at least 3 minutes" not in text.lower()
+        assert s.verdict.next_time is not None and "3 minutes" in s.verdict.next_time
+        _assert_plain(s)
+
+
 class TestKinds:
     def test_ecg_against_intervals_has_no_ppg_caveat(self) -> None:
         a, b = pair(REST, REST, 31)
