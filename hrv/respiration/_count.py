@@ -70,6 +70,10 @@ SLOW_COUNT_CV_MAX = 0.16
 #: A weak spectral candidate is completed by the count only when it still stands out this
 #: far (PSD over the median PSD of the search range).
 COUNT_MIN_PROMINENCE = 3.0
+#: A spectral rate inside the HF band with a confidence below this stands only when the
+#: count does not put the breathing more than ``AGREEMENT_BPM`` away (the slow-rate
+#: threshold of ``RespirationConfig``: red and 1/f noise give such marginal peaks).
+STRONG_CONFIDENCE = 0.7
 #: Beside a strong slow peak (two strong peaks, or a slow peak the count does not take
 #: for breathing) the HF rhythm is the rate only with a count at least this regular.
 RESOLVE_CV_MAX = 0.25
@@ -261,7 +265,9 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
     (``near(C)``, the highest local maximum there) standing at least 3 times over the
     spectral floor.
 
-    - A spectral rate inside the HF band stands (the count is only recorded).
+    - A spectral rate inside the HF band stands, unless its confidence is below 0.7 and
+      the count lies more than 2 breaths/min from it (then unknown, the confidence
+      halved to below its threshold).
     - A spectral rate outside it (which declares HF invalid) stands only when the count
       sees the same rhythm — within 2 breaths/min, with CV at most 0.16 for a slow rate
       (counted in :data:`WIDE_BAND_HZ`; paced or relaxed slow breathing is steady, a
@@ -282,6 +288,13 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
     count = count_breaths(nn, HF_BAND_HZ)
     rate = spectral.rate_bpm
     if rate is not None and not spectral.outside_hf_band:
+        conf = spectral.confidence or 0.0
+        if (conf < STRONG_CONFIDENCE and count.rate_bpm is not None
+                and abs(count.rate_bpm - rate) > AGREEMENT_BPM):
+            return dataclasses.replace(
+                spectral, rate_bpm=None, confidence=0.5 * min(conf, config.min_confidence),
+                method="none", reason="a marginal respiratory peak that the breath count "
+                "contradicts", count_bpm=count.rate_bpm, count_cv=count.cv)
         return dataclasses.replace(spectral, count_bpm=count.rate_bpm, count_cv=count.cv)
     # a regular count inside the HF band with a spectral peak at its rate
     rsa = None
