@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from app.db.repositories import (
     SessionFilters,
     SessionRepository,
 )
-from app.errors import Conflict
+from app.errors import AppError, Conflict
 from app.schemas import REST_MODALITY, Phase
 from app.services import audit, exports
 from app.services.baseline import baseline_section, client_baseline
@@ -81,6 +82,7 @@ class RestSessions:
 #: does not depend on the report it is used in, so it is computed once per process.
 _REST_CACHE: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
 _REST_CACHE_SIZE = 1024
+_REST_LOCK = threading.Lock()
 _REST_KEYS = ("delta", "se", "df", "pre", "post")
 
 
@@ -92,25 +94,28 @@ def _when(s: TherapySession) -> dt.datetime:
 def _rest_shift(db: Session, r: TherapySession, limits: Limits,
                 key: tuple[str, ...]) -> dict[str, Any] | None:
     """The comparison of one rest session, trimmed to what a rest summary needs."""
-    if key in _REST_CACHE:
-        _REST_CACHE.move_to_end(key)
-        return _REST_CACHE[key]
+    with _REST_LOCK:
+        hit = _REST_CACHE.get(key)
+        if hit is not None:
+            _REST_CACHE.move_to_end(key)
+            return hit
     from hrv.shift import compare
 
     recs = {x.phase: x for x in RecordingRepository(db).for_session(r.tenant_id, r.id)}
     try:
         shift = compare(stored_analysis(recs[Phase.PRE.value], limits),
                         stored_analysis(recs[Phase.POST.value], limits))
-    except (hrv.HRVError, KeyError, ValueError):
+    except (hrv.HRVError, AppError, KeyError, ValueError):
         return None  # a recording the current algorithm rejects: not a rest change
     out = {
         "verdict": {"direction": shift.verdict.direction.value},
         "changes": {k: {f: getattr(c, f) for f in _REST_KEYS}
                     for k, c in shift.changes.items()},
     }
-    _REST_CACHE[key] = out
-    while len(_REST_CACHE) > _REST_CACHE_SIZE:
-        _REST_CACHE.popitem(last=False)
+    with _REST_LOCK:
+        _REST_CACHE[key] = out
+        while len(_REST_CACHE) > _REST_CACHE_SIZE:
+            _REST_CACHE.popitem(last=False)
     return out
 
 
