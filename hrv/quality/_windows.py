@@ -155,7 +155,9 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
     n = len(x)
     ends = np.append(starts[1:], n)
     lengths = ends - starts
-    has_nan = bool(nan.any())
+    # The pipeline passes a broadcast all-False mask for a finite recording: one element
+    # tells (a reduction over a zero-stride view is no faster than over the real array).
+    has_nan = bool(nan[:1].any() if nan.ndim == 1 and nan.strides[0] == 0 else nan.any())
     nan_frac = _coverage(*_runs(nan), starts, ends) / lengths if has_nan else np.zeros(len(starts))
     nan_or_none = nan if has_nan else None
 
