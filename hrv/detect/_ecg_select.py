@@ -107,7 +107,10 @@ def _noise_level(sel: IntArray, h: FloatArray) -> FloatArray:
     if idx.size == 0:
         return np.zeros_like(h)
     med = ndimage.median_filter(h[idx], size=min(NOISE_CANDIDATES, idx.size), mode="nearest")
-    near = np.clip(np.searchsorted(idx, np.arange(h.size)), 0, idx.size - 1)
+    # For each candidate, the first rejected one at or after it: the number of rejected
+    # candidates before it (``searchsorted(idx, arange(n))``, counted in one pass).
+    before = np.concatenate(([0], np.cumsum(rejected[:-1], dtype=np.intp)))
+    near = np.minimum(before, idx.size - 1)
     return np.asarray(med[near], dtype=np.float64)
 
 
