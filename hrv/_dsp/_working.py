@@ -44,9 +44,11 @@ def block_mean(x: npt.NDArray[np.generic], k: int) -> npt.NDArray[np.float32]:
     n = (len(x) // k) * k
     if k == 1:
         return np.array(x[:n], dtype=np.float32)
-    out = np.array(x[0:n:k], dtype=np.float32)
-    for j in range(1, k):
-        out += np.asarray(x[j:n:k], dtype=np.float32)
+    # Each term is rounded to float32 and summed in float32; the ufunc casts the strided
+    # input on the fly (no float32 copy of each term).
+    out = np.add(x[0:n:k], x[1:n:k], dtype=np.float32)
+    for j in range(2, k):
+        np.add(out, x[j:n:k], out=out, dtype=np.float32)
     out *= np.float32(1.0 / k)
     return out
 
