@@ -6,6 +6,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from hrv._dsp import map_chunks
+
 __all__ = ["block_medians", "gather", "median_rows", "refine_peaks"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -21,6 +23,7 @@ POLARITY_SWITCH = 1.5
 TEMPLATE_BLOCK = 200  # beats per running-template block
 TEMPLATE_STEP = 4  # template from every 4th beat (the median needs no more)
 ROW_CHUNK = 4096  # beats per chunk of the per-beat array operations
+REFINE_CHUNK = 40 * TEMPLATE_BLOCK  # beats per run refined on one thread
 
 
 def gather(x: npt.NDArray[np.generic], centre: IntArray, offsets: IntArray) -> FloatArray:
@@ -94,15 +97,37 @@ def refine_peaks(
     +-``FIDUCIAL_HALF_S`` of the template's, so that a biphasic QRS does not make the
     fiducial jump between its two peaks. Returns the times and the majority polarity
     (+1 or -1).
+
+    Runs of ``REFINE_CHUNK`` beats (whole template blocks; the last run holds the short
+    last block and at least one whole block before it) are refined on the available
+    threads: every block and every beat sees what it sees in one pass over all beats.
     """
     if approx.size == 0:
         return np.empty(0), 1
     half = max(2, round(SEARCH_HALF_S * fs_hz))
     sm = max(1, round(SMOOTH_S * fs_hz)) | 1
-    w, mm = _smoothed_windows(x, approx, half, sm)
-    n, m = w.shape
+    n = approx.size
+    firsts = list(range(0, n, REFINE_CHUNK))
+    if len(firsts) > 1 and n - firsts[-1] < REFINE_CHUNK:
+        firsts.pop()  # the short last run joins the one before it
+    runs = list(zip(firsts, [*firsts[1:], n], strict=True))
+    parts = map_chunks(lambda r: _smoothed_windows(x, approx[r[0]:r[1]], half, sm), runs)
+    g = 1.0 if np.median(np.concatenate([mm for _, mm in parts])) >= 0 else -1.0
     fid = max(1, round(FIDUCIAL_HALF_S * fs_hz))
-    g = 1.0 if np.median(mm) >= 0 else -1.0
+    found = map_chunks(lambda w: _fiducials(w, g, half, fid), [w for w, _ in parts])
+    jc = np.concatenate([j for j, _, _ in found])
+    delta = np.concatenate([d for _, d, _ in found])
+    pos = approx + (jc - half).astype(np.float64) + delta
+    polarity = 1 if sum(int(p) for _, _, p in found) >= 0 else -1
+    return pos / fs_hz, polarity
+
+
+def _fiducials(w: FloatArray, g: float, half: int, fid: int
+               ) -> tuple[IntArray, FloatArray, int]:
+    """Extremum column and parabolic offset of each beat window of ``w`` (a run of whole
+    template blocks from the first beat of a block), and the run's sum of block
+    polarities over its beats."""
+    n, m = w.shape
     inner = slice(half - max(fid, half // 2), half + max(fid, half // 2) + 1)
     # Templates from every TEMPLATE_STEP-th beat of each block (the median is robust).
     sub = block_medians(w[::TEMPLATE_STEP, inner], TEMPLATE_BLOCK // TEMPLATE_STEP)
@@ -128,9 +153,7 @@ def refine_peaks(
             d = np.where((den < 0) & (j == jr) & np.isfinite(den), 0.5 * (a - c) / den, 0.0)
         jc[r0:r1] = jr
         delta[r0:r1] = np.clip(d, -0.5, 0.5)
-    pos = approx + (jc - half).astype(np.float64) + delta
-    polarity = 1 if np.sum(pol) >= 0 else -1
-    return pos / fs_hz, polarity
+    return jc, delta, int(np.sum(pol))
 
 
 def _smoothed_windows(x: npt.NDArray[np.generic], approx: IntArray, half: int, sm: int
