@@ -24,3 +24,30 @@ def test_block_medians_known_values() -> None:
     assert med.shape == (3, 3)
     assert np.array_equal(med[:, 0], [1.5, 5.5, 7.5])
     assert np.array_equal(med[:, 2], med[:, 0])
+
+
+def _synthetic_ecg(n_beats: int, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    rr = 0.8 + 0.05 * rng.standard_normal(n_beats)
+    beats = np.cumsum(rr) + 0.5
+    t = np.arange(int((beats[-1] + 1.0) * fs)) / fs
+    x = 0.02 * rng.standard_normal(t.size)
+    for i, b in enumerate(beats):
+        lo, hi = np.searchsorted(t, [b - 0.1, b + 0.1])
+        amp = -1.0 if (i // 200) % 3 == 2 else 1.0  # some template blocks inverted
+        x[lo:hi] += amp * np.exp(-0.5 * ((t[lo:hi] - b) / 0.01) ** 2)
+    return x, beats
+
+
+def test_refinement_in_runs_is_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hrv.detect import _ecg_beats
+
+    fs = 250.0
+    x, beats = _synthetic_ecg(1111, fs)
+    approx = np.rint(beats * fs).astype(np.int64) + 2  # off by a few samples
+    monkeypatch.setattr(_ecg_beats, "REFINE_CHUNK", 10**9)
+    whole = _ecg_beats.refine_peaks(x, fs, approx)
+    monkeypatch.setattr(_ecg_beats, "REFINE_CHUNK", 200)
+    runs = _ecg_beats.refine_peaks(x, fs, approx)
+    assert np.array_equal(whole[0], runs[0]) and whole[1] == runs[1]
+    assert np.max(np.abs(runs[0] - beats)) < 2.0 / fs  # and the peaks are found
