@@ -70,7 +70,9 @@ def check_pair(
             "compare recordings of the same length.",
         ))
         advice.append("Record for the same length of time before and after.")
-    if pre.quality.grade is not post.quality.grade:
+    # A poor recording's caveat already names the other one's grade: one sentence.
+    poor_told = any(c.code == "poor_quality" for c in cav)
+    if pre.quality.grade is not post.quality.grade and not poor_told:
         cav.append(QualityWarning(
             "different_quality",
             f"The recordings differ in data quality ({pre.quality.grade.value} before, "

@@ -174,13 +174,17 @@ def recording_facts(pre: Analysis, post: Analysis, cfg: ShiftConfig) -> Facts:
         if a.metrics.rmssd_ms is None:
             note("rmssd_unavailable", name)
 
-    bad = [QualityWarning(c, _told(c, found[c], cfg)) for c in _INCONCLUSIVE if c in found]
-    cav = [QualityWarning(c, _told(c, found[c], cfg)) for c in _CAVEATS if c in found]
+    grades = {"pre": pre.quality.grade.value, "post": post.quality.grade.value}
+    bad = [QualityWarning(c, _told(c, found[c], cfg, grades)) for c in _INCONCLUSIVE
+           if c in found]
+    cav = [QualityWarning(c, _told(c, found[c], cfg, grades)) for c in _CAVEATS if c in found]
     return Facts(tuple(bad), tuple(cav), tuple(advice))
 
 
-def _told(code: str, items: list[tuple[str, object]], cfg: ShiftConfig) -> str:
-    """The one sentence of a finding, for one recording or for both."""
+def _told(code: str, items: list[tuple[str, object]], cfg: ShiftConfig,
+          grades: dict[str, str]) -> str:
+    """The one sentence of a finding, for one recording or for both (``grades``: each
+    recording's quality grade, to name the other one's beside a poor one)."""
     names = [n for n, _ in items]
     values = [v for _, v in items]
     both = len(items) == 2
@@ -251,6 +255,12 @@ def _told(code: str, items: list[tuple[str, object]], cfg: ShiftConfig) -> str:
         if both and reasons[0] == reasons[1]:
             return "Both recordings' data quality is poor" + (
                 f": {reasons[0]}." if reasons[0] else ".")
+        if not both:
+            other = "post" if one == "pre" else "pre"
+            said = f"The {one} recording's data quality is poor"
+            if grades[other] != grades[one]:
+                said += f" (the {other} recording's is {grades[other]})"
+            return said + (f": {reasons[0]}." if reasons[0] else ".")
         return " ".join(f"The {n} recording's data quality is poor"
                         + (f": {r}." if r else ".") for n, r in zip(names, reasons,
                                                                     strict=True))

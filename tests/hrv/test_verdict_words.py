@@ -98,6 +98,14 @@ class TestCorrectionsOnce:
         assert msgs == ["8.0% of the post recording's beats were corrected; corrected beats "
                         "bias RMSSD and HF power."]
         assert s.verdict.summary.count("8.0%") == 1
+        # 8 % corrected grades it poor: said once, with the other recording's grade
+        assert s.post.quality.grade is Grade.POOR and s.pre.quality.grade is not Grade.POOR
+        codes = {c.code: c.message for c in s.verdict.caveats}
+        assert "different_quality" not in codes
+        assert codes["poor_quality"] == (
+            f"The post recording's data quality is poor (the pre recording's is "
+            f"{s.pre.quality.grade.value}).")
+        assert s.verdict.summary.count("poor") == 1
         _assert_plain(s)
 
     def test_both_with_many_corrections_named_pre_and_post(self) -> None:
