@@ -23,9 +23,14 @@ from app.db.models import Recording
 from app.errors import AppError
 from app.services.ingest import Limits, StoredBody, analyze_parsed, parse_stored
 
-__all__ = ["ItemInput", "compute_item", "load_input", "record_outcome", "run_item", "warm_up"]
+__all__ = [
+    "DAMAGED", "DELETED", "ItemInput", "batch_config", "compute_item", "load_input",
+    "record_outcome", "run_item", "warm_up",
+]
 
 _log = structlog.get_logger("app.jobs.batches")
+DAMAGED = "the stored bytes of this file are damaged"
+DELETED = "the stored recording was deleted"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +105,17 @@ def warm_up() -> None:
 _CONFIGS: dict[str, dict[str, Any]] = {}
 
 
+def batch_config(repo: BatchRepository, batch_id: str) -> dict[str, Any]:
+    """The batch's analysis configuration, read once per process."""
+    config = _CONFIGS.get(batch_id)
+    if config is None:
+        config = repo.config_unscoped(batch_id) or {}
+        if len(_CONFIGS) > 1000:
+            _CONFIGS.clear()
+        _CONFIGS[batch_id] = config
+    return config
+
+
 def load_input(db: Database, item_id: str) -> ItemInput | None:
     """Claim the item (one more attempt) and load its bytes; ``None``: nothing to do."""
     with db.session() as session:
@@ -107,15 +123,14 @@ def load_input(db: Database, item_id: str) -> ItemInput | None:
         item = repo.claim_unscoped(item_id)
         if item is None:
             return None
-        config = _CONFIGS.get(item.batch_id)
-        if config is None:
-            config = repo.config_unscoped(item.batch_id) or {}
-            if len(_CONFIGS) > 1000:
-                _CONFIGS.clear()
-            _CONFIGS[item.batch_id] = config
-        raw = _raw(session, item)
+        config = batch_config(repo, item.batch_id)
+        try:
+            raw = _raw(session, item)
+        except zlib.error:
+            repo.record_unscoped(item, ItemOutcome(error=DAMAGED))
+            return None
         if raw is None:
-            repo.record_unscoped(item, ItemOutcome(error="the stored recording was deleted"))
+            repo.record_unscoped(item, ItemOutcome(error=DELETED))
             return None
         return ItemInput(item, raw, config)
 

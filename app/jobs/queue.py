@@ -4,11 +4,14 @@ Tasks:
 
 ``reanalyze_session``
     re-analysis of one therapy session.
+``run_batch_items``
+    a chunk of up to 16 items of a study batch (:mod:`app.jobs.batch_chunks`: claimed
+    together, outcomes written together, each item still final exactly once). Deferred
+    in the same transaction that records the batch, so a batch never exists without its
+    jobs (nor jobs without their batch). Retried by procrastinate's retry strategy when
+    it raises (a lost database connection); a bad file does not raise, it fails its item.
 ``run_batch_item``
-    one item of a study batch. Deferred in the same transaction that records the
-    batch, so a batch never exists without its jobs (nor jobs without their batch).
-    Retried by procrastinate's retry strategy when it raises (a lost database
-    connection); a bad file does not raise, it fails its item.
+    one item: what earlier versions deferred, still run for jobs already queued.
 ``retry_stalled_jobs`` (periodic, every ``HRV_WORKER_RECOVERY_INTERVAL_S``)
     jobs left ``doing`` by a worker that stopped sending heartbeats (killed, machine
     lost) are put back in the queue. It takes no ``lock``: a lock would queue it behind
@@ -29,7 +32,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import procrastinate
 import structlog
@@ -41,6 +44,7 @@ from app.config import Settings
 
 __all__ = [
     "BATCH_ITEM",
+    "BATCH_ITEMS",
     "QUEUE",
     "ProcrastinateBatchRunner",
     "ProcrastinateRunner",
@@ -52,6 +56,7 @@ __all__ = [
 
 QUEUE = "hrv"
 BATCH_ITEM = "run_batch_item"
+BATCH_ITEMS = "run_batch_items"
 _log = structlog.get_logger("app.jobs.queue")
 
 #: Up to 5 attempts, 1 s then 2, 4, 8 s apart: enough to ride out a database restart.
@@ -89,6 +94,15 @@ def make_app(settings: Settings, connector: procrastinate.BaseConnector | None =
             settings.sqlalchemy_url, settings.max_samples, settings.max_intervals
         )
         run_item(db, item_id, limits)
+
+    @app.task(name=BATCH_ITEMS, queue=QUEUE, retry=RETRY)
+    def run_batch_items(item_ids: list[str]) -> None:
+        from app.jobs.batch_chunks import run_chunk
+
+        db, limits = _worker_state(
+            settings.sqlalchemy_url, settings.max_samples, settings.max_intervals
+        )
+        run_chunk(db, item_ids, limits)
 
     recovery_s = max(1, int(settings.worker_recovery_interval_s))
     stalled_s = settings.worker_stalled_after_s
@@ -211,7 +225,8 @@ class ProcrastinateRunner:
 
 
 class ProcrastinateBatchRunner:
-    """Defers one ``run_batch_item`` job per item on the batch's own connection."""
+    """Defers ``run_batch_items`` jobs, a chunk of items each, on the batch's own
+    connection."""
 
     def __init__(self, settings: Settings) -> None:
         self._app = make_app(
@@ -223,11 +238,13 @@ class ProcrastinateBatchRunner:
     ) -> None:
         if not item_ids:
             return
+        from app.jobs.batch_chunks import chunks
+
         dbapi = session.connection().connection.dbapi_connection
         jobs = [
             QueueJob(id=None, queue=QUEUE, lock=None, queueing_lock=None,
-                     task_name=BATCH_ITEM, task_kwargs={"item_id": item_id})
-            for item_id in item_ids
+                     task_name=BATCH_ITEMS, task_kwargs={"item_ids": cast(Any, chunk)})
+            for chunk in chunks(item_ids)
         ]
         self._app.job_manager.batch_defer_jobs(jobs, connection=dbapi)
 

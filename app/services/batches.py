@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import posixpath
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -198,6 +199,47 @@ def _pack(data: bytes, level: int) -> bytes:
     return zlib.compress(data, level)
 
 
+#: A zlib stream's two header bytes (deflate, 32 KiB window, FCHECK valid).
+_ZLIB_HEADER = b"\x78\x9c"
+
+
+def _member_raw(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's compressed bytes as they lie in the archive (after its local header)."""
+    fp = zf.fp
+    if fp is None:
+        raise ValueError("the ZIP is closed")
+    fp.seek(info.header_offset)
+    local = fp.read(30)
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        raise ValueError("bad local file header")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    fp.seek(info.header_offset + 30 + name_len + extra_len)
+    return fp.read(info.compress_size)
+
+
+def _stored_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, level: int) -> bytes:
+    """An item's stored bytes (a zlib stream) for ZIP member ``info``.
+
+    A deflated member's compressed bytes are kept as they are, given a zlib header and
+    trailer, once they have been inflated here and checked against the member's size
+    and CRC: recompressing each member (``_pack``) took 6.6 ms per 5-min 250 Hz EDF, half
+    the time of analysing it. A member stored uncompressed, or one whose stream is
+    anything but one clean deflate stream, is read by ``zipfile`` and packed as before.
+    """
+    if info.compress_type == zipfile.ZIP_DEFLATED and level > 0:
+        try:
+            raw = _member_raw(zf, info)
+            inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            data = inflate.decompress(raw, info.file_size + 1)
+            clean = (inflate.eof and not inflate.unused_data and len(data) == info.file_size
+                     and zlib.crc32(data) == info.CRC)
+        except (ValueError, OSError, zlib.error):
+            clean = False
+        if clean:
+            return _ZLIB_HEADER + raw + struct.pack(">I", zlib.adler32(data))
+    return _pack(zf.read(info), level)
+
+
 def _meta(header: Sequence[str], row: dict[str, str]) -> dict[str, str]:
     meta = {h: row.get(h, "") for h in header}
     if meta.get("phase"):
@@ -250,7 +292,7 @@ def create_from_zip(
                 item.error = f"{row['file']!r} (manifest line {line}) is not in the ZIP"
                 item.finished_at = utcnow()
             else:
-                item.raw = _pack(zf.read(info), limits.compression_level)
+                item.raw = _stored_member(zf, info, limits.compression_level)
             items.append(item)
     BatchRepository(db).add(batch, items)
     return batch

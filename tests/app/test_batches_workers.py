@@ -145,12 +145,17 @@ class TestQueueWorkers:
                                 headers={**h, "content-type": "application/zip"})
                 assert r.status_code == 202, r.text
                 batch_id = r.json()["id"]
-                # The jobs were deferred with the batch, in its transaction.
+                # The jobs were deferred with the batch, in its transaction: chunks of
+                # items that together name every item once.
                 with db.engine.connect() as conn:
-                    todo = conn.execute(text(
-                        "SELECT count(*) FROM procrastinate_jobs "
-                        "WHERE task_name = 'run_batch_item' AND status = 'todo'")).scalar()
-                assert todo == n
+                    chunks = [list(r[0]) for r in conn.execute(text(
+                        "SELECT args->'item_ids' FROM procrastinate_jobs "
+                        "WHERE task_name = 'run_batch_items' AND status = 'todo'"))]
+                with db.session() as s:
+                    ids = {i.id for i in s.scalars(select(BatchItem).where(
+                        BatchItem.batch_id == batch_id))}
+                assert len(chunks) > 2
+                assert sorted(i for c in chunks for i in c) == sorted(ids)
 
                 workers.append(start(["worker"], env))
                 wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) >= 5
