@@ -47,8 +47,11 @@ HF_BAND_HZ = (0.13, 0.5)
 #: spectral peak, which must be seen as steady cycles too.
 WIDE_BAND_HZ = (0.04, 0.5)
 #: A pair of neighbouring extrema whose difference is below this fraction of the 75th
-#: percentile of all such differences is removed ("count-adv", Schäfer & Kratky 2008).
-AMPLITUDE_FRACTION = 0.3
+#: percentile of all such differences is removed ("count-adv", Schäfer & Kratky 2008,
+#: with 0.3; 0.2, the fraction of their "count-orig", kept more of the breaths of the
+#: tuning data: BIDMC 01/03/05, nsr004, even synthetic seeds; benchmarks/results/
+#: respiration_rsa.md).
+AMPLITUDE_FRACTION = 0.2
 #: Holes longer than this split the NN series (as in the spectrum).
 MAX_BRIDGED_GAP_S = 5.0
 #: Stretches shorter than this are not counted (too short for a filtered cycle).
@@ -63,10 +66,10 @@ PIECE_S = 300.0
 #: A spectral candidate and the breath count agree within this many breaths/min.
 AGREEMENT_BPM = 2.0
 #: CV of the counted breath intervals at which the count's confidence is 1 and 0.
-COUNT_CV_RANGE = (0.20, 0.30)
+COUNT_CV_RANGE = (0.18, 0.28)
 #: A rate outside the HF band needs a count at least this regular (paced or relaxed slow
 #: breathing is steady; a Mayer wave, narrow-band noise, is not).
-SLOW_COUNT_CV_MAX = 0.16
+SLOW_COUNT_CV_MAX = 0.20
 #: A weak spectral candidate is completed by the count only when it still stands out this
 #: far (PSD over the median PSD of the search range).
 COUNT_MIN_PROMINENCE = 3.0
@@ -198,7 +201,7 @@ def count_breaths(nn: Intervals, band_hz: tuple[float, float] = HF_BAND_HZ) -> B
     Butterworth gain, squared: zero phase) to ``band_hz``. Its local maxima and minima are the
     extrema; with ``Q3`` the 75th percentile of the absolute differences between
     neighbouring extrema over all stretches, pairs of neighbours differing by less than
-    ``0.3 Q3`` are removed, the smallest first. A breath interval is the time between
+    ``0.2 Q3`` are removed, the smallest first. A breath interval is the time between
     neighbouring remaining maxima of a stretch.
 
     Parameters
@@ -261,7 +264,7 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
     against, or completed by, the breath count.
 
     ``C`` = :func:`count_breaths` in :data:`HF_BAND_HZ`; *an HF rhythm* is a count inside
-    the HF band with CV below 0.30 and a spectral peak within 2 breaths/min of it
+    the HF band with CV below 0.28 and a spectral peak within 2 breaths/min of it
     (``near(C)``, the highest local maximum there) standing at least 3 times over the
     spectral floor.
 
@@ -269,15 +272,15 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
       the count lies more than 2 breaths/min from it (then unknown, the confidence
       halved to below its threshold).
     - A spectral rate outside it (which declares HF invalid) stands only when the count
-      sees the same rhythm — within 2 breaths/min, with CV at most 0.16 for a slow rate
+      sees the same rhythm — within 2 breaths/min, with CV at most 0.20 for a slow rate
       (counted in :data:`WIDE_BAND_HZ`; paced or relaxed slow breathing is steady, a
-      narrow-band Mayer wave less so) or 0.30 above the band — and no HF rhythm lies
+      narrow-band Mayer wave less so) or 0.28 above the band — and no HF rhythm lies
       beside it, unless the slow peak's main lobe holds 16 times the power of that
       rhythm's. Otherwise the rate is unknown, the confidence halved to below its threshold.
     - No spectral rate for want of evidence only (``weak``): an HF rhythm gives the
       mean of its peak's rate and the count's when the combined confidence
       ``1 - (1 - c_peak)(1 - c_count)`` reaches ``min_confidence``, ``c_count`` going
-      from 1 to 0 as the count's CV goes from 0.20 to 0.30.
+      from 1 to 0 as the count's CV goes from 0.18 to 0.28.
     - No spectral rate because two strong peaks compete, or beside a slow peak rejected
       above: the same, but only with a count CV of at most 0.25 and a peak further than
       1 breath/min from twice and three times the slow peak's rate (slow breathing

@@ -59,7 +59,7 @@ class TestCountBreaths:
                            noise_ms=8, noise_ar=0.3, seed=seed)
             c = count_breaths(Intervals.contiguous(rr))
             assert c.rate_bpm == pytest.approx(bpm, abs=1.0)
-            assert c.cv is not None and c.cv < 0.3
+            assert c.cv is not None and c.cv < 0.2
             assert c.n_breaths >= 0.8 * 5 * bpm - 2
 
     def test_variable_rate_breathing(self) -> None:
@@ -80,7 +80,8 @@ class TestCountBreaths:
                for s in range(10)]
         cvs += [count_breaths(Intervals.contiguous(_pink(s))).cv for s in range(10)]
         assert all(cv is not None for cv in cvs)
-        assert np.median([cv for cv in cvs if cv is not None]) > 0.3
+        # regular breathing with a Mayer wave (above) stays below 0.2, median about 0.08
+        assert np.median([cv for cv in cvs if cv is not None]) > 0.25
 
     def test_too_short_gives_none(self) -> None:
         c = count_breaths(Intervals.contiguous(np.full(10, 900.0)))
