@@ -69,6 +69,7 @@ class FiducialStudy:
     ecg_ms: float
     prv_ms: dict[str, float]
     shared: float
+    d2pat_ms: float  # RMS beat-to-beat change of max_slope's pulse arrival time
     sim_error_ms: float
     sim_true_ms: float
     sim_prv_ms: float
@@ -257,8 +258,10 @@ def fiducial_study(
         if both.sum() > 10:
             corr.append(float(np.corrcoef(a[both], b[both])[0, 1]))
     sim = _detector_noise(x, fs, ms, np.diff(r))
+    shared = float(np.median(corr)) if corr else float("nan")
+    d2 = d2pat["max_slope"]
     return FiducialStudy(
-        name, int(c3.sum()), ecg, prv, float(np.median(corr)) if corr else float("nan"), *sim
+        name, int(c3.sum()), ecg, prv, shared, 1000 * _rms(d2[np.isfinite(d2)]), *sim
     )
 
 
@@ -327,6 +330,8 @@ def study_note(rows: list[FiducialStudy]) -> str:
         for s in rows
     )
     shared = [s.shared for s in rows]
+    d2 = [s.d2pat_ms for s in rows]
+    r_share = max((s.ecg_ms / s.d2pat_ms) ** 2 for s in rows)
     sim_err = max(s.sim_error_ms for s in rows)
     sim_dev = max(abs(s.sim_prv_ms - s.sim_true_ms) for s in rows)
     tune = [s for s in rows if s.name in TUNING]
@@ -351,7 +356,10 @@ def study_note(rows: list[FiducialStudy]) -> str:
         f"derivative peak already removes the 8/sqrt(12) = 2.3 ms per pulse that bare samples "
         f"would add). The beat-to-beat change of pulse arrival time is shared by the "
         f"fiducials (median correlation with max_slope's {min(shared):.2f}-{max(shared):.2f}): "
-        f"the whole pulse moves against the R peak, by a few ms from beat to beat. No choice "
+        f"the whole pulse moves against the R peak (second difference of its arrival time "
+        f"{min(d2):.0f}-{max(d2):.0f} ms RMS). R-peak timing error cannot make that "
+        f"correlation: it is bounded by the ECG RMSSD, at most {100 * r_share:.0f} % of that "
+        f"variance. No choice "
         f"of fiducial point removes that pulse-arrival-time variability (nor a beat-to-beat "
         f"offset between the monitor's ECG and pleth channels, which these records cannot "
         f"tell apart from it); the 15 % / 3 ms target is not met. The tuning half would pick "

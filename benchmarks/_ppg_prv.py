@@ -57,7 +57,12 @@ def prv(name: str, rec: Record, ref: Reference, ppg: FloatArray, fs: float, base
         a_ppg.quality.grade.value,
         {
             k: float(det_info.get(k) or np.nan)
-            for k in ("template_correlation", "amplitude_cv", "fiducial_jitter_ms")
+            for k in (
+                "template_correlation",
+                "amplitude_cv",
+                "fiducial_jitter_ms",
+                "fiducial_agreement",
+            )
         },
     )
 
@@ -71,11 +76,13 @@ def prv_table(rows: list[Prv]) -> list[str]:
         'normal). PPG: `hrv.analyze(ppg, fs, "ppg")` with the default fiducial '
         "(max_slope), its grade and the pulse-confidence figures behind it. NeuroKit2: "
         "RMSSD of the intervals between `ppg_findpeaks` peaks (intervals more than 30 % "
-        "off the median left out). Target: within 15 % or 3 ms of the ECG RMSSD.",
+        "off the median left out). Target: within 15 % or 3 ms of the ECG RMSSD. "
+        "`fiducials agree`: share of pulses whose maximum-slope-to-onset distance is within "
+        "5 ms of its median over the 8 neighbouring pulses (`fiducial_agreement`).",
         "",
         "| record | half | ECG RMSSD ms | PRV RMSSD ms | within target | NeuroKit2 ms | "
-        "grade | template corr | amplitude CV | fiducial jitter ms |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "grade | template corr | amplitude CV | fiducial jitter ms | fiducials agree |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         half = "tuning" if r.name in TUNING else "reported"
@@ -83,7 +90,7 @@ def prv_table(rows: list[Prv]) -> list[str]:
             f"| {r.name} | {half} | {r.ecg_ms:.1f} | {r.ppg_ms:.1f} | "
             f"{'yes' if r.ok else 'no'} | {r.nk_ms:.1f} | {r.grade} | "
             f"{r.info['template_correlation']:.3f} | {r.info['amplitude_cv']:.3f} | "
-            f"{r.info['fiducial_jitter_ms']:.2f} |"
+            f"{r.info['fiducial_jitter_ms']:.2f} | {100 * r.info['fiducial_agreement']:.0f} % |"
         )
     for half, sub in (
         ("tuning", [r for r in rows if r.name in TUNING]),

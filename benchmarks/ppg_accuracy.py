@@ -47,6 +47,7 @@ from hrv.config import DetectionConfig, PpgFiducial
 from hrv.detect.ppg import (
     MAX_AMPLITUDE_CV,
     MAX_FIDUCIAL_JITTER_MS,
+    MIN_FIDUCIAL_AGREEMENT,
     MIN_TEMPLATE_CORRELATION,
     detect_ppg,
 )
@@ -88,8 +89,9 @@ def accuracy() -> str:
         "",
         header(),
         "Split: the pulse-confidence thresholds (`hrv.detect.ppg`: template correlation, "
-        "amplitude variation, fiducial jitter) were tuned on BIDMC 01, 03 and 05; BIDMC 02, "
-        "04 and CinC 2015 a103l are the reported half.",
+        "amplitude variation, fiducial jitter, fiducial agreement) and the choice of "
+        "fiducial were made on BIDMC 01, 03 and 05; BIDMC 02, 04 and CinC 2015 a103l are "
+        "the reported half.",
         "",
         "Reference (`reference()`): R peaks from `hrv.detect.ecg.detect_ecg` on every "
         "ECG lead of the record (BIDMC: II, V, aVR; a103l: II, V), majority vote within "
@@ -259,6 +261,7 @@ def _grade_note(rows: list[Prv]) -> str:
             i["template_correlation"] < MIN_TEMPLATE_CORRELATION
             or i["amplitude_cv"] > MAX_AMPLITUDE_CV
             or i["fiducial_jitter_ms"] > MAX_FIDUCIAL_JITTER_MS
+            or i["fiducial_agreement"] < MIN_FIDUCIAL_AGREEMENT
         )
 
     fail = [r.name for r in rows if doubtful(r)]
@@ -266,8 +269,8 @@ def _grade_note(rows: list[Prv]) -> str:
     grades = ", ".join(f"{r.name} {r.grade}" for r in rows)
     return (
         "- Grade: the pulse-confidence figures (template correlation, amplitude variation, "
-        "fiducial jitter) say how sure the detector is of each pulse's time. They cannot see "
-        "pulse-arrival-time variability, which moves every fiducial together: "
+        "fiducial jitter and agreement) say how sure the detector is of each pulse's time. "
+        "They cannot see pulse-arrival-time variability, which moves every fiducial together: "
         f"passing them with PRV RMSSD off target: {', '.join(blind) or 'none'}; failing them "
         f"(`pulse_timing_uncertain`, fair at best): {', '.join(fail) or 'none'}. Grades: "
         f"{grades}. The report calls the result pulse-rate variability."

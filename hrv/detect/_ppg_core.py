@@ -15,7 +15,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from hrv.types import ExcludedWindow, FloatArray
 
-__all__ = ["fiducials", "find_pulses", "outlier_pulse_windows"]
+__all__ = [
+    "FIDUCIAL_AGREE_MS",
+    "fiducials",
+    "find_pulses",
+    "outlier_pulse_windows",
+    "pulse_confidence",
+]
 
 IntArray = npt.NDArray[np.intp]
 
@@ -26,6 +32,10 @@ MIN_INTERVAL_S = 0.27  # 222 beats/min: faster pulses are not physiological at r
 MIN_REL_SLOPE = 0.3
 _SLOPE_NEIGHBOURS = 9
 _RHYTHM_TOL = 0.15  # a pulse within 15 % of the local interval keeps the rhythm
+# Two fiducials of one pulse "agree" when their distance is within 5 ms of its median
+# over the 8 neighbouring pulses: a pulse time off by 5 ms moves the two successive
+# differences next to it by 5-10 ms, more than the whole RMSSD of a resting ICU patient.
+FIDUCIAL_AGREE_MS = 5.0
 
 
 def _moving_average(x: FloatArray, width: int) -> FloatArray:
@@ -79,6 +89,14 @@ def _running_median(v: FloatArray, k: int) -> FloatArray:
     half = k // 2
     padded = np.pad(v, half, mode="reflect")
     return np.asarray(np.median(sliding_window_view(padded, k), axis=1), dtype=np.float64)
+
+
+def _neighbour_median(v: FloatArray, k: int) -> FloatArray:
+    """Median of the ``k`` values either side of each value, itself left out (reflected)."""
+    if len(v) <= k:
+        return np.full(len(v), float(np.median(v)) if len(v) else 0.0)
+    w = sliding_window_view(np.pad(v, k, mode="reflect"), 2 * k + 1)
+    return np.asarray(np.median(np.delete(w, k, axis=1), axis=1), dtype=np.float64)
 
 
 def find_pulses(filtered: FloatArray, fs_hz: float, beta: float = 0.02) -> IntArray:
@@ -267,12 +285,23 @@ def pulse_confidence(
       to beat: the robust SD of the successive differences of (maximum slope - onset),
       divided by sqrt(2). A pulse wave whose upstroke keeps its shape moves both
       fiducials together; where they move apart, the pulse time itself is uncertain by
-      about that much, and RMSSD of the pulse intervals grows by it.
+      about that much, and RMSSD of the pulse intervals grows by it. The spread is taken
+      about zero (a steady distance has successive differences of mean zero), so a
+      distance that alternates from pulse to pulse counts in full;
+    - ``fiducial_agreement``: the share of kept pulses whose two fiducials agree, i.e.
+      whose (maximum slope - onset) lies within :data:`FIDUCIAL_AGREE_MS` of its median
+      over the 8 neighbouring pulses (the pulse itself left out, so that an alternating
+      distance is not its own reference): the same question per pulse.
 
     NaN for fewer than 8 kept pulses.
     """
     idx = np.flatnonzero(keep)
-    nan = {"template_correlation": np.nan, "amplitude_cv": np.nan, "fiducial_jitter_ms": np.nan}
+    nan = {
+        "template_correlation": np.nan,
+        "amplitude_cv": np.nan,
+        "fiducial_jitter_ms": np.nan,
+        "fiducial_agreement": np.nan,
+    }
     if idx.size < 8:
         return nan
     n = len(filtered)
@@ -292,5 +321,11 @@ def pulse_confidence(
     cv = float(1.4826 * np.median(np.abs(amp - med_amp)) / med_amp) if med_amp > 0 else np.nan
     gap = (slope_s[idx] - onset_s[idx]) * 1000.0
     d = np.diff(gap)
-    jitter = float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
-    return {"template_correlation": corr, "amplitude_cv": cv, "fiducial_jitter_ms": jitter}
+    jitter = float(1.4826 * np.median(np.abs(d)) / np.sqrt(2.0))
+    agree = float(np.mean(np.abs(gap - _neighbour_median(gap, 4)) <= FIDUCIAL_AGREE_MS))
+    return {
+        "template_correlation": corr,
+        "amplitude_cv": cv,
+        "fiducial_jitter_ms": jitter,
+        "fiducial_agreement": agree,
+    }

@@ -40,6 +40,9 @@ MOTION_MARGIN_S = 0.5
 MIN_TEMPLATE_CORRELATION = 0.99
 MAX_AMPLITUDE_CV = 0.15
 MAX_FIDUCIAL_JITTER_MS = 2.5
+# At least 90 % of the pulses with agreeing fiducials (``_ppg_core.FIDUCIAL_AGREE_MS``):
+# 93-99 % on the tuning records.
+MIN_FIDUCIAL_AGREEMENT = 0.9
 
 
 def detect_ppg(
@@ -198,6 +201,7 @@ def _timing_doubts(conf: dict[str, float]) -> list[str]:
     out = []
     corr, cv, jit = (conf["template_correlation"], conf["amplitude_cv"],
                      conf["fiducial_jitter_ms"])
+    agree = conf["fiducial_agreement"]
     if np.isfinite(corr) and corr < MIN_TEMPLATE_CORRELATION:
         out.append(f"pulse shape varies: median correlation with the average pulse {corr:.3f}")
     if np.isfinite(cv) and cv > MAX_AMPLITUDE_CV:
@@ -205,6 +209,9 @@ def _timing_doubts(conf: dict[str, float]) -> list[str]:
     if np.isfinite(jit) and jit > MAX_FIDUCIAL_JITTER_MS:
         out.append(f"the pulse onset and steepest upstroke disagree by {jit:.1f} ms from "
                    "beat to beat")
+    if np.isfinite(agree) and agree < MIN_FIDUCIAL_AGREEMENT:
+        out.append(f"the pulse onset and steepest upstroke agree on only {100 * agree:.0f}% "
+                   "of the pulses")
     return out
 
 

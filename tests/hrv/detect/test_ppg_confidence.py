@@ -19,8 +19,9 @@ DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 FS = 125.0
 
 
-def _ppg(rise_s: FloatArray | None = None, amp: FloatArray | None = None, seed: int = 0
-         ) -> tuple[FloatArray, FloatArray]:
+def _ppg(
+    rise_s: FloatArray | None = None, amp: FloatArray | None = None, seed: int = 0
+) -> tuple[FloatArray, FloatArray]:
     """300 s of PPG at 125 Hz; pulse k has systolic rise width ``rise_s[k]`` (s) and
     amplitude ``amp[k]``; returns samples and the pulse start times."""
     rr = rr_series(420, mean_hr_bpm=75, hf_amplitude_ms=25, seed=seed)
@@ -45,6 +46,7 @@ class TestPulseConfidence:
         det = detect_ppg(x, FS)
         assert "pulse_timing_uncertain" not in {w.code for w in det.warnings}
         assert det.info["fiducial_jitter_ms"] < 1.0
+        assert det.info["fiducial_agreement"] > 0.98
         assert analyze(x, FS, "ppg").quality.grade is Grade.GOOD
 
     def test_upstroke_changing_shape_from_beat_to_beat_is_not_good(self) -> None:
@@ -55,6 +57,9 @@ class TestPulseConfidence:
         det = detect_ppg(x, FS)
         assert "pulse_timing_uncertain" in {w.code for w in det.warnings}
         assert det.info["fiducial_jitter_ms"] > 2.5
+        # ... and no pulse's fiducial distance matches that of its neighbours (half of
+        # them have the other width): far fewer than half agree.
+        assert det.info["fiducial_agreement"] < 0.5
         assert analyze(x, FS, "ppg").quality.grade is not Grade.GOOD
 
     def test_amplitude_varying_beat_to_beat_is_not_good(self) -> None:
@@ -64,8 +69,10 @@ class TestPulseConfidence:
         assert det.info["amplitude_cv"] > 0.15
         assert analyze(x, FS, "ppg").quality.grade is not Grade.GOOD
 
-    @pytest.mark.skipif(not (DATA / "challenge2015" / "a103l.hea").exists(),
-                        reason="shared challenge2015/a103l not found")
+    @pytest.mark.skipif(
+        not (DATA / "challenge2015" / "a103l.hea").exists(),
+        reason="shared challenge2015/a103l not found",
+    )
     def test_icu_false_alarm_record_is_not_graded_good(self) -> None:
         # a103l: its PRV RMSSD (about 10 ms) is more than twice its ECG RMSSD (about 4 ms).
         from benchmarks.ppg_accuracy import load_a103l
