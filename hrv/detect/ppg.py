@@ -83,7 +83,14 @@ def detect_ppg(
         ``times_s`` at sub-sample precision; ``normal`` all ``True`` (PPG morphology does
         not reveal ectopy reliably); ``excluded_windows`` for motion, clipping, flat line,
         disconnection and missing data, with no beat inside them; ``info`` holding the
-        detector, fiducial, rates and ``"variability": "PRV"``.
+        detector, fiducial, rates, ``"variability": "PRV"`` and the beat-detection
+        confidence of the kept pulses (``template_correlation``, ``amplitude_cv``,
+        ``fiducial_jitter_ms``, ``fiducial_agreement``; see
+        :func:`hrv.detect._ppg_core.pulse_confidence`). When any of them falls outside
+        its limit (``MIN_TEMPLATE_CORRELATION``, ``MAX_AMPLITUDE_CV``,
+        ``MAX_FIDUCIAL_JITTER_MS``, ``MIN_FIDUCIAL_AGREEMENT``) a
+        ``"pulse_timing_uncertain"`` warning says why; the grading caps such a recording
+        at fair.
 
     Raises
     ------
