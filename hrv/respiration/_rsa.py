@@ -6,9 +6,10 @@ HF falls and LF/HF rises for a reason that has nothing to do with autonomic bala
 functions here estimate the breathing rate and flag HF as not interpretable then.
 
 From RR intervals alone the estimate says when it does not know: :func:`rsa_estimate`
-scores the peak (share of power, prominence, agreement of 60-s sub-windows) and gives no
-rate when the evidence is weak, so ``hf_band_valid`` is then ``None`` (unknown), never a
-guess of ``False`` from a Mayer wave or VLF power.
+scores the peak (share of power, prominence, agreement of 60-s sub-windows), checks it
+against the breaths counted in the time domain (:mod:`hrv.respiration._count`) and gives
+no rate when the evidence is weak or the two disagree, so ``hf_band_valid`` is then
+``None`` (unknown), never a guess of ``False`` from a Mayer wave or VLF power.
 """
 
 from __future__ import annotations
@@ -118,11 +119,16 @@ def rsa_estimate(
        (unknown). With nothing accepted the rate is unknown (``None``); the estimate
        still names the best candidate and its confidence (for an ambiguous candidate at
        most half its threshold).
-
-    6. With ``nn``, the count of breaths in the band-passed NN series
-       (:func:`hrv.respiration.count_breaths`, Schäfer & Kratky's "count-adv") checks a
-       rate outside the HF band and may supply one inside it that the spectrum alone
-       left unknown; see :func:`hrv.respiration._count.check_with_count`.
+    6. With ``nn`` (and ``count``), the breaths counted in the band-passed NN series
+       (:func:`hrv.respiration.count_breaths`, Schäfer & Kratky's "count-adv") are a
+       second, time-domain estimate: a rate outside the HF band stands only when the
+       count sees the same steady rhythm and no regular rhythm in the HF band beside it;
+       a marginal in-band rate (confidence < 0.7) that the count contradicts is left
+       unknown; a rate the spectrum left unknown for weak evidence (or for two competing
+       peaks) is given when a regular count agrees with a respiratory-range peak (the
+       mean of the two). The rule and its thresholds:
+       :func:`hrv.respiration._count.check_with_count`. ``method`` says which evidence
+       the rate rests on.
 
     The NN spectrum alone cannot tell a dominant Mayer wave (~0.1 Hz) from breathing at
     6/min: a rate outside the HF band is claimed only for a large, steady peak that
