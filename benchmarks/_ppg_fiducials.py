@@ -4,7 +4,9 @@ Every variant times the same pulses (those ``detect_ppg`` finds, default fiducia
 scored on the same beats: consecutive reference R peaks matched to consecutive pulses,
 both intervals within 30 % of the median. On those beats the ECG RMSSD and each
 variant's PRV RMSSD are computed side by side (paired), so the difference is the pulse
-timing alone, not which beats an analysis keeps.
+timing alone, not which beats an analysis keeps. (This ECG RMSSD is of these raw beat
+triples, without the analysis' interval correction, so it can differ from the ECG
+RMSSD of the table above.)
 
 Variants (Charlton et al. 2022, Physiol Meas 43:085007 and the pyPPG fiducials;
 Chiu et al. 1991 for the intersecting tangents):
