@@ -26,7 +26,9 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+import orjson
+from sqlalchemy import Table, Text, bindparam, select, update
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -158,9 +160,11 @@ def _record(session: Session, outcomes: Sequence[tuple[ClaimedItem, ItemOutcome,
     one, as one multi-row upsert of the results and one executemany of the items."""
     if not outcomes:
         return
+    # The analysis goes as JSON text made by orjson (the same document; the column's
+    # own serialiser, the standard library's, took 0.9 ms an item).
     results = [
         {"id": new_id(), "tenant_id": item.tenant_id, "batch_id": item.batch_id,
-         "item_id": item.item_id, "analysis": out.analysis,
+         "item_id": item.item_id, "analysis": orjson.dumps(out.analysis).decode(),
          "hrv_version": out.hrv_version, "compute_s": out.compute_s,
          "writes": 1, "created_at": at}
         for item, out, at in outcomes if out.error is None
@@ -169,7 +173,9 @@ def _record(session: Session, outcomes: Sequence[tuple[ClaimedItem, ItemOutcome,
         table = cast(Table, BatchResult.__table__)
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(table)
+        text = bindparam("analysis", type_=Text())
+        stmt = insert(table).values(
+            analysis=sa_cast(text, table.c.analysis.type) if dialect == "postgresql" else text)
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.item_id],
             set_={"analysis": stmt.excluded.analysis,

@@ -1,5 +1,6 @@
-"""Batches with real processes: a worker killed with SIGKILL mid-batch, a server killed
-mid-batch. Each time the batch completes with every item analysed exactly once."""
+"""Batches with real processes: a worker killed with SIGKILL mid-batch, the API killed
+mid-batch (queue workers carry on), a server running its own pool killed mid-batch. Each
+time the batch completes with every item analysed exactly once."""
 
 from __future__ import annotations
 
@@ -217,6 +218,57 @@ class TestQueueWorkers:
         finally:
             stop(worker)
             app.state.db.dispose()
+
+
+@pytest.mark.postgres
+class TestQueueServer:
+    def test_sigkill_api_mid_batch(self, pg: tuple[str, Database]) -> None:
+        """The API killed with SIGKILL while a worker runs its batch, then started again:
+        the worker carries on meanwhile and every item is analysed exactly once."""
+        url, db = pg
+        n = 48
+        env = {**WORKER_ENV, "HRV_DATABASE_URL": url, "HRV_MAX_BODY_BYTES": "5000000"}
+        subprocess.run([sys.executable, "-m", "app.cli", "migrate"], cwd=ROOT, check=True,
+                       env={**os.environ, **env}, capture_output=True)
+        key = cli_key(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start(["serve", "--port", str(port)], env)
+        worker = None
+        try:
+            wait_for(lambda: _ready(base), 60, "the API to start", server)
+            code, st = _http("POST", base + "/v1/batches", key, ecg_study(n, dur_s=180),
+                             "application/zip")
+            assert code == 202
+            batch_id = st["id"]
+            worker = start(["worker"], env)
+            wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) >= 3, 90,
+                     "the worker's first items", worker)
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=10)
+            mid = item_counts(db, batch_id).get("succeeded", 0)
+            assert mid < n, "the batch ended before the API was killed"
+            wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) > mid, 60,
+                     "the worker to go on without the API", worker)
+
+            server = start(["serve", "--port", str(port)], env)
+            wait_for(lambda: _ready(base), 60, "the API to restart", server)
+            wait_for(lambda: _http("GET", f"{base}/v1/batches/{batch_id}", key)[1]["status"]
+                     == "succeeded", 180, "the batch to finish", worker)
+            assert_exactly_once(db, batch_id, n)
+            with db.engine.connect() as conn:
+                jobs = dict(conn.execute(text(
+                    "SELECT status, count(*) FROM procrastinate_jobs "
+                    "WHERE task_name = 'run_batch_items' GROUP BY status")).all())
+            assert set(jobs) == {"succeeded"}
+            req = urllib.request.Request(f"{base}/v1/batches/{batch_id}/results?table=wide",
+                                         headers={"Authorization": f"Bearer {key}"})
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                wide = resp.read().decode().splitlines()
+            assert len(wide) == n + 1 and len(set(wide)) == n + 1
+        finally:
+            stop(worker)
+            stop(server)
 
 
 def _http(method: str, url: str, key: str, body: bytes | None = None,
