@@ -120,34 +120,64 @@ def _block_runs(mask_of: Callable[[int, int], BoolArray], n: int
                           np.concatenate([re for _, re in parts]).astype(np.intp))
 
 
-def _piled_rails(x: FloatArray, nan: BoolArray | None, hi: float, lo: float) -> list[float]:
-    """The extremes ``hi`` (maximum) and ``lo`` (minimum) on which samples pile up.
+def _position_runs(pos: IntArray) -> tuple[IntArray, IntArray]:
+    """Runs ``[start, end)`` of consecutive indices in the sorted positions ``pos``."""
+    if len(pos) == 0:
+        e = np.empty(0, dtype=np.intp)
+        return e, e
+    brk = np.flatnonzero(np.diff(pos) != 1)
+    return (pos[np.concatenate(([0], brk + 1))].astype(np.intp),
+            pos[np.concatenate((brk, [len(pos) - 1]))].astype(np.intp) + 1)
+
+
+def _piled_rails(x: FloatArray, nan: BoolArray | None, hi: float, lo: float
+                 ) -> tuple[list[float], IntArray, IntArray]:
+    """The extremes ``hi`` (maximum) and ``lo`` (minimum) on which samples pile up, and
+    the runs of samples sitting exactly on those rails (NaN-bridged samples excluded).
 
     A rail piles up when at least 3 samples sit exactly on it, and at least 4 times as
     many as sit within 1 % of the range off it (samples bridging a NaN gap do not
-    count as sitting on it). One block-wise pass counts both rails.
+    count as sitting on it). One block-wise pass counts both rails and takes the runs
+    of each from the positions found near it (no second pass over the recording).
     """
     span = hi - lo
+    e = np.empty(0, dtype=np.intp)
     if not span > 0:
-        return []
+        return [], e, e
     lim_hi, lim_lo = hi - 0.01 * span, lo + 0.01 * span
 
-    def block(a: int) -> list[tuple[int, int, int]]:  # (on, eq, within) per rail
+    def block(a: int) -> list[tuple[int, int, int, IntArray, IntArray]]:
         blk = x[a: a + BLOCK_SAMPLES]
         out = []
         for j, near in enumerate((blk >= lim_hi, blk <= lim_lo)):
             pos = np.flatnonzero(near)
             within = len(pos)
             pos = pos[blk[pos] == (hi, lo)[j]]
-            on = len(pos) if nan is None else int(np.count_nonzero(~nan[a + pos]))
-            out.append((on, len(pos), within))
+            eq = len(pos)
+            if nan is not None:
+                pos = pos[~nan[a + pos]]
+            rs, re = _position_runs(pos)
+            out.append((len(pos), eq, within, rs + a, re + a))  # (on, eq, within, runs)
         return out
 
-    counts = np.array(map_chunks(block, range(0, len(x), BLOCK_SAMPLES)),
-                      dtype=np.int64).reshape(-1, 2, 3).sum(axis=0)
-    n_on, n_eq, n_within = counts[:, 0], counts[:, 1], counts[:, 2]
-    return [r for j, r in enumerate((hi, lo))
-            if n_on[j] >= 3 and n_on[j] >= 4 * (n_within[j] - n_eq[j])]
+    parts = map_chunks(block, range(0, len(x), BLOCK_SAMPLES))
+    rails: list[float] = []
+    starts: list[IntArray] = []
+    ends: list[IntArray] = []
+    for j, r in enumerate((hi, lo)):
+        n_on = sum(p[j][0] for p in parts)
+        n_eq = sum(p[j][1] for p in parts)
+        n_within = sum(p[j][2] for p in parts)
+        if n_on >= 3 and n_on >= 4 * (n_within - n_eq):
+            rails.append(r)
+            starts += [p[j][3] for p in parts]
+            ends += [p[j][4] for p in parts]
+    if not rails:
+        return rails, e, e
+    rs, re = np.concatenate(starts), np.concatenate(ends)
+    order = np.argsort(rs, kind="stable")  # both rails' runs in order (they are disjoint)
+    # Runs cut by a block edge, or a step from one rail straight onto the other, are one.
+    return (rails, *_join_touching(rs[order], re[order]))
 
 
 def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) -> WindowStats:
@@ -195,21 +225,9 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
     # A rail counts only if samples pile up on it: many more samples exactly at the
     # extreme than within the next 1 % of the range (a natural extreme is passed
     # through, a saturated one is sat on).
-    rails = _piled_rails(x, nan_or_none, hi, lo)
-
-    def at_rail(a: int, b: int) -> BoolArray:
-        blk = x[a:b]
-        m = np.isin(blk, rails) if len(rails) > 1 else blk == rails[0]
-        if has_nan:
-            m &= ~nan[a:b]
-        return m
-
-    if rails:
-        cs, ce = _block_runs(at_rail, n)
-        keep = ((ce - cs) >= 3) & ((ce - cs) < long_min)
-        cs, ce = cs[keep], ce[keep]
-    else:
-        cs = ce = np.empty(0, dtype=np.intp)
+    _, cs, ce = _piled_rails(x, nan_or_none, hi, lo)
+    keep = ((ce - cs) >= 3) & ((ce - cs) < long_min)
+    cs, ce = cs[keep], ce[keep]
     rail_frac = _coverage(cs, ce, starts, ends) / lengths
     win_of = np.searchsorted(starts, cs, side="right") - 1
     rail_runs = np.bincount(win_of, minlength=len(starts)).astype(np.intp)
