@@ -7,10 +7,8 @@ import math
 from collections.abc import Callable, Mapping
 from statistics import NormalDist
 
-import numpy as np
-
 from hrv.shift._types import Baseline, MarkerChange, Scale, ShiftConfig
-from hrv.shift._windows import WindowSeries, standard_error
+from hrv.shift._windows import WindowSeries, window_uncertainty
 from hrv.types import Analysis
 
 _NORMAL = NormalDist()  # standard normal (stdlib: no scipy.stats import)
@@ -66,12 +64,36 @@ def t_value(ci_level: float, df: float | None) -> float:
     return float(stats.t.ppf(0.5 + ci_level / 2.0, max(df, 1.0)))
 
 
-def window_df(window_s: float, duration_s: float, n_windows: int) -> float:
-    """Degrees of freedom of a sub-window SD: the number of non-overlapping windows the
-    recording holds, less one (overlapping windows are not independent), at least 1 and
-    at most ``n_windows - 1``."""
-    n_independent = duration_s / window_s if window_s > 0 else 1.0
-    return max(1.0, min(float(n_windows - 1), n_independent - 1.0))
+def recording_uncertainty(
+    spec: MarkerSpec, series: Mapping[str, WindowSeries], duration_s: float
+) -> tuple[float, float] | None:
+    """``(se, df)`` of one recording's marker from its sub-windows (see
+    :func:`~hrv.shift._windows.window_uncertainty`), checked at a second window length.
+
+    A slow wander of the series (a 1/f component, a drifting heart rate) makes the
+    values of neighbouring windows alike, so their spread understates how much the
+    average over the whole recording could have come out otherwise; over longer windows
+    (``"long"``, the 120-s ones of LF) such a wander raises the estimate, uncorrelated
+    noise does not (batch means are long enough once the variance they give stops
+    growing with their length; Schmeiser 1982). So a short-window marker takes the
+    larger of the two standard errors, each with its own degrees of freedom, when the
+    recording holds at least two non-overlapping long windows (from 4 min on).
+    """
+    log = spec.scale is Scale.LOG
+    short = series[spec.window]
+    got = window_uncertainty(short, spec.name, duration_s, log=log)
+    long = series.get("long")
+    if (
+        got is None
+        or spec.window != "short"
+        or long is None
+        or spec.name not in long.values
+        or not long.window_s > short.window_s
+        or duration_s + 1e-9 < 2.0 * long.window_s
+    ):
+        return got
+    wider = window_uncertainty(long, spec.name, duration_s, log=log)
+    return wider if wider is not None and wider[0] > got[0] else got
 
 
 def satterthwaite(se: tuple[float, float], df: tuple[float, float]) -> float:
@@ -135,25 +157,21 @@ def compute_changes(
         if a is None or b is None or (log and (a <= 0 or b <= 0)):
             out[spec.name] = _make(spec, a, b, cfg, "not computable in both recordings")
             continue
-        ses = []
-        dfs = []
-        for rec in ("pre", "post"):
-            ws = windows[rec][spec.window]
-            ses.append(standard_error(ws.values[spec.name], ws.window_s, dur[rec], log=log))
-            n_ok = int(np.isfinite(ws.values[spec.name]).sum())
-            dfs.append(window_df(ws.window_s, dur[rec], n_ok))
+        got_a = recording_uncertainty(spec, windows["pre"], dur["pre"])
+        got_b = recording_uncertainty(spec, windows["post"], dur["post"])
         swc_scale, source = _swc(spec, a, cfg, baseline)
         swc_out = a * math.expm1(swc_scale) if log else swc_scale
         d = math.log(b / a) if log else b - a
-        if ses[0] is None or ses[1] is None:
+        if got_a is None or got_b is None:
             out[spec.name] = _make(
                 spec, a, b, cfg,
                 "too few usable sub-windows to estimate the measurement uncertainty",
                 swc=swc_out, source=source,
             )
             continue
-        se = math.hypot(ses[0], ses[1])
-        df = satterthwaite((ses[0], ses[1]), (dfs[0], dfs[1]))
+        (se_a, df_a), (se_b, df_b) = got_a, got_b
+        se = math.hypot(se_a, se_b)
+        df = satterthwaite((se_a, se_b), (df_a, df_b))
         z = t_value(cfg.ci_level, df)
         lo, hi = d - z * se, d + z * se
         if log:

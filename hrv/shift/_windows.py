@@ -1,7 +1,8 @@
 """Markers over sliding sub-windows of one NN series: the shift's uncertainty and trend.
 
-The markers themselves come from :mod:`hrv.metrics` (the same functions as the whole
-recording); this module only cuts the series into windows and summarises the spread.
+The markers themselves come from :mod:`hrv.metrics` (the same functions, with the same
+recorded settings, as the whole recording); this module only cuts the series into
+windows and summarises the spread (:func:`window_uncertainty`).
 """
 
 from __future__ import annotations
@@ -20,16 +21,20 @@ from hrv.metrics.time import time_domain
 from hrv.respiration import rsa_rate_bpm
 from hrv.types import Analysis, FloatArray, Intervals
 
-__all__ = ["WindowSeries", "analysis_config_of", "config_status", "standard_error",
-           "window_series"]
+__all__ = ["WindowSeries", "analysis_config_of", "config_status", "window_series",
+           "window_uncertainty"]
 
 #: A window whose clean NN intervals cover less than this share of it is skipped.
 _MIN_COVERAGE = 0.5
 
-#: Markers computed on the short windows (time domain, HF, breathing) and on the long ones.
+#: Markers computed on the short windows (time domain, HF, breathing) and on the long ones:
+#: LF and LF/HF, which need about 2 min, and the short markers but the breathing rate a
+#: second time, to check that the short windows' spread does not understate a slow
+#: wander (see :func:`hrv.shift._changes.compute_changes`).
 SHORT_MARKERS = ("rmssd_ms", "ln_rmssd", "mean_hr_bpm", "sd1_ms", "hf_power_ms2", "ln_hf",
                  "respiration_rate_bpm")
-LONG_MARKERS = ("lf_power_ms2", "lf_hf_ratio")
+LONG_MARKERS = ("lf_power_ms2", "lf_hf_ratio", "rmssd_ms", "ln_rmssd", "mean_hr_bpm",
+                "sd1_ms", "hf_power_ms2", "ln_hf")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -174,20 +179,43 @@ def window_series(
     )
 
 
-def standard_error(
-    window_values: FloatArray, window_s: float, duration_s: float, *, log: bool
-) -> float | None:
-    """Standard error of a whole-recording marker from its spread over sub-windows.
+def window_uncertainty(
+    ws: WindowSeries, marker: str, duration_s: float, *, log: bool
+) -> tuple[float, float] | None:
+    """Standard error of a whole-recording marker from its spread over the sub-windows,
+    and the degrees of freedom of that spread: ``(se, df)``, or ``None`` with fewer than
+    two usable windows.
 
-    ``SD(windows) × sqrt(window_s / duration_s)``: the variance of an average over a
-    stationary series falls in proportion to its length, so a value over the whole
-    recording varies ``duration / window`` times less than one over a window. On the log
-    scale when ``log`` (ratio markers). ``None`` with fewer than two usable windows.
+    The variance of an average over a stationary series falls in proportion to its
+    length, so the whole recording (``duration_s`` of NN intervals) varies
+    ``duration / window`` times less than one window: ``SE² = σ_w² · window / duration``,
+    with ``σ_w²`` the variance of a single window's value. Overlapping windows share
+    data, so their sample variance ``s²`` underestimates ``σ_w²``: with ``R`` the
+    windows' correlation matrix under uncorrelated data (``R_ij`` = the share of a
+    window that windows ``i`` and ``j`` have in common) and ``C = (I - J/m) / (m - 1)``
+    the matrix of the sample variance of ``m`` values, ``E[s²] = σ_w² · tr(CR)``
+    (``1 - `` the mean correlation between two windows: 0.89 for nine 60-s windows 30 s
+    apart in 5 min, 0.75 for four 120-s windows 60 s apart). ``s²`` is divided by it,
+    the overlapping-batch-means correction (Meketon & Schmeiser 1984) for the windows
+    actually used. The degrees of freedom are Satterthwaite's for that quadratic form,
+    ``tr(CR)² / tr((CR)²)`` (5.4 for the nine windows, where the non-overlapping count
+    less one would say 4). On the log scale when ``log`` (ratio markers).
     """
-    v = window_values[np.isfinite(window_values)]
+    vals = np.asarray(ws.values[marker], dtype=np.float64)
+    ok = np.isfinite(vals)
     if log:
-        v = np.log(v[v > 0])
-    if len(v) < 2 or duration_s <= 0:
+        ok &= vals > 0
+    v = np.log(vals[ok]) if log else vals[ok]
+    m = v.size
+    b = float(ws.window_s)
+    if m < 2 or duration_s <= 0 or b <= 0:
         return None
-    factor = math.sqrt(min(1.0, window_s / duration_s))
-    return float(np.std(v, ddof=1)) * factor
+    starts = np.asarray(ws.t_start_s, dtype=np.float64)[ok]
+    shared = np.clip(b - np.abs(starts[:, None] - starts[None, :]), 0.0, None) / b
+    cr = (shared - shared.mean(axis=0, keepdims=True)) / (m - 1)  # C @ R
+    bias = float(np.trace(cr))
+    if not bias > 1e-9:  # windows that (nearly) coincide say nothing about the spread
+        return None
+    df = bias * bias / float(np.einsum("ij,ji->", cr, cr))
+    var_w = float(np.var(v, ddof=1)) / bias
+    return math.sqrt(var_w * min(1.0, b / duration_s)), df
