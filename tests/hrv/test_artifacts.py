@@ -307,6 +307,42 @@ class TestPauses:
         assert np.all(c.labels == BeatType.NORMAL)
         np.testing.assert_array_equal(c.nn.rr_ms, rr)
 
+    def test_isolated_pauses_are_all_kept(self) -> None:
+        # Three sinus pauses 120 beats apart (0.75 % of 400 intervals): rare and apart.
+        rr = 1000.0 + 20.0 * np.sin(np.arange(400) * 2 * np.pi / 4.3)
+        for i in (80, 200, 320):
+            rr[i] = 1500.0
+        c = correct(Intervals.contiguous(rr))
+        assert np.all(c.labels == BeatType.NORMAL)
+
+    def test_crowded_long_intervals_are_no_pauses(self) -> None:
+        # Four 1.5x intervals within 60 beats: no sinus arrest recurs like that.
+        rr = self._base()
+        for i in (120, 140, 160, 180):
+            rr[i] = 1500.0
+        c = correct(Intervals.contiguous(rr))
+        assert all(c.labels[i] == BeatType.LONG for i in (120, 140, 160, 180))
+        assert np.max(c.nn.rr_ms) < 1100.0
+
+    @pytest.mark.parametrize("share", [0.03, 0.07])
+    def test_frequent_uncompensated_long_intervals_do_not_inflate_rmssd(
+        self, share: float
+    ) -> None:
+        # A sensor that lengthens 3-7 % of intervals by 60 % (no compensating short
+        # interval): as pauses they would multiply RMSSD 2-4 times.
+        ratios = []
+        for seed in range(10):
+            rr = rr_series(300, mean_hr_bpm=70, hf_amplitude_ms=25, lf_amplitude_ms=20,
+                           noise_ms=8, seed=seed)
+            truth = float(np.sqrt(np.mean(np.diff(rr) ** 2)))
+            rng = np.random.default_rng(seed + 10)
+            bad = rr.copy()
+            bad[rng.choice(np.arange(5, rr.size - 5), int(share * rr.size), replace=False)] *= 1.6
+            nn = correct(Intervals.contiguous(bad)).nn
+            ratios.append(float(np.sqrt(np.mean(np.diff(nn.rr_ms) ** 2))) / truth)
+        assert 0.9 < float(np.median(ratios)) < 1.1, ratios
+        assert sum(abs(r - 1.0) < 0.2 for r in ratios) >= 8, ratios
+
     def test_pause_interpolated_when_rule_disabled(self) -> None:
         rr = self._base()
         rr[150] = 1500.0
