@@ -143,10 +143,11 @@ def compute_changes(
     ``|d| > t·SE`` (its interval excludes zero) and ``|d| > SWC``, with ``d`` the log ratio
     for ``LOG`` markers and the difference otherwise, ``SE² = SE_pre² + SE_post²`` (the
     two recordings' errors are independent) and ``t`` the Student-t quantile with the
-    Welch-Satterthwaite degrees of freedom of the two sub-window SDs (each with the
-    number of non-overlapping windows less one, :func:`window_df`): five overlapping
-    60-s windows of a 3-min recording hold about two independent ones, and a normal
-    quantile would make the interval too narrow.
+    Welch-Satterthwaite degrees of freedom of the two recordings' standard errors
+    (:func:`recording_uncertainty`: overlapping sub-windows corrected for the data they
+    share, with the degrees of freedom of their spread, checked against the longer
+    windows): five overlapping 60-s windows of a 3-min recording hold few independent
+    ones, and a normal quantile would make the interval too narrow.
     """
     dur = {"pre": _nn_duration_s(pre), "post": _nn_duration_s(post)}
     out: dict[str, MarkerChange] = {}
