@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from app.db.repositories import BaselineRow, RecordingRepository, SessionReposit
 from hrv import Analysis
 from hrv.shift import Baseline
 
-__all__ = ["ClientBaseline", "baseline_section", "client_baseline"]
+__all__ = ["ClientBaseline", "baseline_section", "client_baseline", "load_baseline"]
 
 _PRE = "pre"
 
@@ -57,6 +57,8 @@ class ClientBaseline:
     session_ids: tuple[str, ...]
     baseline: Baseline | None
     fingerprint: str
+    #: The earlier sessions found, not yet loaded (see :func:`load_baseline`).
+    rows: tuple[BaselineRow, ...] = field(default=(), repr=False, compare=False)
 
 
 def _when(s: TherapySession) -> dt.datetime:
@@ -101,23 +103,30 @@ def client_baseline(
     Only sessions of ``s``'s therapist count unless ``clinic_wide`` (a reader who may
     see every session of the tenant) or ``s`` has no therapist. With ``load=False``
     only the fingerprint is computed (one small query), which is all a cached report
-    needs.
+    needs; :func:`load_baseline` then loads it without a second lookup.
     """
     therapist_id = None if clinic_wide else s.therapist_id
     rows = SessionRepository(db).history(
         s.tenant_id, s.client_id, s.id, _PRE, therapist_id=therapist_id
     )
     rows = _earlier(rows, s, max_sessions)
-    fingerprint = _fingerprint(rows, therapist_id or "clinic")
-    if not load or not rows:
-        return ClientBaseline((), None, fingerprint)
-    stored = RecordingRepository(db).analyses(s.tenant_id, [r.recording_id for r in rows])
-    used = [(r, a) for r in rows if r.recording_id in stored and _usable(stored[r.recording_id])
+    found = ClientBaseline((), None, _fingerprint(rows, therapist_id or "clinic"), tuple(rows))
+    return load_baseline(db, s, found) if load else found
+
+
+def load_baseline(db: Session, s: TherapySession, found: ClientBaseline) -> ClientBaseline:
+    """The baseline of the sessions a fingerprint-only :func:`client_baseline` found,
+    without looking them up again (a report's cache miss needs both)."""
+    if not found.rows:
+        return ClientBaseline((), None, found.fingerprint)
+    stored = RecordingRepository(db).analyses(s.tenant_id, [r.recording_id for r in found.rows])
+    used = [(r, a) for r in found.rows
+            if r.recording_id in stored and _usable(stored[r.recording_id])
             and (a := _analysis(stored[r.recording_id])) is not None]
     if not used:
-        return ClientBaseline((), None, fingerprint)
+        return ClientBaseline((), None, found.fingerprint)
     baseline = Baseline.from_analyses([a for _, a in used])
-    return ClientBaseline(tuple(r.session_id for r, _ in used), baseline, fingerprint)
+    return ClientBaseline(tuple(r.session_id for r, _ in used), baseline, found.fingerprint)
 
 
 def baseline_section(

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -24,7 +24,7 @@ from app.db.repositories import (
 from app.errors import AppError, Conflict
 from app.schemas import REST_MODALITY, Phase
 from app.services import audit, exports
-from app.services.baseline import baseline_section, client_baseline
+from app.services.baseline import baseline_section, client_baseline, load_baseline
 from app.services.ingest import Limits, analyze_parsed, parse_stored
 from app.services.sessions import analysis_dict, get_session, load_stored_body, stored_analysis
 
@@ -76,6 +76,10 @@ class RestSessions:
     session_ids: tuple[str, ...]
     shifts: tuple[dict[str, Any], ...]
     fingerprint: str
+    #: The rest sessions found with their cache keys, not yet compared
+    #: (see :func:`load_rest_sessions`).
+    found: tuple[tuple[TherapySession, tuple[str, ...]], ...] = field(
+        default=(), repr=False, compare=False)
 
 
 #: Comparisons of rest sessions by (session, recordings, version): a rest session's change
@@ -157,14 +161,19 @@ def rest_sessions(
     h = hashlib.sha256(f"rest:{therapist_id or 'clinic'}\n".encode())
     for x in complete:
         h.update(("|".join(keys[x.id]) + "\n").encode())
-    fingerprint = h.hexdigest()[:16]
-    if not load:
-        return RestSessions((), (), fingerprint)
-    used = [(x.id, shift) for x in complete
-            if (shift := _rest_shift(db, x, limits, keys[x.id])) is not None
+    found_ = RestSessions((), (), h.hexdigest()[:16], tuple((x, keys[x.id]) for x in complete))
+    return load_rest_sessions(db, limits, found_) if load else found_
+
+
+def load_rest_sessions(db: Session, limits: Limits, found: RestSessions) -> RestSessions:
+    """The comparisons of the rest sessions a fingerprint-only :func:`rest_sessions`
+    found, without looking them up again."""
+    used = [(x.id, shift) for x, key in found.found
+            if (shift := _rest_shift(db, x, limits, key)) is not None
             and shift["verdict"]["direction"] != "inconclusive"
             and shift["changes"]["ln_rmssd"]["delta"] is not None]
-    return RestSessions(tuple(i for i, _ in used), tuple(sh for _, sh in used), fingerprint)
+    return RestSessions(tuple(i for i, _ in used), tuple(sh for _, sh in used),
+                        found.fingerprint)
 
 
 def _self_report(s: TherapySession) -> dict[str, Any]:
@@ -212,9 +221,8 @@ def compute_report(
         return s.report
     from hrv.shift import ShiftConfig, compare
 
-    history = client_baseline(db, s, max_sessions=max_baseline_sessions,
-                              clinic_wide=clinic_wide)
-    rests = rest_sessions(db, s, limits, clinic_wide=clinic_wide)
+    history = load_baseline(db, s, history)
+    rests = load_rest_sessions(db, limits, rests)
     # Built from the stored analyses (no raw file decoded) when this version made them.
     pre_a, post_a = stored_analysis(pre, limits), stored_analysis(post, limits)
     shift = compare(pre_a, post_a, baseline=history.baseline, rest=list(rests.shifts) or None)

@@ -127,3 +127,27 @@ class TestBaselineCache:
         assert out["baseline"]["n_sessions"] == 2
         assert out["baseline"]["source"] == "published"
         assert set(out["baseline"]["session_ids"]) == {ids[2], later}
+
+
+class TestLookups:
+    def test_a_report_cache_miss_looks_up_the_history_once(
+        self, client: TestClient, tenant: TenantKeys, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from app.db.repositories import SessionRepository
+
+        for day, hf in zip((1, 2, 3), HISTORY_HF_MS, strict=False):
+            earlier_session(client, tenant, day, hf)
+        sid = reported_session(client, tenant)
+        calls: list[str] = []
+        real = SessionRepository.history
+
+        def counting(self: SessionRepository, *args: Any, **kwargs: Any) -> Any:
+            calls.append(args[3] if len(args) > 3 else kwargs.get("phase", "?"))
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(SessionRepository, "history", counting)
+        first = report(client, tenant, sid)
+        assert first["baseline"]["source"] == "client_history"
+        # One lookup of the earlier pre recordings (baseline) and one per phase for the
+        # rest-only sessions: the cache miss reuses what the cache check found.
+        assert sorted(calls) == ["post", "pre", "pre"], calls
