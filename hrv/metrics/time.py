@@ -193,10 +193,12 @@ def geometric(nn: Intervals) -> Geometric:
     """
     span = _span_s(nn)
     if span < MIN_GEOMETRIC_SPAN_S:
+        from hrv.metrics.frequency import seconds
+
         return Geometric(warnings=(QualityWarning(
             "too_short_for_triangular",
-            f"The clean intervals span {span:.0f} s; the HRV triangular index and TINN need "
-            "at least 5 minutes.",
+            f"The clean intervals span {seconds(span)}; the HRV triangular index and TINN "
+            "need at least 5 minutes.",
         ),))
     rr = np.asarray(nn.rr_ms, dtype=np.float64)
     idx = np.floor(rr / HISTOGRAM_BIN_MS).astype(np.int64)

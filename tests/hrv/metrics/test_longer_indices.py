@@ -88,6 +88,11 @@ class TestGeometric:
         assert g.hrv_triangular_index is None and g.tinn_ms is None
         assert [w.code for w in g.warnings] == ["too_short_for_triangular"]
 
+    def test_warning_states_the_measured_span_with_its_decimal(self) -> None:
+        rr = np.full(367, 800.0)  # 293.6 s, just under the limit of 294 s
+        (w,) = geometric(Intervals.contiguous(rr)).warnings
+        assert "span 293.6 s;" in w.message
+
     def test_five_minute_recording_qualifies(self) -> None:
         rng = np.random.default_rng(2)
         rr = 800 + rng.normal(0, 30, 375)  # 300 s
