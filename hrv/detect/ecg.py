@@ -26,7 +26,7 @@ import numpy.typing as npt
 from hrv._dsp import WorkingSignal, all_finite, run_beside
 from hrv.config import ECG_SAMPLING_RATE_HZ, DetectionConfig, EcgDetector
 from hrv.detect._ecg_beats import refine_peaks
-from hrv.detect._ecg_classify import classify
+from hrv.detect._ecg_classify import BeatClasses, classify
 from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
 from hrv.detect._ecg_morph import resolve_close_pairs
 from hrv.detect._ecg_rate import rate_plausibility
@@ -169,15 +169,23 @@ def detect_ecg_working(
         dup = np.concatenate(([False], np.diff(times) < MIN_RR_S))
         times = times[~dup]
 
+    def findings() -> tuple[BeatClasses, tuple[tuple[ExcludedWindow, ...],
+                                               tuple[QualityWarning, ...]],
+                            tuple[QualityWarning, ...]]:
+        # Beat classes, conduction findings and the rate check need only the beat times
+        # and the raw signal: together they run beside the caller's ``beside``.
+        return (classify(x, fs, times, k),
+                conduction_findings(times, [(s0, e0) for s0, e0, _r in runs_s]),
+                rate_plausibility(x, fs))
+
     if beside is None:
-        classes = classify(x, fs, times, k)
+        classes, conduction, rate = findings()
     else:
-        classes, _ = run_beside(lambda: classify(x, fs, times, k),
-                                lambda: beside(times, cand.work))
-    conduction_windows, conduction_warnings = conduction_findings(
-        times, [(s0, e0) for s0, e0, _r in runs_s])
+        (classes, conduction, rate), _ = run_beside(findings,
+                                                    lambda: beside(times, cand.work))
+    conduction_windows, conduction_warnings = conduction
     windows = tuple(ExcludedWindow(s0, e0, r) for s0, e0, r in runs_s) + conduction_windows
-    warnings: list[QualityWarning] = [*conduction_warnings, *rate_plausibility(x, fs)]
+    warnings: list[QualityWarning] = [*conduction_warnings, *rate]
     missing_s = sum(e0 - s0 for s0, e0, r in runs_s if r == "missing_data")
     if missing_s > 0:
         warnings.append(
