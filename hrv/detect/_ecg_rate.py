@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp import all_finite
 from hrv.types import QualityWarning
 
 __all__ = ["rate_plausibility"]
@@ -55,11 +56,13 @@ def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float) -> tuple[Quality
     span = np.asarray(x[: round(MAX_SPAN_S * fs_hz)], dtype=np.float64)
     if span.size < 4 * n_seg or fs_hz / 2 <= LINE_MIN_HZ + 5:
         return ()
-    span = np.nan_to_num(span - np.nanmean(span))
-    # Welch without scipy.signal: Hann-tapered segments, half overlap.
+    # A finite span: the same mean as np.nanmean, without its masked copies.
+    span = (span - np.mean(span) if all_finite(span)
+            else np.nan_to_num(span - np.nanmean(span)))
+    # Welch without scipy.signal: Hann-tapered segments, half overlap (read as rows of
+    # a strided view: no index matrix).
     step = n_seg // 2
-    starts = np.arange(0, span.size - n_seg + 1, step)
-    seg = span[starts[:, None] + np.arange(n_seg)[None, :]]
+    seg = np.lib.stride_tricks.sliding_window_view(span, n_seg)[::step]
     seg = seg - seg.mean(axis=1, keepdims=True)
     win = np.hanning(n_seg)
     p = np.mean(np.abs(np.fft.rfft(seg * win, axis=1)) ** 2, axis=0)
