@@ -138,3 +138,29 @@ class TestSlowWander:
             {"x": np.array([3.2])},
         )
         assert window_uncertainty(ws, "x", 60.0, log=False) is None
+
+
+class TestPairSpectra:
+    def test_pre_and_post_of_different_lengths_share_the_spectral_grid(self) -> None:
+        # 4 and 6 min: both hold a 150-s segment, so the HF powers compared are
+        # integrated over the same bins (with 256-s segments a 4-min recording got one
+        # 240-s segment and a grid of its own)
+        import hrv
+        from hrv.shift import compare
+        from hrv.simulate import rr_series
+
+        pre = hrv.analyze_intervals(
+            rr_series(240, hf_amplitude_ms=20, noise_ms=8, seed=1), unit="ms"
+        )
+        post = hrv.analyze_intervals(
+            rr_series(360, hf_amplitude_ms=30, noise_ms=8, seed=2), unit="ms"
+        )
+        assert pre.spectrum is not None and post.spectrum is not None
+        np.testing.assert_array_equal(pre.spectrum.freq_hz, post.spectrum.freq_hz)
+        sp_pre, sp_post = pre.provenance["spectrum"], post.provenance["spectrum"]
+        assert sp_pre["segment_s"] == sp_post["segment_s"] == 150.0
+        assert sp_pre["n_segments"] >= 2 and sp_post["n_segments"] >= 4
+        s = compare(pre, post)
+        assert "different_settings" not in {c.code for c in s.verdict.caveats}
+        hf = s.changes["hf_power_ms2"]
+        assert hf.se is not None and hf.df is not None and hf.df > 1
