@@ -21,10 +21,11 @@ and keeps every guarantee of one item:
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import zlib
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import cast
 
 import orjson
 from sqlalchemy import Table, Text, bindparam, select, update
@@ -45,7 +46,13 @@ from app.jobs.batch_items import (
 )
 from app.services.ingest import Limits
 
-__all__ = ["FLUSH_S", "MAX_CLAIMS", "chunks", "run_chunk"]
+__all__ = [
+    "FLUSH_S", "MAX_CLAIMS", "Done", "cancel_claimed", "chunks", "claim_queued", "is_cancelled",
+    "left_running", "record_outcomes", "run_chunk",
+]
+
+#: An item's outcome and when it was reached, waiting to be written.
+Done = tuple[ClaimedItem, ItemOutcome, dt.datetime]
 
 #: Outcomes are written at least this often (seconds of work a killed worker can lose).
 FLUSH_S = 0.5
@@ -68,7 +75,7 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
     """Run the items of one job; returns how many it ran."""
     done = 0
     with db.session() as session:
-        stranded = _stranded(session, item_ids)
+        stranded = left_running(session, item_ids)
     for item_id, claims in stranded:
         if claims >= MAX_CLAIMS:
             with db.session() as session:
@@ -77,11 +84,11 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
             continue
         done += run_item(db, item_id, limits)
     with db.session() as session:
-        inputs, failed = _claim_queued(session, item_ids)
+        inputs, failed = claim_queued(session, item_ids)
         if failed:
-            _record(session, failed)
+            record_outcomes(session, failed)
     todo = list(inputs)
-    outcomes: list[tuple[ClaimedItem, ItemOutcome, Any]] = []
+    outcomes: list[Done] = []
     last = time.monotonic()
     while todo:
         inp = todo.pop(0)
@@ -89,11 +96,11 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
         if todo and time.monotonic() - last < FLUSH_S:
             continue
         with db.session() as session:
-            _record(session, outcomes)
+            record_outcomes(session, outcomes)
             done += len(outcomes)
             outcomes = []
-            if todo and _cancelled(session, {i.item.batch_id for i in todo}):
-                _cancel_claimed(session, [i.item_id for i in todo])
+            if todo and is_cancelled(session, {i.item.batch_id for i in todo}):
+                cancel_claimed(session, [i.item_id for i in todo])
                 todo = []
         last = time.monotonic()
     return done + len(failed)
@@ -102,7 +109,7 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
 # -- queries ------------------------------------------------------------------------------
 
 
-def _stranded(session: Session, item_ids: Sequence[str]) -> list[tuple[str, int]]:
+def left_running(session: Session, item_ids: Sequence[str]) -> list[tuple[str, int]]:
     """Items of the chunk left ``running`` (and how often they were claimed), fewest
     claims first: a file that stopped its worker goes after the others."""
     rows = session.execute(
@@ -113,9 +120,9 @@ def _stranded(session: Session, item_ids: Sequence[str]) -> list[tuple[str, int]
     return [(str(i), int(a)) for i, a in rows]
 
 
-def _claim_queued(
+def claim_queued(
     session: Session, item_ids: Sequence[str]
-) -> tuple[list[ItemInput], list[tuple[ClaimedItem, ItemOutcome, Any]]]:
+) -> tuple[list[ItemInput], list[Done]]:
     """Mark the chunk's queued items running in one statement; their inputs in the
     chunk's order, and the outcomes of those whose bytes cannot be read."""
     rows = session.execute(
@@ -136,7 +143,7 @@ def _claim_queued(
             select(Recording.id, Recording.raw).where(Recording.id.in_(rec_ids)))}
     repo = BatchRepository(session)
     inputs: list[ItemInput] = []
-    failed: list[tuple[ClaimedItem, ItemOutcome, Any]] = []
+    failed: list[Done] = []
     for r in rows:
         item = ClaimedItem(str(r.id), str(r.tenant_id), str(r.batch_id), str(r.content_type),
                            dict(r.params or {}), None, r.recording_id)
@@ -154,7 +161,7 @@ def _claim_queued(
     return inputs, failed
 
 
-def _record(session: Session, outcomes: Sequence[tuple[ClaimedItem, ItemOutcome, Any]]
+def record_outcomes(session: Session, outcomes: Sequence[Done]
             ) -> None:
     """Write several outcomes: what :meth:`BatchRepository.record_unscoped` writes for
     one, as one multi-row upsert of the results and one executemany of the items."""
@@ -206,14 +213,14 @@ def _fail(session: Session, item_id: str, error: str) -> None:
     )
 
 
-def _cancelled(session: Session, batch_ids: set[str]) -> bool:
+def is_cancelled(session: Session, batch_ids: set[str]) -> bool:
     return session.scalar(
         select(Batch.id).where(Batch.id.in_(sorted(batch_ids)), Batch.cancelled_at.is_not(None))
         .limit(1)
     ) is not None
 
 
-def _cancel_claimed(session: Session, item_ids: Sequence[str]) -> None:
+def cancel_claimed(session: Session, item_ids: Sequence[str]) -> None:
     """Items this chunk claimed but had not run when its batch was cancelled."""
     session.execute(
         update(BatchItem)

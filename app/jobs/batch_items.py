@@ -56,6 +56,10 @@ def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
         parsed = dataclasses.replace(parsed, config=inp.config)
         analysis = analyze_parsed(parsed)
         compute_s = time.perf_counter() - t0
+        # Through orjson: numpy scalars become plain JSON numbers, floats round-trip.
+        document = orjson.loads(orjson.dumps(
+            analysis.to_dict(include_beats=False, include_series=True),
+            option=orjson.OPT_SERIALIZE_NUMPY))
     except hrv.HRVError as exc:
         return ItemOutcome(error=str(exc))
     except AppError as exc:
@@ -63,14 +67,7 @@ def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
     except Exception as exc:  # an unexpected error fails its item; the log names it
         _log.warning("batch_item_error", item_id=inp.item_id, error_type=type(exc).__name__)
         return ItemOutcome(error=f"the analysis failed unexpectedly ({type(exc).__name__})")
-    return ItemOutcome(
-        # Through orjson: numpy scalars become plain JSON numbers, floats round-trip.
-        analysis=orjson.loads(orjson.dumps(
-            analysis.to_dict(include_beats=False, include_series=True),
-            option=orjson.OPT_SERIALIZE_NUMPY)),
-        compute_s=compute_s,
-        hrv_version=hrv.__version__,
-    )
+    return ItemOutcome(analysis=document, compute_s=compute_s, hrv_version=hrv.__version__)
 
 
 def warm_up() -> None:

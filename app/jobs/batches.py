@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -26,14 +27,17 @@ from starlette.background import BackgroundTasks
 
 from app.db.batches import BatchRepository, ItemOutcome
 from app.db.database import Database
-from app.jobs.batch_items import (
-    ItemInput,
-    compute_item,
-    load_input,
-    record_outcome,
-    run_item,
-    warm_up,
+from app.db.models import utcnow
+from app.jobs.batch_chunks import (
+    FLUSH_S,
+    Done,
+    cancel_claimed,
+    claim_queued,
+    is_cancelled,
+    left_running,
+    record_outcomes,
 )
+from app.jobs.batch_items import ItemInput, compute_item, load_input, run_item, warm_up
 from app.services.ingest import Limits
 
 __all__ = ["BatchRunner", "InProcessBatchRunner", "default_processes", "single_threaded_blas"]
@@ -149,32 +153,46 @@ class InProcessBatchRunner:
                            error_type=type(exc).__name__)
 
     def _run_batch(self, batch_id: str) -> None:
+        """Feed the batch's items to the pool: queued items claimed several at a time,
+        outcomes written together every ``FLUSH_S`` (as a queue chunk job does); items a
+        stopped server left running are claimed one at a time."""
         db = self._get_db()
         with db.session() as session:
             ids = BatchRepository(session).pending_item_ids_unscoped(batch_id)
+            single = [i for i, _ in left_running(session, ids)]
+        fresh = [i for i in ids if i not in set(single)]
         in_flight: dict[cf.Future[ItemOutcome], ItemInput] = {}
         broken: set[str] = set()
         retry: list[ItemInput] = []
-        window = 2 * self.processes
-        pending = iter(ids)
-        exhausted = False
-        while in_flight or retry or not exhausted:
-            while (retry or not exhausted) and len(in_flight) < window:
+        done: list[Done] = []
+        window = 8 * self.processes
+        last_write = time.monotonic()
+
+        def submit(inp: ItemInput) -> None:
+            in_flight[self._executor().submit(compute_item, inp, self.limits)] = inp
+
+        while in_flight or retry or single or fresh:
+            # Refill when the pool has at most one item per process left to start.
+            while (retry or single or fresh) and len(in_flight) <= self.processes:
                 if self._stop.is_set():
+                    self._write(db, done)
                     return
                 if retry:
-                    inp: ItemInput | None = retry.pop()
+                    submit(retry.pop())
+                elif single:
+                    inp = load_input(db, single.pop(0))
+                    if inp is not None:
+                        submit(inp)
                 else:
-                    item_id = next(pending, None)
-                    if item_id is None:
-                        exhausted = True
-                        break
-                    inp = load_input(db, item_id)
-                if inp is not None:
-                    in_flight[self._executor().submit(compute_item, inp, self.limits)] = inp
+                    group, fresh = fresh[:window - len(in_flight)], fresh[window - len(in_flight):]
+                    with db.session() as session:
+                        inputs, failed = claim_queued(session, group)
+                        record_outcomes(session, failed)
+                    for inp in inputs:
+                        submit(inp)
             if not in_flight:
                 continue
-            finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            finished, _ = cf.wait(in_flight, timeout=FLUSH_S, return_when=cf.FIRST_COMPLETED)
             for fut in finished:
                 inp = in_flight.pop(fut)
                 try:
@@ -189,7 +207,25 @@ class InProcessBatchRunner:
                         continue
                     outcome = ItemOutcome(
                         error="the analysis process stopped twice on this file (too large?)")
-                record_outcome(db, inp, outcome)
+                done.append((inp.item, outcome, utcnow()))
+            if done and (not in_flight or time.monotonic() - last_write >= FLUSH_S):
+                if self._write(db, done, batch_id):
+                    # Cancelled: what was claimed and not run is cancelled too.
+                    for fut in in_flight:
+                        fut.cancel()
+                    with db.session() as session:
+                        cancel_claimed(session, [i.item_id for i in [*in_flight.values(), *retry]])
+                    return
+                done = []
+                last_write = time.monotonic()
+        self._write(db, done)
+
+    @staticmethod
+    def _write(db: Database, done: list[Done], batch_id: str | None = None) -> bool:
+        """Write the outcomes; returns whether batch ``batch_id`` has been cancelled."""
+        with db.session() as session:
+            record_outcomes(session, done)
+            return batch_id is not None and is_cancelled(session, {batch_id})
 
     def close(self) -> None:
         self._stop.set()
