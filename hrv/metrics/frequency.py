@@ -291,8 +291,8 @@ def seconds(x: float) -> str:
 
 def _describe_length(longest: float, recorded: float, parts: Stretches) -> str:
     if parts.n_split == 0:
-        return f"the recording is {seconds(longest)} long"
+        return f"The recording is {seconds(longest)} long"
     return (
-        f"the longest stretch without a gap is {seconds(longest)} "
+        f"The longest stretch without a gap is {seconds(longest)} "
         f"(of {seconds(recorded)} recorded, split by {parts.n_split} gap(s))"
     )

@@ -11,10 +11,15 @@ Method
 *Measurement uncertainty* (:class:`UncertaintyMethod` ``SUBWINDOWS``): each marker is
 computed with :mod:`hrv.metrics` on overlapping sub-windows of the recording's NN series
 (60 s, 50 % overlap; 120 s windows for LF and LF/HF). The standard error of the
-whole-recording value is the between-window SD × ``sqrt(window / duration)``; ratio
-markers (RMSSD, HF, LF, LF/HF, SD1) are handled on the log scale. The change's standard
-error is ``sqrt(SE_pre² + SE_post²)`` and its interval ``d ± z·SE`` (normal, ``z`` = 1.96
-at 95 %), mapped back to the marker's unit.
+whole-recording value is the between-window SD, corrected for the data overlapping
+windows share (overlapping batch means), × ``sqrt(window / duration)``; from 4 min on it
+is checked against the same estimate from the 120-s windows and the larger one is used
+(slow wander shows as a growth with window length; see
+:func:`hrv.shift._windows.window_uncertainty`). Ratio markers (RMSSD, HF, LF, LF/HF, SD1)
+are handled on the log scale. The change's standard error is ``sqrt(SE_pre² + SE_post²)``
+and its interval ``d ± t·SE``, with ``t`` the Student quantile for the
+Welch–Satterthwaite degrees of freedom of the two recordings' estimates, mapped back to
+the marker's unit.
 
 *Smallest worthwhile change*: with a :class:`Baseline` of at least three earlier sessions,
 0.5 × the client's SD of ln RMSSD (and of mean HR and ln HF); otherwise the between-day

@@ -46,7 +46,9 @@ class UncertaintyMethod(Choice):
 
     ``SUBWINDOWS``: the marker is computed on overlapping sub-windows of the recording
     (60 s, 50 % overlap; 120 s for LF and LF/HF); the standard error of the
-    whole-recording value is the between-window SD scaled by ``sqrt(window / duration)``.
+    whole-recording value is the between-window SD, corrected for the overlap of the
+    windows, scaled by ``sqrt(window / duration)`` and checked against the 120-s windows
+    (the larger is used), with the degrees of freedom of that spread (a t interval).
     """
 
     SUBWINDOWS = "subwindows"
