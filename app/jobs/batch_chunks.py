@@ -1,14 +1,15 @@
 """Several batch items per queue job: claimed in one statement, recorded in one transaction.
 
 One procrastinate job per item cost four commits per item (fetch, claim, record, finish)
-besides the analysis, on a 15 ms item about as long again. A chunk job runs a few items
-and keeps every guarantee of one item:
+besides the analysis, on a 15 ms item about as long again. A chunk job runs up to
+``CHUNK_ITEMS`` items and keeps every guarantee of one item:
 
 * claiming is ``UPDATE ... WHERE status = 'queued' RETURNING``: an item another runner
   finished, or one cancelled with its batch, is skipped;
 * outcomes are written together (a multi-row upsert on the unique ``item_id`` of the
   results, the items' statuses in the same transaction) every ``FLUSH_S`` and at the end,
-  so an item is final exactly when its result is stored; a retried item overwrites its
+  by a writer thread while the next items run; an item is final exactly when its result
+  is stored, and the job ends only once every outcome is; a retried item overwrites its
   result, never adds one;
 * a bad file fails its own item (:func:`compute_item` returns an error, never raises);
 * items left ``running`` by a worker that stopped (killed, connection lost) are run one at
@@ -21,6 +22,7 @@ and keeps every guarantee of one item:
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import datetime as dt
 import time
 import zlib
@@ -54,13 +56,14 @@ __all__ = [
 #: An item's outcome and when it was reached, waiting to be written.
 Done = tuple[ClaimedItem, ItemOutcome, dt.datetime]
 
-#: Outcomes are written at least this often (seconds of work a killed worker can lose).
-FLUSH_S = 0.5
+#: Outcomes are written at least this often: each write runs beside the next items, so
+#: the one a job waits for at its end is short (and a killed worker loses little).
+FLUSH_S = 0.15
 #: An item claimed this many times without an outcome stopped its worker each time.
 MAX_CLAIMS = 3
 #: Items per queue job: large enough that fetching and finishing the job is a small part
 #: of it, small enough that every worker gets a share and cancelling stops soon.
-CHUNK_ITEMS = 16
+CHUNK_ITEMS = 32
 
 
 def chunks(item_ids: Sequence[str], size: int = CHUNK_ITEMS, least: int = 8) -> list[list[str]]:
@@ -89,21 +92,49 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
             record_outcomes(session, failed)
     todo = list(inputs)
     outcomes: list[Done] = []
+    writing: cf.Future[None] | None = None
     last = time.monotonic()
-    while todo:
-        inp = todo.pop(0)
-        outcomes.append((inp.item, compute_item(inp, limits), utcnow()))
-        if todo and time.monotonic() - last < FLUSH_S:
-            continue
-        with db.session() as session:
-            record_outcomes(session, outcomes)
+    try:
+        while todo:
+            inp = todo.pop(0)
+            outcomes.append((inp.item, compute_item(inp, limits), utcnow()))
+            if todo and time.monotonic() - last < FLUSH_S:
+                continue
+            # One write at a time, in order: the previous one ran beside the analyses.
+            if writing is not None:
+                writing.result()
+                writing = None
             done += len(outcomes)
+            if todo:
+                with db.session() as session:
+                    if is_cancelled(session, {i.item.batch_id for i in todo}):
+                        record_outcomes(session, outcomes)
+                        cancel_claimed(session, [i.item_id for i in todo])
+                        break
+            writing = _writer().submit(_write, db, outcomes)
             outcomes = []
-            if todo and is_cancelled(session, {i.item.batch_id for i in todo}):
-                cancel_claimed(session, [i.item_id for i in todo])
-                todo = []
-        last = time.monotonic()
+            last = time.monotonic()
+    finally:
+        if writing is not None:
+            writing.result()  # the job is finished only when its outcomes are stored
     return done + len(failed)
+
+
+_WRITER: cf.ThreadPoolExecutor | None = None
+
+
+def _writer() -> cf.ThreadPoolExecutor:
+    """The worker process's one thread that writes outcomes while the next items run
+    (the database does its share of the work on another core meanwhile)."""
+    global _WRITER
+    if _WRITER is None:
+        _WRITER = cf.ThreadPoolExecutor(1, thread_name_prefix="hrv-batch-writer")
+    return _WRITER
+
+
+def _write(db: Database, outcomes: Sequence[Done]) -> None:
+    with db.session() as session:
+        record_outcomes(session, outcomes)
 
 
 # -- queries ------------------------------------------------------------------------------

@@ -305,7 +305,7 @@ def cli_key(env: dict[str, str], role: str = "researcher") -> str:
 
 class TestInProcessServer:
     def test_sigkill_server_mid_batch(self, tmp_path: Path) -> None:
-        n = 72  # outcomes are written every 0.5 s: enough items to be killed midway
+        n = 72  # outcomes are written in groups: enough items to be killed midway
         url = f"sqlite:///{tmp_path}/hrv.db"
         env = {"HRV_DATABASE_URL": url, "HRV_BATCH_PROCESSES": "1", "HRV_LOG_LEVEL": "WARNING",
                "HRV_MAX_BODY_BYTES": "5000000"}
