@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp._parallel import map_chunks
 from hrv.errors import InvalidInputError
 from hrv.types import BoolArray, FloatArray
 
 __all__ = ["all_finite", "as_waveform", "fill_nan"]
+
+FINITE_BLOCK = 1 << 21  # samples per block of the finiteness test of a long recording
 
 
 def as_waveform(samples: npt.ArrayLike, fs_hz: float | None, *, name: str = "signal") -> FloatArray:
@@ -45,8 +48,16 @@ def all_finite(x: npt.NDArray[np.floating[Any]]) -> bool:
     """Whether every sample is finite, in one summing pass and no mask.
 
     The sum is finite unless a sample is NaN or infinite (or the sum overflows, which
-    only sends the caller to its exact test).
+    only sends the caller to its exact test). A long 1-D recording is summed in blocks
+    on the available threads: every block's sum finite, every sample finite.
     """
+    if x.ndim != 1 or len(x) < 2 * FINITE_BLOCK:
+        return _sum_finite(x)
+    return all(map_chunks(lambda a: _sum_finite(x[a: a + FINITE_BLOCK]),
+                          range(0, len(x), FINITE_BLOCK)))
+
+
+def _sum_finite(x: npt.NDArray[np.floating[Any]]) -> bool:
     with np.errstate(over="ignore", invalid="ignore"):
         return bool(np.isfinite(np.add.reduce(x, axis=None)))
 
