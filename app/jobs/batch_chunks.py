@@ -45,6 +45,7 @@ from app.jobs.batch_items import (
     batch_config,
     compute_item,
     run_item,
+    unpack,
 )
 from app.services.ingest import Limits
 
@@ -178,13 +179,14 @@ def claim_queued(
     for r in rows:
         item = ClaimedItem(str(r.id), str(r.tenant_id), str(r.batch_id), str(r.content_type),
                            dict(r.params or {}), None, r.recording_id)
-        packed = r.raw if r.raw is not None else recordings.get(str(r.recording_id))
-        if packed is None:
-            failed.append((item, ItemOutcome(error=DELETED),
-                           utcnow()))
+        if r.raw is None and str(r.recording_id) not in recordings:
+            failed.append((item, ItemOutcome(error=DELETED), utcnow()))
             continue
         try:
-            raw = zlib.decompress(packed)
+            if r.raw is not None:
+                raw = unpack(r.raw)
+            else:
+                raw = zlib.decompress(recordings[str(r.recording_id)])
         except zlib.error:
             failed.append((item, ItemOutcome(error=DAMAGED), utcnow()))
             continue

@@ -25,11 +25,11 @@ from app.services.ingest import Limits, StoredBody, analyze_parsed, parse_stored
 
 __all__ = [
     "DAMAGED", "DELETED", "ItemInput", "batch_config", "compute_item", "load_input",
-    "record_outcome", "run_item", "warm_up",
+    "record_outcome", "run_item", "unpack", "warm_up",
 ]
 
 _log = structlog.get_logger("app.jobs.batches")
-DAMAGED = "the stored bytes of this file are damaged"
+DAMAGED = "the file is damaged: its data does not match the ZIP's checksum or size"
 DELETED = "the stored recording was deleted"
 
 
@@ -132,9 +132,23 @@ def load_input(db: Database, item_id: str) -> ItemInput | None:
         return ItemInput(item, raw, config)
 
 
+def unpack(packed: bytes) -> bytes:
+    """An item's stored bytes: a zlib stream, or a ZIP member's own deflate stream framed
+    as gzip (``app.services.batches``), inflated to at most its recorded size and checked
+    against the member's CRC-32 and size. Raises ``zlib.error`` if they do not match."""
+    if packed[:2] != b"\x1f\x8b":
+        return zlib.decompress(packed)
+    size = int.from_bytes(packed[-4:], "little")
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    data = inflate.decompress(packed, size + 1)
+    if not inflate.eof or inflate.unused_data or len(data) != size:
+        raise zlib.error("the data does not match the size in the ZIP")
+    return data
+
+
 def _raw(session: Any, item: ClaimedItem) -> bytes | None:
     if item.raw is not None:
-        return zlib.decompress(item.raw)
+        return unpack(item.raw)
     if item.recording_id is None:
         return None
     rec = session.get(Recording, item.recording_id)
