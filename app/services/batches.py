@@ -3,8 +3,9 @@ one configuration, tracked item by item.
 
 A ZIP is checked from its central directory (size, member count, names, expansion
 ratio) before any member is decompressed; each data file becomes one item whose bytes
-are stored zlib-compressed. A bad file fails its own item with the reader's message,
-never the batch.
+are stored compressed (a deflated member as it lies in the ZIP, checked when its item
+runs). A bad or damaged file fails its own item with the reader's message, never the
+batch.
 """
 
 from __future__ import annotations
