@@ -89,11 +89,14 @@ def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
     n, m = w.shape
     width_n = m - 2 * lag
     core = w[:, lag : m - lag]
-    slope = np.abs(np.diff(core, axis=1))
+    slope = np.subtract(core[:, 1:], core[:, :-1])  # np.diff along the rows
+    np.abs(slope, out=slope)
     smax = slope.max(axis=1)
     width = slope.sum(axis=1) / np.where(smax > 0, smax, 1.0)
-    # One block-median call for the templates and the typical width (last column).
-    med = block_medians(np.column_stack((core, width)), CLASS_BLOCK)
+    del slope
+    # Block medians of the templates and of the typical width (last column).
+    med = np.column_stack((block_medians(core, CLASS_BLOCK),
+                           block_medians(width[:, None], CLASS_BLOCK)))
     if med.shape[0] > 1:
         med = ndimage.uniform_filter1d(med, 2 * CLASS_CONTEXT + 1, axis=0, mode="nearest")
     tmpl, wmed = med[:, :-1], med[:, -1]
