@@ -214,7 +214,8 @@ class SpectrumConfig:
         ±0.013 Hz) still separates LF from VLF at the 0.04 Hz edge, which needs segments
         of at least about 100-150 s. The length is fixed rather than a fraction of the
         recording, so a pre and a post recording of different lengths (both at least
-        150 s) share the same frequency grid.
+        150 s) share the same frequency grid. VLF power is read from segments of
+        ``vlf_min_s`` instead (its periods reach 300 s).
     overlap : float
         Least fraction of overlap between segments: the segments are spread evenly to
         reach the end of each stretch, so the overlap is at least this (a little more

@@ -17,7 +17,11 @@ Method (every choice is recorded in :attr:`FrequencyDomain.info`):
   bin about threefold, while 1/150 Hz bins (Hann main lobe ±0.013 Hz) still resolve the
   LF band's lower edge at 0.04 Hz (which needs segments of about 100-150 s or more).
   The length is fixed, not a fraction of the recording, so two recordings of at least
-  150 s (a pre and a post one of different lengths) share one frequency grid.
+  150 s (a pre and a post one of different lengths) share one frequency grid. **VLF**
+  power (0.0033-0.04 Hz, periods up to 300 s) is read from a second Welch estimate with
+  segments of ``vlf_min_s`` (300 s), placed the same way: 150-s segments do not resolve
+  it (a 200-s oscillation lost three quarters of its power); ``info["vlf_segment_s"]``
+  records it.
 * **Lomb–Scargle** (``SpectrumMethod.LOMB``): on the uneven series, same segments and
   detrending, no taper, frequency grid spaced ``1 / (4 T)`` up to 0.5 Hz, scaled to
   ms²/Hz so that a sinusoid of amplitude A ms carries A²/2 ms² as with Welch.
@@ -198,6 +202,14 @@ def frequency_domain(
                 "the spectrum.",
             )
         )
+    vlf_psd = None
+    if available["vlf"] and psd.segment_s < spectrum.vlf_min_s - 1e-6:
+        # A VLF oscillation (down to 0.0033 Hz, a 300-s period) is not resolved by the
+        # short segments that LF and HF average over: its power is read from segments
+        # of vlf_min_s (a 200-s oscillation lost three quarters of its power at 150 s).
+        vlf_psd = _psd(nn, parts, dataclasses.replace(spectrum, segment_s=spectrum.vlf_min_s))
+        if vlf_psd is not None:
+            info.update(vlf_segment_s=vlf_psd.segment_s, vlf_n_segments=vlf_psd.n_segments)
     mean_nn_ms = float(np.mean(nn.rr_ms))
     beat_nyquist_hz = 500.0 / mean_nn_ms if mean_nn_ms > 0 else float("inf")
     info["beat_nyquist_hz"] = beat_nyquist_hz
@@ -212,7 +224,7 @@ def frequency_domain(
                 f"of the HF band (up to {bands.hf_hz[1]:g} Hz) is not reliable.",
             )
         )
-    return _assemble(psd, bands, available, spectrum.method, warnings, info)
+    return _assemble(psd, bands, available, spectrum.method, warnings, info, vlf_psd)
 
 
 def _psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | None:
@@ -228,6 +240,7 @@ def _assemble(
     method: SpectrumMethod,
     warnings: list[QualityWarning],
     info: Mapping[str, Any],
+    vlf_psd: Psd | None = None,
 ) -> FrequencyDomain:
     f, p = psd.freq_hz, psd.psd_ms2_per_hz
     edges = {"vlf": bands.vlf_hz, "lf": bands.lf_hz, "hf": bands.hf_hz}
@@ -235,8 +248,9 @@ def _assemble(
     peak: dict[str, float | None] = {}
     for key, (lo, hi) in edges.items():
         if available[key]:
-            power[key] = band_power(f, p, lo, hi)
-            peak[key] = peak_frequency(f, p, lo, hi)
+            src = vlf_psd if key == "vlf" and vlf_psd is not None else psd
+            power[key] = band_power(src.freq_hz, src.psd_ms2_per_hz, lo, hi)
+            peak[key] = peak_frequency(src.freq_hz, src.psd_ms2_per_hz, lo, hi)
         else:
             power[key] = peak[key] = None
     vlf, lf, hf = power["vlf"], power["lf"], power["hf"]

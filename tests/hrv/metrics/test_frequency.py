@@ -90,6 +90,25 @@ class TestAnalyticBandPower:
         )
 
 
+class TestVlf:
+    @pytest.mark.parametrize("method", METHODS)
+    @pytest.mark.parametrize("duration_s", [600, 3600])
+    def test_a_slow_vlf_oscillation_keeps_its_power(
+        self, method: SpectrumMethod, duration_s: int
+    ) -> None:
+        # 0.006 Hz (a 167-s period) lies inside VLF (0.0033-0.04 Hz) but below the first
+        # bin of a 150-s segment: it needs the 300-s VLF segments.
+        a = 30.0
+        nn = Intervals.contiguous(rr_series(duration_s, lf_amplitude_ms=a, lf_hz=0.006,
+                                            hf_amplitude_ms=20.0, seed=1))
+        fd = frequency_domain(nn, SpectrumConfig(method=method))
+        assert fd.vlf_power_ms2 == pytest.approx(a * a / 2, rel=0.15)
+        assert fd.info["vlf_segment_s"] == pytest.approx(300.0)
+        assert fd.info["segment_s"] == pytest.approx(150.0)
+        # LF and HF still come from the 150-s segments: the HF sinusoid is intact.
+        assert fd.hf_power_ms2 == pytest.approx(200.0, rel=0.05)
+
+
 class TestDurations:
     @pytest.mark.parametrize("method", METHODS)
     def test_45_s_gives_no_spectral_values(self, method: SpectrumMethod) -> None:
