@@ -136,14 +136,15 @@ def _fiducials(w: FloatArray, g: float, half: int, fid: int
     p_blk = np.where(switch, -g, g)
     c_blk = np.argmax(tmpl * (p_blk * g)[:, None], axis=1) + inner.start
     block_of = np.minimum(np.arange(n) // TEMPLATE_BLOCK, tmpl.shape[0] - 1)
-    pol, centre = p_blk[block_of], c_blk[block_of]
-    cols = np.arange(m)[None, :]
+    pol = p_blk[block_of]
+    # The search band of each block's fiducial column, one boolean row per block.
+    outside = np.abs(np.arange(m)[None, :] - c_blk[:, None]) > fid
     jc = np.empty(n, dtype=np.int64)
     delta = np.empty(n)
     for r0 in range(0, n, ROW_CHUNK):  # row chunks: temporaries stay in the CPU caches
         r1 = min(n, r0 + ROW_CHUNK)
-        allowed = np.abs(cols - centre[r0:r1, None]) <= fid
-        sw = np.where(allowed, pol[r0:r1, None] * w[r0:r1], -np.inf)
+        sw = pol[r0:r1, None] * w[r0:r1]
+        np.copyto(sw, -np.inf, where=outside[block_of[r0:r1]])
         j = np.argmax(sw, axis=1)
         jr = np.clip(j, 1, m - 2)
         rows = np.arange(r1 - r0)
