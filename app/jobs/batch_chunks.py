@@ -2,7 +2,7 @@
 
 One procrastinate job per item cost four commits per item (fetch, claim, record, finish)
 besides the analysis, on a 15 ms item about as long again. A chunk job runs up to
-``CHUNK_ITEMS`` items and keeps every guarantee of one item:
+``CHUNK_ITEMS`` items (:func:`chunks`) and keeps every guarantee of one item:
 
 * claiming is ``UPDATE ... WHERE status = 'queued' RETURNING``: an item another runner
   finished, or one cancelled with its batch, is skipped;
@@ -62,17 +62,25 @@ Done = tuple[ClaimedItem, ItemOutcome, dt.datetime]
 FLUSH_S = 0.15
 #: An item claimed this many times without an outcome stopped its worker each time.
 MAX_CLAIMS = 3
-#: Items per queue job: large enough that fetching and finishing the job is a small part
-#: of it, small enough that every worker gets a share and cancelling stops soon.
+#: Items per queue job at most: enough that fetching and finishing the job is a small part
+#: of it, few enough that cancelling stops soon (chunks shrink towards a batch's end).
 CHUNK_ITEMS = 32
 
 
-def chunks(item_ids: Sequence[str], size: int = CHUNK_ITEMS, least: int = 8) -> list[list[str]]:
-    """``item_ids`` in order, cut into chunks of at most ``size``; a small batch is cut
-    into about ``least`` chunks so that several workers share it."""
-    n = len(item_ids)
-    step = max(1, min(size, -(-n // least)))
-    return [list(item_ids[i:i + step]) for i in range(0, n, step)]
+def chunks(item_ids: Sequence[str], size: int = CHUNK_ITEMS, share: int = 8,
+           smallest: int = 4) -> list[list[str]]:
+    """``item_ids`` in order, cut into chunks that shrink towards the end: each holds
+    ``1/share`` of the items still to cut, at most ``size`` and at least ``smallest``.
+    Workers take chunks in order, so the last ones, small, leave little idle tail (one
+    worker finishing a full chunk while the others wait) and a small batch is shared."""
+    out: list[list[str]] = []
+    i, n = 0, len(item_ids)
+    while i < n:
+        left = n - i
+        step = max(min(smallest, left), min(size, -(-left // share)))
+        out.append(list(item_ids[i:i + step]))
+        i += step
+    return out
 
 
 def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:

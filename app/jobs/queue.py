@@ -5,8 +5,9 @@ Tasks:
 ``reanalyze_session``
     re-analysis of one therapy session.
 ``run_batch_items``
-    a chunk of up to 32 items of a study batch (:mod:`app.jobs.batch_chunks`: claimed
-    together, outcomes written together, each item still final exactly once). Deferred
+    a chunk of up to 32 items of a study batch, smaller towards its end
+    (:mod:`app.jobs.batch_chunks`: claimed together, outcomes written together, each
+    item still final exactly once). Deferred
     in the same transaction that records the batch, so a batch never exists without its
     jobs (nor jobs without their batch). Retried by procrastinate's retry strategy when
     it raises (a lost database connection); a bad file does not raise, it fails its item.

@@ -72,12 +72,19 @@ def many_rr(n: int) -> bytes:
 class TestChunks:
     def test_cut_in_order_every_id_once(self) -> None:
         ids = [f"i{k}" for k in range(500)]
-        cut = chunks(ids, size=16, least=8)
+        cut = chunks(ids, size=32, share=8, smallest=4)
+        sizes = [len(c) for c in cut]
         assert [i for c in cut for i in c] == ids
-        assert max(map(len, cut)) == 16 and len(cut) == 32
+        assert sizes[0] == 32 and max(sizes) == 32
+        # Shrinking towards the end: the last chunks are small, so no worker is left
+        # with a full chunk while the others have nothing to do.
+        assert sizes == sorted(sizes, reverse=True)
+        assert sizes[-1] <= 4 and sizes[-2] == 4
+        assert len(cut) < 40  # and still few jobs
         # A small batch is shared by several workers rather than one chunk.
-        assert [len(c) for c in chunks(ids[:12], size=16, least=8)] == [2] * 6
-        assert chunks([], size=16) == []
+        assert [len(c) for c in chunks(ids[:12], size=32, share=8, smallest=4)] == [4, 4, 4]
+        assert chunks([]) == []
+        assert chunks(ids[:1]) == [["i0"]]
 
     def test_one_chunk_runs_the_batch_and_bad_files_fail_alone(
         self, bound_db: BoundDatabase, tenant: TenantKeys
