@@ -172,8 +172,9 @@ class InProcessBatchRunner:
             in_flight[self._executor().submit(compute_item, inp, self.limits)] = inp
 
         while in_flight or retry or single or fresh:
-            # Refill when the pool has at most one item per process left to start.
-            while (retry or single or fresh) and len(in_flight) <= self.processes:
+            # Refill at half the window: claims of several items, and every process still
+            # has items queued while the dispatcher claims and inflates the next ones.
+            while (retry or single or fresh) and len(in_flight) <= window // 2:
                 if self._stop.is_set():
                     self._write(db, done)
                     return
