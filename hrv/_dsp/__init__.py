@@ -16,7 +16,7 @@ from hrv._dsp._blockfilter import (
     filtered_blocks,
     map_filtered_blocks,
 )
-from hrv._dsp._parallel import map_chunks, run_beside, thread_count
+from hrv._dsp._parallel import map_chunks, run_beside, start_beside, thread_count
 from hrv._dsp._rank import percentile_rank, rank_filter, running_median
 from hrv._dsp._signal import all_finite, as_waveform, fill_nan
 from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
@@ -54,6 +54,7 @@ __all__ = [
     "resample_uneven",
     "run_beside",
     "running_median",
+    "start_beside",
     "thread_count",
     "working_factor",
     "working_signal",

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:  # concurrent.futures loads on first parallel use, not with ``import hrv``
     from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["ENV_THREADS", "MAX_THREADS", "map_chunks", "run_beside", "thread_count"]
+__all__ = ["ENV_THREADS", "MAX_THREADS", "map_chunks", "run_beside", "start_beside",
+           "thread_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -154,3 +155,29 @@ def run_beside(background: Callable[[], R], foreground: Callable[[], T]) -> tupl
     # Not started yet (the pool busy with another caller's chunks): run it here.
     bg = background() if future.cancel() else future.result()
     return bg, fg
+
+
+def start_beside(background: Callable[[], R]) -> Callable[[], R]:
+    """Start ``background()`` on a pool thread now; return a function giving its result.
+
+    For a stage whose result is needed only later, while the calling thread goes on
+    with other work. The returned function waits for the result (raising what
+    ``background`` raised), or runs ``background`` in the calling thread if no pool
+    thread has started it yet (the pool busy with other chunks). With one thread, or
+    from inside a chunk, ``background`` runs when its result is first asked for.
+    """
+    done: list[R] = []
+    if thread_count() < 2 or getattr(_local, "worker", False):
+        def later() -> R:
+            if not done:
+                done.append(background())
+            return done[0]
+        return later
+    future = _executor(thread_count() - 1).submit(background)
+
+    def result() -> R:
+        if not done:
+            done.append(background() if future.cancel() else future.result())
+        return done[0]
+    return result
+

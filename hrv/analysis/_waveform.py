@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import WorkingSignal, all_finite, as_waveform, fill_nan, resample_uneven
+from hrv._dsp import (
+    WorkingSignal,
+    all_finite,
+    as_waveform,
+    fill_nan,
+    resample_uneven,
+    start_beside,
+)
 from hrv.analysis._tail import finish_waveform
 from hrv.config import SAMPLING_RATE_HZ, AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
@@ -118,18 +126,47 @@ def analyze(
     excluded = merge_windows((*quality_windows, *det.excluded_windows))
 
     keep = _outside(det.times_s, excluded)
-    estimates: dict[str, float | None] = {}
+    estimates: Mapping[str, float | None] = {}
+    edr: Callable[[], dict[str, float | None]] | None = None
     if np.count_nonzero(keep) >= 10:
         if sk is SignalKind.ECG:
-            estimates["edr"] = ecg_rate_filled(xf, fs, det.times_s[keep], work)
+            # The derived respiration runs beside the interval analysis, which reads the
+            # estimates only once its metrics are computed.
+            kept = det.times_s[keep]
+            edr = start_beside(lambda: {"edr": ecg_rate_filled(xf, fs, kept, work)})
+            estimates = _Later(edr)
         else:
-            estimates["pdr"] = ppg_rate_filled(xf, fs, det.times_s[keep])
+            estimates = {"pdr": ppg_rate_filled(xf, fs, det.times_s[keep])}
     # Parameters and summary scores go into provenance; per-beat arrays do not.
     detection_info = {k: v for k, v in det.info.items() if not isinstance(v, np.ndarray)}
     info.update({"fs_hz": fs, "detection": detection_info})
-    return finish_waveform(
-        sk, duration_s, det, excluded, quality_warnings, estimates, config, info
-    )
+    try:
+        result = finish_waveform(
+            sk, duration_s, det, excluded, quality_warnings, estimates, config, info
+        )
+    except BaseException:
+        if edr is not None:
+            edr()  # an error of the derived respiration first, as when it ran first
+        raise
+    if edr is not None:
+        edr()  # finished (and its errors raised) even where the tail did not read it
+    return result
+
+
+class _Later(Mapping[str, float | None]):
+    """Estimates computed elsewhere, waited for when first read."""
+
+    def __init__(self, get: Callable[[], dict[str, float | None]]) -> None:
+        self._get = get
+
+    def __getitem__(self, key: str) -> float | None:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
 
 
 def _filled(x: npt.NDArray[np.float64], fs: float, sk: SignalKind, finite: bool
