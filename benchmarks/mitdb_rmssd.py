@@ -192,6 +192,22 @@ def long_recording_timing() -> list[str]:
     ]
 
 
+def _readme_row(low: list[RecordResult], nk_within: int) -> str:
+    halves = []
+    for name, odd in (("tuning half", 0), ("held-back half", 1)):
+        sub = [r for r in low if int(r.record) % 2 == odd]
+        if sub:
+            n_ok = sum(abs(r.error_pct) <= MAX_ERROR_PCT for r in sub)
+            worst = max(abs(r.error_pct) for r in sub)
+            halves.append(f"{name} {n_ok}/{len(sub)}, worst {worst:.1f} %")
+    within = sum(abs(r.error_pct) <= MAX_ERROR_PCT for r in low)
+    return (
+        "<!-- readme-row: | RMSSD from all annotated beats after artefact correction, same "
+        f"records | {within}/{len(low)} within {MAX_ERROR_PCT:g} % ({'; '.join(halves)}) | "
+        f"{nk_within}/{len(low)} | -->"
+    )
+
+
 def main() -> None:
     results = {r: evaluate_record(r) for r in available_records()}
     rows = [r for r in results.values() if r is not None]
@@ -270,6 +286,8 @@ def main() -> None:
             )
             if sub
         ],
+        "",
+        _readme_row(low, nk_within),
         "",
         f"Skipped (no two consecutive normal beats: paced rhythm): {', '.join(skipped)}.",
         "",
