@@ -16,8 +16,8 @@ besides the analysis, on a 15 ms item about as long again. A chunk job runs up t
   a time, each committed, when the job is retried; one claimed ``MAX_CLAIMS`` times
   without finishing is failed rather than run again, so a file that kills its worker
   does not hold back the rest of its chunk;
-* a batch cancelled while a chunk runs: the chunk stops at its next write and its items
-  not yet run are cancelled.
+* a batch cancelled while a chunk runs: the chunk stops at its next write after
+  ``CANCEL_CHECK_S`` and its items not yet run are cancelled.
 """
 
 from __future__ import annotations
@@ -60,6 +60,9 @@ Done = tuple[ClaimedItem, ItemOutcome, dt.datetime]
 #: Outcomes are written at least this often: each write runs beside the next items, so
 #: the one a job waits for at its end is short (and a killed worker loses little).
 FLUSH_S = 0.15
+#: How often a running chunk looks whether its batch has been cancelled (a chunk
+#: shorter than this runs to its end; the next one claims only items still queued).
+CANCEL_CHECK_S = 0.5
 #: An item claimed this many times without an outcome stopped its worker each time.
 MAX_CLAIMS = 3
 #: Items per queue job at most: enough that fetching and finishing the job is a small part
@@ -88,21 +91,24 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
     done = 0
     with db.session() as session:
         stranded = left_running(session, item_ids)
-    for item_id, claims in stranded:
-        if claims >= MAX_CLAIMS:
-            with db.session() as session:
-                _fail(session, item_id, f"the worker stopped {claims} times while analysing "
-                      "this file (too large?)")
-            continue
-        done += run_item(db, item_id, limits)
-    with db.session() as session:
-        inputs, failed = claim_queued(session, item_ids)
-        if failed:
+        if not stranded:  # the usual case: one transaction to look and claim
+            inputs, failed = claim_queued(session, item_ids)
+            record_outcomes(session, failed)
+    if stranded:
+        for item_id, claims in stranded:
+            if claims >= MAX_CLAIMS:
+                with db.session() as session:
+                    _fail(session, item_id, f"the worker stopped {claims} times while "
+                          "analysing this file (too large?)")
+                continue
+            done += run_item(db, item_id, limits)
+        with db.session() as session:
+            inputs, failed = claim_queued(session, item_ids)
             record_outcomes(session, failed)
     todo = list(inputs)
     outcomes: list[Done] = []
     writing: cf.Future[None] | None = None
-    last = time.monotonic()
+    last = checked = time.monotonic()
     try:
         while todo:
             inp = todo.pop(0)
@@ -114,7 +120,8 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
                 writing.result()
                 writing = None
             done += len(outcomes)
-            if todo:
+            if todo and time.monotonic() - checked >= CANCEL_CHECK_S:
+                checked = time.monotonic()
                 with db.session() as session:
                     if is_cancelled(session, {i.item.batch_id for i in todo}):
                         record_outcomes(session, outcomes)

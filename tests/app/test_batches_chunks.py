@@ -174,6 +174,7 @@ class TestChunks:
         # Writes inline: the cancelling above shares the test's one connection with them.
         monkeypatch.setattr(batch_chunks, "_writer", lambda: InlineWriter())
         monkeypatch.setattr(batch_chunks, "FLUSH_S", 0.0)  # write after every item
+        monkeypatch.setattr(batch_chunks, "CANCEL_CHECK_S", 0.0)  # and look each time
         assert run_chunk(bound_db, ids, LIMITS) == 2
         assert [i.status for i in items(bound_db, batch_id)] == \
             ["succeeded", "succeeded"] + ["cancelled"] * 4
