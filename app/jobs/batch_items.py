@@ -70,6 +70,15 @@ def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
     return ItemOutcome(analysis=document, compute_s=compute_s, hrv_version=hrv.__version__)
 
 
+def pool_child() -> None:
+    """Initialiser of a server's batch pool process: leave when the server is killed,
+    then :func:`warm_up`."""
+    from app.jobs._orphan import exit_with_parent
+
+    exit_with_parent()
+    warm_up()
+
+
 def warm_up() -> None:
     """Import and exercise the readers and the analysis once, when a worker process
     starts, so that its first item does not pay for it (about 1 s on this machine)."""

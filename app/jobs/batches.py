@@ -37,7 +37,13 @@ from app.jobs.batch_chunks import (
     left_running,
     record_outcomes,
 )
-from app.jobs.batch_items import ItemInput, compute_item, load_input, run_item, warm_up
+from app.jobs.batch_items import (
+    ItemInput,
+    compute_item,
+    load_input,
+    pool_child,
+    run_item,
+)
 from app.services.ingest import Limits
 
 __all__ = ["BatchRunner", "InProcessBatchRunner", "default_processes", "single_threaded_blas"]
@@ -138,7 +144,7 @@ class InProcessBatchRunner:
             # Children are spawned, not forked from a threaded server.
             self._pool = cf.ProcessPoolExecutor(
                 self.processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=warm_up)
+                initializer=pool_child)
         return self._pool
 
     def _dispatch(self) -> None:

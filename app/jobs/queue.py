@@ -161,8 +161,10 @@ def apply_schema(settings: Settings) -> bool:
 
 def run_worker(settings: Settings, concurrency: int = 1) -> None:
     """One worker process: heartbeats every ``worker_heartbeat_s``."""
+    from app.jobs._orphan import stop_with_parent
     from app.jobs.batch_items import warm_up
 
+    stop_with_parent()
     warm_up()
     make_app(settings).run_worker(
         queues=[QUEUE], concurrency=concurrency, wait=True,
@@ -174,7 +176,8 @@ def run_worker(settings: Settings, concurrency: int = 1) -> None:
 def run_workers(argv: Sequence[str], processes: int) -> int:
     """Start ``processes`` single-process workers (``argv`` each) and wait for them.
 
-    SIGTERM/SIGINT are passed on; a child that dies is started again.
+    SIGTERM/SIGINT are passed on; a child that dies is started again; a child whose
+    supervisor is killed stops by itself (:func:`app.jobs._orphan.stop_with_parent`).
     """
     children: list[subprocess.Popen[bytes]] = []
     stopping = False
@@ -188,7 +191,9 @@ def run_workers(argv: Sequence[str], processes: int) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    env = {**os.environ}
+    from app.jobs._orphan import PARENT_ENV
+
+    env = {**os.environ, PARENT_ENV: str(os.getpid())}
     children.extend(subprocess.Popen([sys.executable, *argv], env=env) for _ in range(processes))
     while not stopping:
         time.sleep(0.5)

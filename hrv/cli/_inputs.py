@@ -133,6 +133,23 @@ def init_worker(config: dict[str, Any] | None) -> None:
     from hrv.config import AnalysisConfig
 
     _WORKER_CONFIG = None if config is None else AnalysisConfig.from_dict(config)
+    _exit_with_parent()
+
+
+def _exit_with_parent(poll_s: float = 1.0) -> None:
+    """A pool process leaves when ``hrv batch`` is killed outright (nothing else tells it:
+    it would wait for work for ever)."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hrv-parent-watch", daemon=True).start()
 
 
 def work(job: Job) -> tuple[Analysis | None, str | None]:

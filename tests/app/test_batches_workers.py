@@ -50,6 +50,34 @@ def ecg_study(n_items: int, dur_s: float = 120) -> bytes:
     return buf.getvalue()
 
 
+def children_of(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            out.append(int(entry.name))
+    return out
+
+
+def alive(pids: list[int]) -> list[int]:
+    left = []
+    for p in pids:
+        try:
+            state = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            continue
+        if state[state.rindex(")") + 2] != "Z":
+            left.append(p)
+    return left
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -188,6 +216,22 @@ class TestQueueWorkers:
                 stop(w)
             app.state.db.dispose()
 
+    def test_supervised_workers_stop_when_the_supervisor_is_killed(
+        self, pg: tuple[str, Database]
+    ) -> None:
+        url, _ = pg
+        supervisor = start(["worker", "--processes", "2"], {**WORKER_ENV, "HRV_DATABASE_URL": url})
+        try:
+            wait_for(lambda: len(children_of(supervisor.pid)) == 2, 60,
+                     "two worker processes", supervisor)
+            workers = children_of(supervisor.pid)
+            time.sleep(2.0)  # both past start-up, waiting for jobs
+            supervisor.send_signal(signal.SIGKILL)
+            supervisor.wait(timeout=10)
+            wait_for(lambda: not alive(workers), 30, "the workers to stop", None)
+        finally:
+            stop(supervisor)
+
     def test_two_processes_share_a_batch(self, pg: tuple[str, Database]) -> None:
         url, db = pg
         n = 12
@@ -321,9 +365,13 @@ class TestInProcessServer:
             batch_id = st["id"]
             wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) >= 3, 90,
                      "the first items", server)
+            pool = children_of(server.pid)
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)
             assert item_counts(db, batch_id).get("succeeded", 0) < n
+            # Its pool processes do not outlive it (they would wait for work for ever).
+            assert pool, "the server had no pool processes"
+            wait_for(lambda: not alive(pool), 15, "the pool processes to exit", None)
             server = start(["serve", "--port", str(port)], env)
             wait_for(lambda: _ready(base), 60, "the server to restart", server)
             wait_for(lambda: _http("GET", f"{base}/v1/batches/{batch_id}", key)[1]["status"]

@@ -1,0 +1,49 @@
+"""Child processes that do not outlive their parent.
+
+A server's batch pool and the workers of ``hrv-service worker --processes N`` are child
+processes. When their parent is killed outright (SIGKILL, the OOM killer) nothing tells
+them: a pool child would wait for work forever, holding its memory, and a supervised
+worker would go on beside the ones a restarted supervisor starts. Each child therefore
+watches its parent and acts when it is gone (its parent id changes when it is re-parented).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["PARENT_ENV", "exit_with_parent", "stop_with_parent"]
+
+#: Set by a supervisor for the children it starts: the pid they must not outlive.
+PARENT_ENV = "HRV_SUPERVISOR_PID"
+#: How often a child looks at its parent.
+POLL_S = 1.0
+
+
+def _watch(parent: int, act: Callable[[], None], poll_s: float) -> None:
+    def run() -> None:
+        while True:
+            time.sleep(poll_s)
+            if os.getppid() != parent:
+                act()
+                return
+
+    threading.Thread(target=run, name="hrv-parent-watch", daemon=True).start()
+
+
+def exit_with_parent(poll_s: float = POLL_S) -> None:
+    """Exit at once when the parent is gone (a pool child: its parent's work is
+    recovered by whoever runs the batch next)."""
+    _watch(os.getppid(), lambda: os._exit(0), poll_s)
+
+
+def stop_with_parent(poll_s: float = POLL_S) -> None:
+    """Stop gracefully (SIGTERM to itself: the current job finishes) when the supervisor
+    named in :data:`PARENT_ENV` is no longer the parent."""
+    want = os.environ.get(PARENT_ENV)
+    if not want or not want.isdigit() or int(want) != os.getppid():
+        return
+    _watch(int(want), lambda: os.kill(os.getpid(), signal.SIGTERM), poll_s)
