@@ -157,6 +157,12 @@ def write(runs: list[Run], n: int, head: str) -> None:
                       f"{ecg1.per_s / nk1.per_s:.0f}× as fast as NeuroKit2{subset}, "
                       "(which computes a different, larger set of indices and no quality "
                       "grading, artefact correction or breathing check)."]
+    rr2, ecg2 = by.get(("hrv batch", "rr", 2)), by.get(("hrv batch", "ecg", 2))
+    if rr2 and ecg2:
+        nk = f"`ecg_process`+`hrv`: {nk1.per_s:.1f} files/s" if nk1 else "—"
+        lines += ["", f"<!-- readme-row: | `hrv batch` on {n} five-minute files, 2 processes "
+                      f"| RR {rr2.per_s:.0f} files/s; ECG {ecg2.per_s:.0f} files/s "
+                      f"(load at start {max(rr2.load, ecg2.load):.1f}) | {nk} | -->"]
     lines += ["", "ECG inputs: EDF, MIT-BIH MLII windows resampled to 250 Hz (as "
                   "`benchmarks/batch_speed.py`); RR inputs: text, one interval per line, "
                   "`hrv.simulate.rr_series` (seeded).", ""]
