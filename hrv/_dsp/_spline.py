@@ -16,6 +16,8 @@ conditions).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import numpy.typing as npt
 
@@ -24,8 +26,9 @@ from hrv.types import FloatArray
 __all__ = ["GridSpline", "NotAKnotSpline", "cubic_on_grid"]
 
 #: Knots up to which the slope system is solved here (a 5-minute series has a few
-#: hundred); longer series use LAPACK's ``dgtsv``, whose import costs more than solving
-#: a short system.
+#: hundred) unless ``scipy.linalg`` is loaded already (the waveform path loads it with
+#: ``scipy.signal``); longer series use LAPACK's ``dgtsv``, whose import costs more than
+#: solving a short system. Both give the same slopes, bit for bit.
 SMALL_SYSTEM = 4096
 
 #: Grid points evaluated at a time by :func:`cubic_on_grid`.
@@ -72,7 +75,7 @@ class NotAKnotSpline:
         d1 = t[-1] - t[-3]
         diag[-1], lower[-1] = h[-2], d1
         rhs[-1] = (h[-1] ** 2 * slope[-2] + (2.0 * d1 + h[-1]) * h[-2] * slope[-1]) / d1
-        if n <= SMALL_SYSTEM:
+        if n <= SMALL_SYSTEM and "scipy.linalg" not in sys.modules:
             s = _solve_tridiagonal(lower, diag, upper, rhs)
         else:
             from scipy.linalg import lapack  # loads on first use: long series only
