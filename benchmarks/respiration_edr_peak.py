@@ -1,6 +1,6 @@
 """ECG/PPG-derived breathing rate: a genuine peak or no rate, on both halves of the data.
 
-The rule (``hrv.respiration._derived.genuine_peak`` and ``_fused_rate``) was tuned on
+The rule (``hrv.respiration._modulation.genuine_peak`` and ``fused_rate``) was tuned on
 BIDMC 01, 03, 05, the even-indexed half of the 22 non-paced MIT-BIH records (101, 108,
 112, ...) and 1/f-shaped modulations of even seeds; BIDMC 02, 04, the odd-indexed
 MIT-BIH records and odd seeds are the held-back half, reported beside it.

@@ -15,7 +15,7 @@ from scipy import signal as sps
 
 from hrv._dsp import BLOCK_SAMPLES, bandpass, block_bounds, filtered_blocks
 from hrv.quality import assess_waveform
-from hrv.respiration._derived import _welch_linear
+from hrv.respiration._modulation import welch_linear
 
 FloatArray = npt.NDArray[np.float64]
 FS = 250.0
@@ -68,7 +68,7 @@ class TestWelch:
         nper = min(n, 256)
         f, p = sps.welch(y, fs=4.0, nperseg=nper, noverlap=nper // 2, nfft=1024,
                          detrend="linear")
-        q = _welch_linear(y, nper, 1024)
+        q = welch_linear(y, nper, 1024)
         band = (f >= 0.1) & (f <= 0.6)
         # Only the normalised shape is used: equal up to rounding after normalising.
         np.testing.assert_allclose(q[band] / q[band].sum(), p[band] / p[band].sum(),
