@@ -5,14 +5,21 @@ Three generators: :func:`hrv.simulate.rr_series` (pure sinusoids plus AR(1) nois
 periods (coefficient of variation ``breath_cv``) and a Mayer wave that is narrow-band
 noise around 0.1 Hz (an AR(2) resonance) rather than a pure sinusoid; and
 :func:`pink_series`, 1/f-shaped fluctuation without any oscillation.
+:func:`synthetic_cases` names the benchmark's scenarios built from them, each with its
+true breathing rate.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["pink_series", "variable_series"]
+from hrv.simulate import rr_series
+
+__all__ = ["SEEDS", "pink_series", "synthetic_cases", "variable_series"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -95,3 +102,66 @@ def pink_series(duration_s: float, *, mean_rr_ms: float = 900.0, sd_ms: float = 
     spec[0] = 0.0
     x = np.fft.irfft(spec, n)
     return np.asarray(mean_rr_ms + sd_ms * x / x.std(), dtype=np.float64)
+
+
+# ---------------------------------------------------------------- scenarios
+
+SEEDS = range(40)
+
+
+def _sinusoids(seed: int, ratio: float, hf_hz: float) -> FloatArray:
+    return rr_series(300, lf_amplitude_ms=15 * ratio, hf_amplitude_ms=15, hf_hz=hf_hz,
+                     noise_ms=8, noise_ar=0.3, seed=seed)
+
+
+def _variable(seed: int, ratio: float) -> FloatArray:
+    return variable_series(300, rsa_ms=15, mayer_ms=15 * ratio, noise_ms=8, seed=seed)
+
+
+def _slow(seed: int, bpm: float) -> FloatArray:
+    return variable_series(300, breath_bpm=bpm, breath_cv=0.08, rsa_ms=40, mayer_ms=10,
+                           noise_ms=8, seed=seed)
+
+
+def _slow_sinusoid(seed: int) -> FloatArray:
+    return rr_series(300, lf_amplitude_ms=40, hf_amplitude_ms=8, noise_ms=5, seed=seed)
+
+
+def _white(seed: int) -> FloatArray:
+    return rr_series(300, noise_ms=20, seed=seed)
+
+
+def _pink(seed: int) -> FloatArray:
+    return pink_series(300, seed=seed)
+
+
+def _red(seed: int) -> FloatArray:
+    return rr_series(300, noise_ms=30, noise_ar=0.9, seed=seed)
+
+
+def _variable_rate(seed: int, bpm: float, cv: float) -> FloatArray:
+    return variable_series(300, breath_bpm=bpm, breath_cv=cv, rsa_ms=15, mayer_ms=15,
+                           noise_ms=8, seed=seed)
+
+
+def synthetic_cases() -> dict[str, tuple[float, Callable[[int], FloatArray]]]:
+    """Scenario name -> (true breathing rate in breaths/min, generator of a seed)."""
+    cases: dict[str, tuple[float, Callable[[int], FloatArray]]] = {}
+    for ratio in (0.5, 1.0, 1.5, 2.0, 3.0):
+        for hf_hz in (0.2, 0.3):
+            cases[f"sinusoids: Mayer/RSA amplitude {ratio:g}, RSA {60 * hf_hz:.0f}/min"] = (
+                60 * hf_hz, functools.partial(_sinusoids, ratio=ratio, hf_hz=hf_hz))
+    for ratio in (0.5, 1.0, 2.0, 3.0):
+        cases[f"variable 15/min (CV 15%), narrow-band Mayer/RSA {ratio:g}"] = (
+            15.0, functools.partial(_variable, ratio=ratio))
+    for bpm, cv in ((12.0, 0.2), (18.0, 0.2), (15.0, 0.25)):
+        cases[f"variable {bpm:g}/min (CV {100 * cv:.0f}%), narrow-band Mayer/RSA 1"] = (
+            bpm, functools.partial(_variable_rate, bpm=bpm, cv=cv))
+    for bpm in (5.0, 6.0, 7.0):
+        cases[f"slow breathing {bpm:g}/min (CV 8%), RSA 40 ms, Mayer 10 ms"] = (
+            bpm, functools.partial(_slow, bpm=bpm))
+    cases["slow breathing 6/min (sinusoid 40 ms, HF 8 ms)"] = (6.0, _slow_sinusoid)
+    cases["no breathing peak (white noise 20 ms)"] = (float("nan"), _white)
+    cases["no breathing peak (1/f noise, SD 30 ms)"] = (float("nan"), _pink)
+    cases["no breathing peak (red AR(1) noise 0.9, 30 ms)"] = (float("nan"), _red)
+    return cases

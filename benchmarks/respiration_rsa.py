@@ -30,7 +30,6 @@ Run: ``.venv/bin/python -m benchmarks.respiration_rsa`` (writes
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import time
 from collections.abc import Callable, Iterable
@@ -43,7 +42,7 @@ import hrv
 from benchmarks._data import BEAT_CODES, DATA_DIR, BidmcRecord, load_bidmc
 from benchmarks._provenance import header
 from benchmarks._rsa_legacy import legacy_rsa_rate_bpm
-from benchmarks._rsa_synthetic import pink_series, variable_series
+from benchmarks._rsa_synthetic import SEEDS, synthetic_cases
 from hrv.config import AnalysisConfig
 from hrv.metrics.frequency import frequency_domain
 from hrv.respiration import _count as C
@@ -253,67 +252,6 @@ def nsr_table(per_record: dict[str, list[Outcome]]) -> list[str]:
 
 
 # ---------------------------------------------------------------- synthetic
-
-SEEDS = range(40)
-
-
-def _sinusoids(seed: int, ratio: float, hf_hz: float) -> FloatArray:
-    return rr_series(300, lf_amplitude_ms=15 * ratio, hf_amplitude_ms=15, hf_hz=hf_hz,
-                     noise_ms=8, noise_ar=0.3, seed=seed)
-
-
-def _variable(seed: int, ratio: float) -> FloatArray:
-    return variable_series(300, rsa_ms=15, mayer_ms=15 * ratio, noise_ms=8, seed=seed)
-
-
-def _slow(seed: int, bpm: float) -> FloatArray:
-    return variable_series(300, breath_bpm=bpm, breath_cv=0.08, rsa_ms=40, mayer_ms=10,
-                           noise_ms=8, seed=seed)
-
-
-def _slow_sinusoid(seed: int) -> FloatArray:
-    return rr_series(300, lf_amplitude_ms=40, hf_amplitude_ms=8, noise_ms=5, seed=seed)
-
-
-def _white(seed: int) -> FloatArray:
-    return rr_series(300, noise_ms=20, seed=seed)
-
-
-def _pink(seed: int) -> FloatArray:
-    return pink_series(300, seed=seed)
-
-
-def _red(seed: int) -> FloatArray:
-    return rr_series(300, noise_ms=30, noise_ar=0.9, seed=seed)
-
-
-def _variable_rate(seed: int, bpm: float, cv: float) -> FloatArray:
-    return variable_series(300, breath_bpm=bpm, breath_cv=cv, rsa_ms=15, mayer_ms=15,
-                           noise_ms=8, seed=seed)
-
-
-def synthetic_cases() -> dict[str, tuple[float, Callable[[int], FloatArray]]]:
-    """Scenario name -> (true breathing rate in breaths/min, generator of a seed)."""
-    cases: dict[str, tuple[float, Callable[[int], FloatArray]]] = {}
-    for ratio in (0.5, 1.0, 1.5, 2.0, 3.0):
-        for hf_hz in (0.2, 0.3):
-            cases[f"sinusoids: Mayer/RSA amplitude {ratio:g}, RSA {60 * hf_hz:.0f}/min"] = (
-                60 * hf_hz, functools.partial(_sinusoids, ratio=ratio, hf_hz=hf_hz))
-    for ratio in (0.5, 1.0, 2.0, 3.0):
-        cases[f"variable 15/min (CV 15%), narrow-band Mayer/RSA {ratio:g}"] = (
-            15.0, functools.partial(_variable, ratio=ratio))
-    for bpm, cv in ((12.0, 0.2), (18.0, 0.2), (15.0, 0.25)):
-        cases[f"variable {bpm:g}/min (CV {100 * cv:.0f}%), narrow-band Mayer/RSA 1"] = (
-            bpm, functools.partial(_variable_rate, bpm=bpm, cv=cv))
-    for bpm in (5.0, 6.0, 7.0):
-        cases[f"slow breathing {bpm:g}/min (CV 8%), RSA 40 ms, Mayer 10 ms"] = (
-            bpm, functools.partial(_slow, bpm=bpm))
-    cases["slow breathing 6/min (sinusoid 40 ms, HF 8 ms)"] = (6.0, _slow_sinusoid)
-    cases["no breathing peak (white noise 20 ms)"] = (float("nan"), _white)
-    cases["no breathing peak (1/f noise, SD 30 ms)"] = (float("nan"), _pink)
-    cases["no breathing peak (red AR(1) noise 0.9, 30 ms)"] = (float("nan"), _red)
-    return cases
-
 
 def _tally(xs: list[float | None], truth: float) -> str:
     n = len(xs)
