@@ -199,7 +199,22 @@ class SelfReport(BaseModel):
     questionnaire_score: Number | None = Field(default=None, ge=0, le=80)
 
 
-class SessionCreate(BaseModel):
+class _SessionFields(BaseModel):
+    """The fields a session's creator and a merge patch may set (the client is set once)."""
+
+    therapist: str | None = Field(default=None, min_length=1, max_length=200)
+    modality: Modality = None
+    started_at: SessionTime | None = Field(
+        default=None, description="ISO 8601 with a UTC offset, 1990 to one day from now"
+    )
+    duration_min: Number | None = Field(default=None, gt=0, le=24 * 60)
+    notes: str | None = Field(default=None, max_length=10_000)
+    questionnaire: Questionnaire | None = None
+    pre: SelfReport | None = None
+    post: SelfReport | None = None
+
+
+class SessionCreate(_SessionFields):
     """A therapy session for a client."""
 
     model_config = ConfigDict(
@@ -216,16 +231,6 @@ class SessionCreate(BaseModel):
     )
 
     client: str = Field(min_length=1, max_length=200, description="Pseudonymous client ref")
-    therapist: str | None = Field(default=None, min_length=1, max_length=200)
-    modality: Modality = None
-    started_at: SessionTime | None = Field(
-        default=None, description="ISO 8601 with a UTC offset, 1990 to one day from now"
-    )
-    duration_min: Number | None = Field(default=None, gt=0, le=24 * 60)
-    notes: str | None = Field(default=None, max_length=10_000)
-    questionnaire: Questionnaire | None = None
-    pre: SelfReport | None = None
-    post: SelfReport | None = None
 
     @model_validator(mode="after")
     def _scores(self) -> SessionCreate:
@@ -244,7 +249,7 @@ class SessionCreate(BaseModel):
         return self
 
 
-class SessionPatch(BaseModel):
+class SessionPatch(_SessionFields):
     """Changes to a session (JSON merge patch, RFC 7396).
 
     Fields left out stay as they are; ``null`` clears a field. ``pre``/``post`` are
@@ -261,17 +266,6 @@ class SessionPatch(BaseModel):
             ]
         },
     )
-
-    therapist: str | None = Field(default=None, min_length=1, max_length=200)
-    modality: Modality = None
-    started_at: SessionTime | None = Field(
-        default=None, description="ISO 8601 with a UTC offset, 1990 to one day from now"
-    )
-    duration_min: Number | None = Field(default=None, gt=0, le=24 * 60)
-    notes: str | None = Field(default=None, max_length=10_000)
-    questionnaire: Questionnaire | None = None
-    pre: SelfReport | None = None
-    post: SelfReport | None = None
 
 
 class RecordingOut(BaseModel):
