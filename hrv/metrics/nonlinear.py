@@ -251,19 +251,25 @@ def _pair_counts(emb: npt.NDArray[np.float64], r: float) -> tuple[int, int]:
     m + 1 columns, each unordered pair once."""
     n = emb.shape[0]
     if n <= _SAMPEN_DIRECT:
-        # Ordered pairs (i, j), i != j, counted once each way, then halved. Column by
-        # column on boolean matrices: a few passes over n x n bytes, rows in blocks.
-        b = a = 0
-        step = max(1, 4_000_000 // max(n, 1))
-        for start in range(0, n, step):
-            block = emb[start:start + step]
-            match = np.abs(block[:, None, 0] - emb[None, :, 0]) <= r
-            for k in range(1, SAMPEN_M):
-                match &= np.abs(block[:, None, k] - emb[None, :, k]) <= r
-            b += int(np.count_nonzero(match))
-            match &= np.abs(block[:, None, SAMPEN_M] - emb[None, :, SAMPEN_M]) <= r
-            a += int(np.count_nonzero(match))
-        return (b - n) // 2, (a - n) // 2
+        # Templates sorted by their first value: the partners of template p that can
+        # match it on that value are the next ones up to x0[p] + r, a contiguous range
+        # (taken a little wider against rounding; every pair is then checked exactly,
+        # |a - b| <= r on each column). Each unordered pair is looked at once.
+        s = emb[np.argsort(emb[:, 0], kind="stable")]
+        x0 = s[:, 0]
+        hi = np.searchsorted(x0, x0 + r + 1e-9 * (np.abs(x0) + r), side="right")
+        first_of = np.arange(n)
+        per_row = hi - first_of - 1
+        first = np.repeat(first_of, per_row)
+        row_start = np.cumsum(per_row) - per_row
+        second = np.arange(first.size) - np.repeat(row_start, per_row) + first + 1
+        close = np.abs(s[first] - s[second]) <= r
+        match = close[:, 0]
+        for k in range(1, SAMPEN_M):
+            match &= close[:, k]
+        b = int(np.count_nonzero(match))
+        match &= close[:, SAMPEN_M]
+        return b, int(np.count_nonzero(match))
     from scipy.spatial import cKDTree
 
     tree_m = cKDTree(emb[:, :SAMPEN_M])
