@@ -134,21 +134,23 @@ def _fluctuations(profile: npt.NDArray[np.float64], boxes: tuple[int, ...]
         k = size // n
         t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
         stt = float(t @ t)
-        total = 0.0
-        for seg in (profile[: k * n], profile[size - k * n:]):
-            boxes_2d = seg.reshape(k, n)
-            mean = boxes_2d.mean(axis=1)
-            slope = (boxes_2d @ t) / stt
-            resid = boxes_2d - mean[:, None] - slope[:, None] * t[None, :]
-            total += float(np.einsum("ij,ij->", resid, resid))
-        out[i] = math.sqrt(total / (2.0 * k * n))
+        # The boxes from the start and those from the end, one row each.
+        rows = np.concatenate((profile[: k * n], profile[size - k * n:])).reshape(2 * k, n)
+        mean = rows.mean(axis=1)
+        slope = (rows @ t) / stt
+        resid = rows - mean[:, None] - slope[:, None] * t[None, :]
+        out[i] = math.sqrt(float(np.einsum("ij,ij->", resid, resid)) / (2.0 * k * n))
     return out
 
 
 def _slope(boxes: tuple[int, ...], fluct: npt.NDArray[np.float64]) -> float | None:
+    """Least-squares slope of ``log F(n)`` against ``log n``."""
     if np.any(fluct <= 0):
         return None
-    return float(np.polyfit(np.log(np.asarray(boxes, dtype=np.float64)), np.log(fluct), 1)[0])
+    x = np.log(np.asarray(boxes, dtype=np.float64))
+    x -= x.mean()
+    y = np.log(fluct)
+    return float(x @ (y - y.mean()) / (x @ x))
 
 
 def dfa(nn: Intervals) -> DFA:
