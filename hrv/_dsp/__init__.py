@@ -16,7 +16,14 @@ from hrv._dsp._blockfilter import (
     filtered_blocks,
     map_filtered_blocks,
 )
-from hrv._dsp._parallel import map_chunks, run_beside, start_beside, thread_count
+from hrv._dsp._parallel import (
+    BESIDE_MIN_S,
+    beside_threads,
+    map_chunks,
+    run_beside,
+    start_beside,
+    thread_count,
+)
 from hrv._dsp._rank import percentile_rank, rank_filter, running_median
 from hrv._dsp._signal import all_finite, as_waveform, fill_nan
 from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
@@ -30,6 +37,7 @@ from hrv._dsp._working import (
 )
 
 __all__ = [
+    "BESIDE_MIN_S",
     "BLOCK_SAMPLES",
     "GAP_FACTOR",
     "AnyFloatArray",
@@ -40,6 +48,7 @@ __all__ = [
     "as_waveform",
     "bandpass",
     "bandpass_sos",
+    "beside_threads",
     "block_bounds",
     "block_mean",
     "cubic_on_grid",

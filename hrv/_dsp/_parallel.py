@@ -24,14 +24,19 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:  # concurrent.futures loads on first parallel use, not with ``import hrv``
     from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["ENV_THREADS", "MAX_THREADS", "map_chunks", "run_beside", "start_beside",
-           "thread_count"]
+__all__ = ["BESIDE_MIN_S", "ENV_THREADS", "MAX_THREADS", "beside_threads", "map_chunks",
+           "run_beside", "start_beside", "thread_count"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 ENV_THREADS = "HRV_THREADS"
 MAX_THREADS = 4  # the chunks are memory-bound beyond a few cores
+#: Recordings shorter than this (s) run their independent stages in turn, not beside
+#: each other: the stages of a short recording are many small numpy calls that hold
+#: the GIL, so a second thread only adds switching (a 5-minute ECG took 8.7 ms in turn
+#: and 11.9 ms beside; the two break even near 40 minutes, 2 cores).
+BESIDE_MIN_S = 40 * 60.0
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -52,6 +57,12 @@ def thread_count() -> int:
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, MAX_THREADS))
+
+
+def beside_threads(duration_s: float) -> int | None:
+    """``threads`` for :func:`run_beside` and :func:`start_beside` on a recording of
+    ``duration_s`` seconds: 1 below :data:`BESIDE_MIN_S`, else the default."""
+    return 1 if duration_s < BESIDE_MIN_S else None
 
 
 def _mark_worker() -> None:
@@ -133,16 +144,17 @@ def map_chunks(fn: Callable[[T], R], items: Iterable[T], *, threads: int | None 
 
 
 
-def run_beside(background: Callable[[], R], foreground: Callable[[], T]) -> tuple[R, T]:
+def run_beside(background: Callable[[], R], foreground: Callable[[], T], *,
+               threads: int | None = None) -> tuple[R, T]:
     """``(background(), foreground())``, the first on a pool thread while the calling
     thread runs the second.
 
     For two independent stages (each only reads shared input): the calling thread's
     own chunked work is then helped by the pool as soon as ``background`` is done.
-    With one thread, or from inside a chunk, both run in the calling thread, in
-    that order.
+    With one thread (``threads=1``, or :func:`thread_count` is 1), or from inside a
+    chunk, both run in the calling thread, in that order.
     """
-    n_threads = thread_count()
+    n_threads = thread_count() if threads is None else max(1, threads)
     if n_threads < 2 or getattr(_local, "worker", False):
         return background(), foreground()
     future = _executor(n_threads - 1).submit(background)
@@ -157,23 +169,26 @@ def run_beside(background: Callable[[], R], foreground: Callable[[], T]) -> tupl
     return bg, fg
 
 
-def start_beside(background: Callable[[], R]) -> Callable[[], R]:
+def start_beside(background: Callable[[], R], *, threads: int | None = None
+                 ) -> Callable[[], R]:
     """Start ``background()`` on a pool thread now; return a function giving its result.
 
     For a stage whose result is needed only later, while the calling thread goes on
     with other work. The returned function waits for the result (raising what
     ``background`` raised), or runs ``background`` in the calling thread if no pool
-    thread has started it yet (the pool busy with other chunks). With one thread, or
-    from inside a chunk, ``background`` runs when its result is first asked for.
+    thread has started it yet (the pool busy with other chunks). With one thread
+    (``threads=1``, or :func:`thread_count` is 1), or from inside a chunk,
+    ``background`` runs when its result is first asked for.
     """
     done: list[R] = []
-    if thread_count() < 2 or getattr(_local, "worker", False):
+    n_threads = thread_count() if threads is None else max(1, threads)
+    if n_threads < 2 or getattr(_local, "worker", False):
         def later() -> R:
             if not done:
                 done.append(background())
             return done[0]
         return later
-    future = _executor(thread_count() - 1).submit(background)
+    future = _executor(n_threads - 1).submit(background)
 
     def result() -> R:
         if not done:

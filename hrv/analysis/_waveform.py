@@ -12,6 +12,7 @@ from hrv._dsp import (
     WorkingSignal,
     all_finite,
     as_waveform,
+    beside_threads,
     fill_nan,
     resample_uneven,
     start_beside,
@@ -133,7 +134,8 @@ def analyze(
             # The derived respiration runs beside the interval analysis, which reads the
             # estimates only once its metrics are computed.
             kept = det.times_s[keep]
-            edr = start_beside(lambda: {"edr": ecg_rate_filled(xf, fs, kept, work)})
+            edr = start_beside(lambda: {"edr": ecg_rate_filled(xf, fs, kept, work)},
+                               threads=beside_threads(duration_s))
             estimates = _Later(edr)
         else:
             estimates = {"pdr": ppg_rate_filled(xf, fs, det.times_s[keep])}

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import WorkingSignal, all_finite, run_beside
+from hrv._dsp import WorkingSignal, all_finite, beside_threads, run_beside
 from hrv.config import ECG_SAMPLING_RATE_HZ, DetectionConfig, EcgDetector
 from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import BeatClasses, classify
@@ -136,7 +136,9 @@ def detect_ecg_working(
     signal (100-200 Hz) instead of the full-rate recording. ``finite`` says the caller
     has already found every sample finite (one pass less over the recording).
     ``beside(times_s, work)``, when given, is called with the final beat times while
-    the beats are classified on another thread (the pipeline's waveform quality).
+    the beats are classified on another thread (the pipeline's waveform quality); on a
+    recording shorter than :data:`hrv._dsp.BESIDE_MIN_S`, after them in the calling
+    thread.
     """
     cfg = config if config is not None else DetectionConfig()
     if cfg.ecg_detector is not EcgDetector.DEFAULT:  # pragma: no cover - single choice now
@@ -181,8 +183,8 @@ def detect_ecg_working(
     if beside is None:
         classes, conduction, rate = findings()
     else:
-        (classes, conduction, rate), _ = run_beside(findings,
-                                                    lambda: beside(times, cand.work))
+        (classes, conduction, rate), _ = run_beside(
+            findings, lambda: beside(times, cand.work), threads=beside_threads(duration))
     conduction_windows, conduction_warnings = conduction
     windows = tuple(ExcludedWindow(s0, e0, r) for s0, e0, r in runs_s) + conduction_windows
     warnings: list[QualityWarning] = [*conduction_warnings, *rate]
