@@ -24,7 +24,13 @@ from hrv._dsp._parallel import (
     start_beside,
     thread_count,
 )
-from hrv._dsp._rank import percentile_rank, rank_filter, running_median
+from hrv._dsp._rank import (
+    median_rows,
+    percentile_rank,
+    rank_filter,
+    reflect_pad,
+    running_median,
+)
 from hrv._dsp._signal import all_finite, as_waveform, fill_nan
 from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
 from hrv._dsp._uneven import GAP_FACTOR, resample_uneven
@@ -58,8 +64,10 @@ __all__ = [
     "filtered_blocks",
     "map_chunks",
     "map_filtered_blocks",
+    "median_rows",
     "percentile_rank",
     "rank_filter",
+    "reflect_pad",
     "resample_uneven",
     "run_beside",
     "running_median",

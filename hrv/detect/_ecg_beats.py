@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from hrv._dsp import map_chunks
+from hrv._dsp import map_chunks, median_rows
 
 __all__ = ["block_medians", "gather", "median_rows", "refine_peaks"]
 
@@ -67,20 +67,6 @@ def block_medians(a: FloatArray, block: int) -> FloatArray:
     # Each block's rows as the last, contiguous axis: (n_blocks, width, block).
     g = np.asarray(a, dtype=np.float64)[idx].reshape(nb, block, -1).transpose(0, 2, 1)
     return median_rows(np.ascontiguousarray(g))
-
-
-def median_rows(a: FloatArray) -> FloatArray:
-    """``np.median(a, axis=-1)`` for NaN-free ``a``, by sorting (may sort ``a`` in place).
-
-    numpy sorts short rows with vectorised sorting networks, several times faster than
-    the selection behind :func:`numpy.median`; the middle value (or the mean of the
-    two middle values, as ``np.median`` takes it) is the same.
-    """
-    m = a.shape[-1]
-    a.sort(axis=-1)
-    if m % 2:
-        return np.asarray(a[..., m // 2], dtype=np.float64)
-    return np.asarray((a[..., m // 2 - 1] + a[..., m // 2]) / 2, dtype=np.float64)
 
 
 def refine_peaks(

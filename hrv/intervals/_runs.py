@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hrv._dsp import running_median
+from hrv._dsp import median_rows, reflect_pad, running_median
 from hrv.config import ArtifactConfig
 from hrv.intervals._types import Detection, IntArray
 from hrv.types import BoolArray, FloatArray
@@ -113,9 +113,9 @@ def _window_median(rr: FloatArray, at: IntArray, window: int) -> FloatArray:
         full = running_median(rr, window)
         return np.asarray(full[at], dtype=np.float64)
     half = window // 2
-    padded = np.pad(rr, (half, window - 1 - half), mode="symmetric")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, window)[at]
-    return np.asarray(np.median(windows, axis=1), dtype=np.float64)
+    padded = reflect_pad(rr, half, window - 1 - half)
+    windows = padded[at[:, None] + np.arange(window)]
+    return median_rows(windows)
 
 
 def drop_long_runs(det: Detection, start: BoolArray, max_run: int) -> Detection:
