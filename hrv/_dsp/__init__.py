@@ -31,7 +31,7 @@ from hrv._dsp._rank import (
     reflect_pad,
     running_median,
 )
-from hrv._dsp._signal import all_finite, as_waveform, fill_nan
+from hrv._dsp._signal import all_finite, as_waveform, fill_nan, hanning
 from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
 from hrv._dsp._uneven import GAP_FACTOR, resample_uneven
 from hrv._dsp._working import (
@@ -62,6 +62,7 @@ __all__ = [
     "fill_missing",
     "fill_nan",
     "filtered_blocks",
+    "hanning",
     "map_chunks",
     "map_filtered_blocks",
     "median_rows",

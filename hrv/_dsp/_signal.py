@@ -1,8 +1,10 @@
 """Validation and gap filling of a raw waveform, shared by detection, quality and the
-derived respiration: one rule for what a waveform is and how missing samples are bridged."""
+derived respiration: one rule for what a waveform is and how missing samples are bridged;
+and the cached taper tables of their spectra."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -12,9 +14,17 @@ from hrv._dsp._parallel import map_chunks
 from hrv.errors import InvalidInputError
 from hrv.types import BoolArray, FloatArray
 
-__all__ = ["all_finite", "as_waveform", "fill_nan"]
+__all__ = ["all_finite", "as_waveform", "fill_nan", "hanning"]
 
 FINITE_BLOCK = 1 << 21  # samples per block of the finiteness test of a long recording
+
+
+@lru_cache(maxsize=16)
+def hanning(n: int) -> FloatArray:
+    """``np.hanning(n)`` (the symmetric Hann window), cached and read-only."""
+    w = np.hanning(n)
+    w.flags.writeable = False
+    return w
 
 
 def as_waveform(samples: npt.ArrayLike, fs_hz: float | None, *, name: str = "signal") -> FloatArray:

@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp import hanning
 from hrv.types import FloatArray
 
 __all__ = ["TemplatePlan", "spectral_purity"]
@@ -30,7 +31,7 @@ def spectral_purity(filtered: FloatArray, fs_hz: float, starts: IntArray, win: i
         return np.ones(len(starts))
     seg = np.lib.stride_tricks.sliding_window_view(filtered, win)[starts]
     seg = seg - seg.mean(axis=1, keepdims=True)
-    spec = np.abs(np.fft.rfft(seg * np.hanning(win), axis=1)) ** 2
+    spec = np.abs(np.fft.rfft(seg * hanning(win), axis=1)) ** 2
     freqs = np.fft.rfftfreq(win, 1.0 / fs_hz)
     band = (freqs >= 0.5) & (freqs <= 8.0)
     total = spec[:, band].sum(axis=1)

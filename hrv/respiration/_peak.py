@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import NotAKnotSpline
+from hrv._dsp import NotAKnotSpline, hanning
 from hrv.metrics import band_power, split_stretches
 from hrv.types import FloatArray, Intervals
 
@@ -207,10 +207,10 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
         rows = np.flatnonzero(stretch == k)
         i0 = np.searchsorted(t_all[a:b], begin[rows]) - _MARGIN_BEATS
         i1 = np.searchsorted(t_all[a:b], begin[rows] + SUBWINDOW_S) + _MARGIN_BEATS
-        cover = np.zeros(b - a + 1, dtype=np.int16)  # at most MAX_SUBWINDOWS overlap
-        np.add.at(cover, np.clip(i0, 0, b - a), 1)
-        np.add.at(cover, np.clip(i1, 0, b - a), -1)
-        use = np.cumsum(cover[:-1], dtype=np.int16) > 0
+        size = b - a + 1
+        cover = (np.bincount(np.clip(i0, 0, b - a), minlength=size)
+                 - np.bincount(np.clip(i1, 0, b - a), minlength=size))
+        use = np.cumsum(cover[:-1]) > 0
         t, y = t_all[a:b][use], rr_all[a:b][use]
         tt = np.clip(begin[rows, None] + grid[None, :], t[0], t[-1])
         segs[rows] = NotAKnotSpline(t, y).at(tt) if t.size >= 4 else np.interp(tt, t, y)
@@ -220,7 +220,7 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
     nfft = _PAD * n
     freq = np.fft.rfftfreq(nfft, 1.0 / _FS_HZ)
     keep = freq <= max_hz
-    psd = np.abs(np.fft.rfft(segs * np.hanning(n), nfft, axis=1)[:, keep]) ** 2
+    psd = np.abs(np.fft.rfft(segs * hanning(n), nfft, axis=1)[:, keep]) ** 2
     return SubwindowSpectra(np.asarray(freq[keep], dtype=np.float64), psd)
 
 
