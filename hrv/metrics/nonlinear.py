@@ -99,6 +99,8 @@ DFA_ALPHA2_BOXES: tuple[int, ...] = tuple(
 #: A fit needs at least this many boxes of its largest size (Hardstone et al. 2012: the
 #: largest box at most a tenth of the series): 160 intervals for α1, 640 for α2.
 DFA_MIN_BOXES = 10
+#: Series up to this many intervals are boxed from both ends in one array.
+_DFA_JOIN_MAX = 8_192
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,12 +136,18 @@ def _fluctuations(profile: npt.NDArray[np.float64], boxes: tuple[int, ...]
         k = size // n
         t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
         stt = float(t @ t)
-        # The boxes from the start and those from the end, one row each.
-        rows = np.concatenate((profile[: k * n], profile[size - k * n:])).reshape(2 * k, n)
-        mean = rows.mean(axis=1)
-        slope = (rows @ t) / stt
-        resid = rows - mean[:, None] - slope[:, None] * t[None, :]
-        out[i] = math.sqrt(float(np.einsum("ij,ij->", resid, resid)) / (2.0 * k * n))
+        head, tail = profile[: k * n], profile[size - k * n:]
+        # A short series: the boxes from the start and from the end as rows of one
+        # array (half the calls); a long one in place, without a copy per box size.
+        parts = [np.concatenate((head, tail))] if size <= _DFA_JOIN_MAX else [head, tail]
+        total = 0.0
+        for seg in parts:
+            rows = seg.reshape(-1, n)
+            slope = (rows @ t) / stt
+            resid = rows - rows.mean(axis=1)[:, None]
+            resid -= slope[:, None] * t[None, :]
+            total += float(np.einsum("ij,ij->", resid, resid))
+        out[i] = math.sqrt(total / (2.0 * k * n))
     return out
 
 
