@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -161,12 +162,21 @@ def _bandpass(y: FloatArray, band: tuple[float, float]) -> FloatArray:
     pad = min(y.size - 1, int(2.0 * FS_HZ / band[0]))
     ext = np.concatenate((2 * y[0] - y[pad:0:-1], y, 2 * y[-1] - y[-2:-pad - 2:-1]))
     n = 1 << int(np.ceil(np.log2(ext.size)))
+    out = np.fft.irfft(np.fft.rfft(ext - ext.mean(), n) * _power_gain(n, band), n)[: ext.size]
+    return np.asarray(out[pad: pad + y.size], dtype=np.float64)
+
+
+@lru_cache(maxsize=32)
+def _power_gain(n: int, band: tuple[float, float]) -> FloatArray:
+    """The squared gain of :func:`_bandpass` on the bins of an ``n``-point FFT (cached,
+    read-only)."""
     f = np.fft.rfftfreq(n, 1.0 / FS_HZ)
     with np.errstate(divide="ignore"):
         hp = 1.0 / (1.0 + (band[0] / f) ** 4)
     gain = hp / (1.0 + (f / band[1]) ** 4)
-    out = np.fft.irfft(np.fft.rfft(ext - ext.mean(), n) * gain**2, n)[: ext.size]
-    return np.asarray(out[pad: pad + y.size], dtype=np.float64)
+    g2: FloatArray = gain**2
+    g2.flags.writeable = False
+    return g2
 
 
 def _stretch_signal(t: FloatArray, rr: FloatArray, band: tuple[float, float]
