@@ -55,6 +55,7 @@ FIT_MAX_OUTLIERS = 4  # two premature beats and their pauses
 FIT_BREATH_HZ = np.round(np.arange(0.05, 0.5001, 0.02), 3)  # coarse grid, then
 FIT_FINE_HZ = np.arange(-0.02, 0.0201, 0.005)  # a fine one about the best frequency
 FIT_BATCH = 1 << 16  # (row, frequency, sample) triples per batch of the fits
+_RIDGE = 1e-9 * np.eye(4)[None]  # added to every 4 x 4 normal matrix of the fits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,7 +278,7 @@ def _fit_grid(
     best_f = np.zeros(rows)
     best_fit = np.zeros_like(y)
     dof = np.maximum(w.sum(axis=1) - 4.0, 1.0)
-    eye = 1e-9 * np.eye(4)[None]
+    drift = t / span  # the drift column of every frequency's basis
     step = max(1, FIT_BATCH // max(1, n_f * m))
     for r0 in range(0, rows, step):  # row chunks bound the (rows, n_f, 4, m) temporaries
         r1 = min(rows, r0 + step)
@@ -285,11 +286,15 @@ def _fit_grid(
         tt = np.broadcast_to(t[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
         ww = np.broadcast_to(w[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
         yy = np.broadcast_to(y[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
-        sp = np.broadcast_to(span[r0:r1, None, :], (nr, n_f, 1)).reshape(-1, 1)
         ph = 2 * np.pi * fr[r0:r1].reshape(-1, 1) * tt
-        basis = np.stack((np.ones_like(tt), tt / sp, np.sin(ph), np.cos(ph)), axis=1)
+        # Columns: level, drift, sine, cosine (written in place, one array).
+        basis = np.empty((nr * n_f, 4, m))
+        basis[:, 0] = 1.0
+        basis.reshape(nr, n_f, 4, m)[:, :, 1] = drift[r0:r1, None, :]
+        np.sin(ph, out=basis[:, 2])
+        np.cos(ph, out=basis[:, 3])
         xw = basis * ww[:, None, :]  # (nr * n_f, 4, m)
-        gram = np.einsum("nim,njm->nij", xw, basis) + eye
+        gram = np.einsum("nim,njm->nij", xw, basis) + _RIDGE
         rhs = np.einsum("nim,nm->ni", xw, yy)
         coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
         fit = np.einsum("ni,nim->nm", coef, basis)
