@@ -34,6 +34,7 @@ from hrv._dsp._rank import (
 from hrv._dsp._signal import all_finite, as_waveform, fill_nan, hanning
 from hrv._dsp._spline import GridSpline, NotAKnotSpline, cubic_on_grid
 from hrv._dsp._uneven import GAP_FACTOR, resample_uneven
+from hrv._dsp._views import sliding_rows
 from hrv._dsp._working import (
     WorkingSignal,
     block_mean,
@@ -72,6 +73,7 @@ __all__ = [
     "resample_uneven",
     "run_beside",
     "running_median",
+    "sliding_rows",
     "start_beside",
     "thread_count",
     "working_factor",

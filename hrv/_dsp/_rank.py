@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp._views import sliding_rows
+
 __all__ = ["median_rows", "percentile_rank", "rank_filter", "reflect_pad", "running_median"]
 
 #: Windows x samples up to which numpy's partition is used (beyond: scipy.ndimage).
@@ -46,8 +48,7 @@ def rank_filter(x: npt.NDArray[F], rank: int, size: int) -> npt.NDArray[F]:
         out: npt.NDArray[F] = ndimage.rank_filter(x, rank, size=size, mode="reflect")
         return out
     half = size // 2
-    windows = np.lib.stride_tricks.sliding_window_view(
-        reflect_pad(x, half, size - 1 - half), size)
+    windows = sliding_rows(reflect_pad(x, half, size - 1 - half), size)
     # numpy sorts short rows with vectorised sorting networks, faster than partition.
     return np.sort(windows, axis=1)[:, rank].copy()
 

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from hrv._dsp import map_chunks, median_rows
+from hrv._dsp import map_chunks, median_rows, sliding_rows
 
 __all__ = ["block_medians", "gather", "median_rows", "refine_peaks"]
 
@@ -39,7 +39,7 @@ def gather(x: npt.NDArray[np.generic], centre: IntArray, offsets: IntArray) -> F
     even = offsets.size > 1 and step > 0 and bool(
         (offsets == offsets[0] + step * np.arange(offsets.size)).all())
     if inside and even and n >= offsets[-1] - offsets[0] + 1:
-        view = np.lib.stride_tricks.sliding_window_view(x, int(offsets[-1] - offsets[0]) + 1)
+        view = sliding_rows(x, int(offsets[-1] - offsets[0]) + 1)
         w = np.asarray(view[:, ::step][centre + offsets[0]], dtype=np.float64)
     else:
         pos = centre[:, None] + offsets[None, :]

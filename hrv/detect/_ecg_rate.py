@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import all_finite, hanning, median_rows
+from hrv._dsp import all_finite, hanning, median_rows, sliding_rows
 from hrv.types import QualityWarning
 
 __all__ = ["rate_plausibility"]
@@ -62,7 +62,7 @@ def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float) -> tuple[Quality
     # Welch without scipy.signal: Hann-tapered segments, half overlap (read as rows of
     # a strided view: no index matrix).
     step = n_seg // 2
-    rows = np.lib.stride_tricks.sliding_window_view(span, n_seg)[::step]
+    rows = sliding_rows(span, n_seg)[::step]
     seg = rows - rows.mean(axis=1, keepdims=True)
     seg *= hanning(n_seg)
     # |X|² summed over the segments as re² + im² (one pass, no complex modulus).

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import percentile_rank, rank_filter
+from hrv._dsp import percentile_rank, rank_filter, sliding_rows
 from hrv.types import FloatArray
 
 __all__ = ["AtIndices", "WindowThreshold", "with_neighbours"]
@@ -75,7 +75,7 @@ class WindowThreshold:
         padded[half + n :] = x[::-1][:pad_right]
         self._padded = padded
         width = self._w + BLOCK - 1
-        union = np.lib.stride_tricks.sliding_window_view(self._padded, width)[::BLOCK]
+        union = sliding_rows(self._padded, width)[::BLOCK]
         r1, r3, extra = self._r1, self._r3, BLOCK - 1
         ranks = np.array([r1, r1 + extra, r3, r3 + extra])
         q = np.empty((n_blocks, 4), np.float32)
@@ -135,7 +135,7 @@ class WindowThreshold:
             return np.asarray(self._exact_all[idx], dtype=np.float64)
         if idx.size == 0:
             return np.zeros(0)
-        windows = np.lib.stride_tricks.sliding_window_view(self._padded, self._w)
+        windows = sliding_rows(self._padded, self._w)
         q = np.empty((idx.size, 2), np.float32)
         ranks = np.array([self._r1, self._r3])
         for i0 in range(0, idx.size, CHUNK_BLOCKS):

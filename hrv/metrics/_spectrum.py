@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import GridSpline
+from hrv._dsp import GridSpline, sliding_rows
 from hrv.config import Detrend, Interpolation, SpectrumConfig
 from hrv.errors import InvalidInputError
 from hrv.types import FloatArray, Intervals
@@ -165,7 +165,7 @@ def _welch_blocks(
         chunk = starts[k0 : k0 + WELCH_CHUNK]
         lo = int(chunk[0])
         x = samples(lo, int(chunk[-1]) + nperseg)
-        block = np.lib.stride_tricks.sliding_window_view(x, nperseg)[chunk - lo]
+        block = sliding_rows(x, nperseg)[chunk - lo]
         if detrend is Detrend.NONE:
             y = block * taper
         else:

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp import sliding_rows
 from hrv.types import Intervals, QualityWarning
 
 __all__ = ["DFA", "Poincare", "SampleEntropy", "dfa", "poincare", "sample_entropy"]
@@ -326,11 +327,11 @@ def sample_entropy(nn: Intervals) -> SampleEntropy:
             f"{n} clean intervals; sample entropy needs at least {SAMPEN_MIN_INTERVALS}.",
         ),))
     r = SAMPEN_R_SD * float(rr.std(ddof=1))
-    emb = np.lib.stride_tricks.sliding_window_view(rr, SAMPEN_M + 1)
+    emb = sliding_rows(rr, SAMPEN_M + 1)
     gap = np.asarray(nn.gap_before, dtype=bool).copy()
     gap[0] = False
     if gap.any():  # a template is usable when no gap falls inside its m + 1 intervals
-        inside = np.lib.stride_tricks.sliding_window_view(gap, SAMPEN_M + 1)[:, 1:].any(axis=1)
+        inside = sliding_rows(gap, SAMPEN_M + 1)[:, 1:].any(axis=1)
         emb = emb[~inside]
     count = int(emb.shape[0])
     if count <= SAMPEN_EXACT:

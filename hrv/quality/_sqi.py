@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import hanning
+from hrv._dsp import hanning, sliding_rows
 from hrv.types import FloatArray
 
 __all__ = ["TemplatePlan", "spectral_purity"]
@@ -29,7 +29,7 @@ def spectral_purity(filtered: FloatArray, fs_hz: float, starts: IntArray, win: i
     """
     if win < int(4 * fs_hz):
         return np.ones(len(starts))
-    seg = np.lib.stride_tricks.sliding_window_view(filtered, win)[starts]
+    seg = sliding_rows(filtered, win)[starts]
     seg = seg - seg.mean(axis=1, keepdims=True)
     spec = np.abs(np.fft.rfft(seg * hanning(win), axis=1)) ** 2
     freqs = np.fft.rfftfreq(win, 1.0 / fs_hz)
@@ -108,7 +108,7 @@ class TemplatePlan:
         bl = self.beats[j0:j1]
         w = self.win_of[j0:j1] - i0
         length = 2 * self.half + 1
-        view = np.lib.stride_tricks.sliding_window_view(f, length)
+        view = sliding_rows(f, length)
         segs = view[bl - s - self.half]
         if self.frac is not None:  # in place: these arrays are the bulk of the work
             step = view[bl - s - self.half + 1]
