@@ -16,6 +16,8 @@ from hrv.types import Analysis, Beats, SignalKind
 
 __all__ = ["analyze_beat_times", "analyze_intervals"]
 
+_DEFAULT_CONFIG = AnalysisConfig()  # frozen: one instance serves every call
+
 
 def analyze_intervals(
     rr: npt.ArrayLike,
@@ -64,7 +66,7 @@ def analyze_intervals(
     >>> round(a.metrics.rmssd_ms) > 0
     True
     """
-    cfg = config or AnalysisConfig()
+    cfg = config or _DEFAULT_CONFIG
     icfg = _interval_config(cfg, unit)
     prepared = prepare_rr(rr, config=icfg, gap_flags=gap_flags)
     rr_ms = _as_ms(np.asarray(rr, dtype=np.float64).ravel(), prepared)
@@ -103,7 +105,7 @@ def analyze_beat_times(
     -------
     Analysis
     """
-    cfg = config or AnalysisConfig()
+    cfg = config or _DEFAULT_CONFIG
     normal_arr = None if normal is None else np.asarray(normal, dtype=bool).ravel()
     try:
         prepared = prepare_beat_times(

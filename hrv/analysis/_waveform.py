@@ -30,6 +30,7 @@ __all__ = ["analyze"]
 # Beyond these rates the input is almost certainly mislabelled (Hz given as kHz, ...).
 MIN_FS_HZ = SAMPLING_RATE_HZ.min_hz
 MAX_FS_HZ = SAMPLING_RATE_HZ.max_hz
+_DEFAULT_CONFIG = AnalysisConfig()  # frozen: one instance serves every call
 
 
 def analyze(
@@ -64,7 +65,7 @@ def analyze(
         ``beats.times_s`` holds every detected beat in seconds from the first sample;
         excluded stretches are listed in ``quality.excluded_windows``.
     """
-    config = config or AnalysisConfig()
+    config = config or _DEFAULT_CONFIG
     if isinstance(samples, Signal):
         samples, fs_hz, kind = _unpack(samples, fs_hz, kind)
     if kind is None:

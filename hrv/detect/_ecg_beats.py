@@ -98,7 +98,7 @@ def refine_peaks(
         firsts.pop()  # the short last run joins the one before it
     runs = list(zip(firsts, [*firsts[1:], n], strict=True))
     parts = map_chunks(lambda r: _smoothed_windows(x, approx[r[0]:r[1]], half, sm), runs)
-    g = 1.0 if np.median(np.concatenate([mm for _, mm in parts])) >= 0 else -1.0
+    g = 1.0 if median_rows(np.concatenate([mm for _, mm in parts])) >= 0 else -1.0
     fid = max(1, round(FIDUCIAL_HALF_S * fs_hz))
     found = map_chunks(lambda w: _fiducials(w, g, half, fid), [w for w, _ in parts])
     jc = np.concatenate([j for j, _, _ in found])

@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import hanning, sliding_rows
+from hrv._dsp import hanning, median_rows, sliding_rows
 from hrv.types import FloatArray
 
 __all__ = ["TemplatePlan", "spectral_purity"]
@@ -82,7 +82,7 @@ class TemplatePlan:
         if len(beat_idx) < 3:
             return None
         rounded = beat_idx if fr is None else beat_idx + np.round(fr[inside]).astype(np.intp)
-        med = float(np.median(np.diff(rounded)))
+        med = float(median_rows(np.diff(rounded).astype(np.float64)))
         half = max(int(0.5 * med), 2)
         ok = (beat_idx - half >= 0) & (beat_idx + half + (fr is not None) < n)
         b = beat_idx[ok]

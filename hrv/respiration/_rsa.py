@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from hrv._dsp import median_rows
 from hrv.config import RespirationConfig
 from hrv.metrics import peak_frequency
 from hrv.metrics.frequency import FrequencyDomain
@@ -174,7 +175,7 @@ def rsa_estimate(
     in_range = (f >= whole[0]) & (f <= whole[1])
     if not np.any(in_range):
         return RsaEstimate(None, None, None, reason="spectrum does not cover the search range")
-    floor = float(np.median(p[in_range]))
+    floor = float(median_rows(p[in_range]))
     segment_s = fd.info.get("segment_s")
     half = PEAK_HALF_WIDTH_BINS * float(f[1] - f[0])
     if isinstance(segment_s, int | float) and segment_s > 0:
