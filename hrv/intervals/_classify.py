@@ -40,7 +40,7 @@ import numpy as np
 from hrv._dsp import running_median
 from hrv.config import ArtifactConfig
 from hrv.intervals._runs import drop_long_runs, ectopic_runs
-from hrv.intervals._types import Detection, IntArray
+from hrv.intervals._types import Detection, IntArray, in_sorted, without
 from hrv.intervals._window import AtIndices, Series, WindowThreshold, with_neighbours
 from hrv.types import BoolArray, FloatArray
 
@@ -173,13 +173,13 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     short = np.union1d(cand[(x < -1) & (s22 > 1)], big_m[mn[big_m] < 0])
     center = np.union1d(center, _compensated(rr, med, th2, short, long_, start))
     ectopic = np.union1d(center - 1, center)
-    long_ = np.setdiff1d(long_, ectopic, assume_unique=True)
-    short = np.setdiff1d(short, ectopic, assume_unique=True)
+    long_ = without(long_, ectopic)
+    short = without(short, ectopic)
 
     extra_first = _extra_pairs(rr, med, th2, short, ectopic, start)
     merged = np.union1d(extra_first, extra_first + 1)
-    long_ = np.setdiff1d(long_, merged, assume_unique=True)
-    short = np.setdiff1d(short, merged, assume_unique=True)
+    long_ = without(long_, merged)
+    short = without(short, merged)
 
     missed, parts, long_, off = _missed(rr, med, th2, long_, cfg.missed_tolerance)
     if cfg.keep_pauses:
@@ -305,8 +305,8 @@ def _extra_pairs(
         return np.zeros(0, np.int64)
     nxt, prv = short + 1, short - 1
     ok_next = nxt < n
-    ok_next[ok_next] = ~start[nxt[ok_next]] & ~np.isin(nxt[ok_next], ectopic)
-    ok_prev = ~start[short] & ~np.isin(prv, ectopic)
+    ok_next[ok_next] = ~start[nxt[ok_next]] & ~in_sorted(nxt[ok_next], ectopic)
+    ok_prev = ~start[short] & ~in_sorted(prv, ectopic)
     here = rr[short]
     err_next = np.full(len(short), np.inf)
     err_next[ok_next] = np.abs(here[ok_next] + rr[nxt[ok_next]] - med[short[ok_next]])

@@ -29,7 +29,7 @@ import numpy as np
 
 from hrv._dsp import median_rows, reflect_pad, running_median
 from hrv.config import ArtifactConfig
-from hrv.intervals._types import Detection, IntArray
+from hrv.intervals._types import Detection, IntArray, in_sorted, without
 from hrv.types import BoolArray, FloatArray
 
 __all__ = ["drop_long_runs", "ectopic_runs"]
@@ -132,9 +132,9 @@ def drop_long_runs(det: Detection, start: BoolArray, max_run: int) -> Detection:
     drop = flagged[too_long]
 
     def keep(a: IntArray) -> IntArray:
-        return a[~np.isin(a, drop)]
+        return without(a, drop)
 
-    missed_kept = ~np.isin(det.missed, drop)
+    missed_kept = ~in_sorted(det.missed, drop)
     return Detection(
         det.n,
         keep(det.ectopic_center),

@@ -7,9 +7,23 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Detection", "IntArray"]
+__all__ = ["Detection", "IntArray", "in_sorted", "without"]
 
 IntArray = npt.NDArray[np.int64]
+
+
+def in_sorted(x: IntArray, members: IntArray) -> npt.NDArray[np.bool_]:
+    """``np.isin(x, members)`` for sorted ``members``, by binary search (the index
+    arrays here hold a few entries, where ``np.isin``'s own set-up costs most)."""
+    if members.size == 0:
+        return np.zeros(x.shape, dtype=bool)
+    at = np.minimum(np.searchsorted(members, x), members.size - 1)
+    return np.asarray(members[at] == x)
+
+
+def without(x: IntArray, members: IntArray) -> IntArray:
+    """``np.setdiff1d(x, members, assume_unique=True)`` for sorted ``members``."""
+    return x[~in_sorted(x, members)]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
