@@ -43,27 +43,47 @@ def left_running(session: Session, item_ids: Sequence[str]) -> list[tuple[str, i
 
 def claim_queued_rows(
     session: Session, item_ids: Sequence[str]
-) -> tuple[list[Row[Any]], dict[str, bytes]]:
+) -> tuple[list[Row[Any]], dict[str, bytes | None], dict[str, bytes]]:
     """Mark the chunk's queued items running in one statement: their rows in the chunk's
-    order (id, tenant, batch, content type, params, stored bytes, recording id), and the
-    stored bytes of the recordings the items without bytes of their own refer to."""
+    order (id, tenant, batch, content type, params, recording id), the items' own stored
+    bytes by item id (``None``: the item refers to a recording), and the stored bytes of
+    the recordings those items refer to."""
     rows = session.execute(
         update(BatchItem)
         .where(BatchItem.id.in_(list(item_ids)), BatchItem.status == "queued")
         .values(status="running", attempts=BatchItem.attempts + 1, started_at=utcnow())
         .returning(BatchItem.id, BatchItem.tenant_id, BatchItem.batch_id,
-                   BatchItem.content_type, BatchItem.params, BatchItem.raw,
-                   BatchItem.recording_id)
+                   BatchItem.content_type, BatchItem.params, BatchItem.recording_id)
         .execution_options(synchronize_session=False)
     ).all()
     order = {item_id: k for k, item_id in enumerate(item_ids)}
     rows = sorted(rows, key=lambda r: order[str(r.id)])
-    rec_ids = [r.recording_id for r in rows if r.raw is None and r.recording_id is not None]
-    recordings: dict[str, bytes] = {}
-    if rec_ids:
-        recordings = {str(i): raw for i, raw in session.execute(
-            select(Recording.id, Recording.raw).where(Recording.id.in_(rec_ids)))}
-    return list(rows), recordings
+    raws = _stored_bytes(session, BatchItem, [str(r.id) for r in rows])
+    rec_ids = [str(r.recording_id) for r in rows
+               if raws.get(str(r.id)) is None and r.recording_id is not None]
+    recordings = {k: v for k, v in
+                  _stored_bytes(session, Recording, rec_ids).items()
+                  if v is not None}
+    return list(rows), raws, recordings
+
+
+def _stored_bytes(session: Session, model: type[BatchItem] | type[Recording],
+                  ids: Sequence[str]) -> dict[str, bytes | None]:
+    """The ``raw`` column of the rows ``ids`` of ``model`` (a few MB for a chunk).
+
+    On PostgreSQL through the binary protocol: as text, ``bytea`` travels hex-encoded
+    (twice its size) and decoding it took about four times as long as the query."""
+    if not ids:
+        return {}
+    if session.get_bind().dialect.name == "postgresql":
+        dbapi = session.connection().connection.driver_connection
+        assert dbapi is not None
+        with dbapi.cursor(binary=True) as cur:  # same connection: same transaction
+            cur.execute(f"SELECT id, raw FROM {model.__tablename__} WHERE id = ANY(%s)",
+                        (list(ids),))
+            return {str(i): raw for i, raw in cur.fetchall()}
+    return {str(i): raw for i, raw in
+            session.execute(select(model.id, model.raw).where(model.id.in_(list(ids))))}
 
 
 def record_outcomes(session: Session, outcomes: Sequence[Done]

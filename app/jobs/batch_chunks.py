@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import time
-import zlib
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -42,13 +41,12 @@ from app.db.batches import BatchRepository, ClaimedItem, ItemOutcome
 from app.db.database import Database
 from app.db.models import utcnow
 from app.jobs.batch_items import (
-    DAMAGED,
     DELETED,
     ItemInput,
     batch_config,
     compute_item,
+    inflated,
     run_item,
-    unpack,
 )
 from app.services.ingest import Limits
 
@@ -108,12 +106,18 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
     todo = list(inputs)
     outcomes: list[Done] = []
     writing: cf.Future[None] | None = None
+    # The next item's bytes inflate beside this one's analysis (zlib releases the GIL).
+    ahead = _thread("inflate").submit(inflated, todo[0]) if todo else None
     last = checked = time.monotonic()
     try:
-        while todo:
-            inp = todo.pop(0)
+        while todo and ahead is not None:
+            todo.pop(0)
+            inp = ahead.result()
+            ahead = _thread("inflate").submit(inflated, todo[0]) if todo else None
             outcomes.append((inp.item, compute_item(inp, limits), utcnow()))
-            if todo and time.monotonic() - last < FLUSH_S:
+            # Also written before the last item: the write the job waits for at its end
+            # then holds that item alone.
+            if len(todo) > 1 and time.monotonic() - last < FLUSH_S:
                 continue
             # One write at a time, in order: the previous one ran beside the analyses.
             if writing is not None:
@@ -136,16 +140,21 @@ def run_chunk(db: Database, item_ids: Sequence[str], limits: Limits) -> int:
     return done + len(failed)
 
 
-_WRITER: cf.ThreadPoolExecutor | None = None
+_THREADS: dict[str, cf.ThreadPoolExecutor] = {}
+
+
+def _thread(name: str) -> cf.ThreadPoolExecutor:
+    """One thread of the worker process for ``name``: ``write`` stores outcomes while the
+    next items run (the database does its share of the work on another core meanwhile),
+    ``inflate`` unpacks the next item's bytes."""
+    pool = _THREADS.get(name)
+    if pool is None:
+        pool = _THREADS[name] = cf.ThreadPoolExecutor(1, thread_name_prefix=f"hrv-batch-{name}")
+    return pool
 
 
 def _writer() -> cf.ThreadPoolExecutor:
-    """The worker process's one thread that writes outcomes while the next items run
-    (the database does its share of the work on another core meanwhile)."""
-    global _WRITER
-    if _WRITER is None:
-        _WRITER = cf.ThreadPoolExecutor(1, thread_name_prefix="hrv-batch-writer")
-    return _WRITER
+    return _thread("write")
 
 
 def _write(db: Database, outcomes: Sequence[Done]) -> None:
@@ -156,25 +165,22 @@ def _write(db: Database, outcomes: Sequence[Done]) -> None:
 def claim_queued(
     session: Session, item_ids: Sequence[str]
 ) -> tuple[list[ItemInput], list[Done]]:
-    """Mark the chunk's queued items running in one statement; their inputs in the
-    chunk's order, and the outcomes of those whose bytes cannot be read."""
-    rows, recordings = claim_queued_rows(session, item_ids)
+    """Mark the chunk's queued items running in one statement; their inputs (bytes as
+    stored, see :meth:`ItemInput.unpacked`) in the chunk's order, and the outcomes of
+    those whose recording has been deleted."""
+    rows, raws, recordings = claim_queued_rows(session, item_ids)
     repo = BatchRepository(session)
     inputs: list[ItemInput] = []
     failed: list[Done] = []
     for r in rows:
         item = ClaimedItem(str(r.id), str(r.tenant_id), str(r.batch_id), str(r.content_type),
                            dict(r.params or {}), None, r.recording_id)
-        if r.raw is None and str(r.recording_id) not in recordings:
+        own = raws.get(item.item_id)
+        if own is not None:
+            inputs.append(ItemInput(item, own, batch_config(repo, item.batch_id), "item"))
+        elif str(r.recording_id) in recordings:
+            inputs.append(ItemInput(item, recordings[str(r.recording_id)],
+                                    batch_config(repo, item.batch_id), "zlib"))
+        else:
             failed.append((item, ItemOutcome(error=DELETED), utcnow()))
-            continue
-        try:
-            if r.raw is not None:
-                raw = unpack(r.raw)
-            else:
-                raw = zlib.decompress(recordings[str(r.recording_id)])
-        except zlib.error:
-            failed.append((item, ItemOutcome(error=DAMAGED), utcnow()))
-            continue
-        inputs.append(ItemInput(item, raw, batch_config(repo, item.batch_id)))
     return inputs, failed

@@ -24,7 +24,7 @@ from app.errors import AppError
 from app.services.ingest import Limits, StoredBody, analyze_parsed, parse_stored
 
 __all__ = [
-    "DAMAGED", "DELETED", "ItemInput", "batch_config", "compute_item", "load_input",
+    "DAMAGED", "DELETED", "ItemInput", "batch_config", "compute_item", "inflated", "load_input",
     "record_outcome", "run_item", "unpack", "warm_up",
 ]
 
@@ -35,19 +35,45 @@ DELETED = "the stored recording was deleted"
 
 @dataclasses.dataclass(frozen=True)
 class ItemInput:
-    """Everything :func:`compute_item` needs, picklable for a process pool."""
+    """Everything :func:`compute_item` needs, picklable for a process pool.
+
+    ``raw`` is the file's bytes, or with ``packed`` the bytes as stored (see
+    :func:`unpack`; a recording's zlib stream with ``packed == "zlib"``): inflating
+    them is left to whoever computes the item, so that it runs in the pool's processes
+    or beside the previous item's analysis rather than in the claiming loop."""
 
     item: ClaimedItem
     raw: bytes
     config: dict[str, Any]
+    packed: str | None = None  # None (raw file bytes), "item" or "zlib"
 
     @property
     def item_id(self) -> str:
         return self.item.item_id
 
+    def unpacked(self) -> ItemInput:
+        """The input with its file's bytes; raises ``zlib.error`` if they are damaged."""
+        if self.packed is None:
+            return self
+        raw = zlib.decompress(self.raw) if self.packed == "zlib" else unpack(self.raw)
+        return dataclasses.replace(self, raw=raw, packed=None)
+
+
+def inflated(inp: ItemInput) -> ItemInput:
+    """The input with its bytes inflated; a damaged one as it is (:func:`compute_item`
+    reports the damage)."""
+    try:
+        return inp.unpacked()
+    except zlib.error:
+        return inp
+
 
 def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
     """Parse and analyse one item; a bad file becomes an error in words, never a raise."""
+    try:
+        inp = inp.unpacked()
+    except zlib.error:
+        return ItemOutcome(error=DAMAGED)
     # compute_s is the time spent in hrv: reading the file (hrv.io) and the analysis.
     t0 = time.perf_counter()
     try:

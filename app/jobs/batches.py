@@ -40,6 +40,7 @@ from app.jobs.batch_chunks import (
 from app.jobs.batch_items import (
     ItemInput,
     compute_item,
+    inflated,
     load_input,
     pool_child,
     run_item,
@@ -175,6 +176,8 @@ class InProcessBatchRunner:
         last_write = time.monotonic()
 
         def submit(inp: ItemInput) -> None:
+            # Inflated here: the server's thread works beside the pool's processes.
+            inp = inflated(inp)
             in_flight[self._executor().submit(compute_item, inp, self.limits)] = inp
 
         while in_flight or retry or single or fresh:
