@@ -201,7 +201,6 @@ def assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: Sign
     sqi = fst.sqi  # NaN where undecided, and everywhere without beat times
     score = np.where(np.isnan(sqi), score, np.minimum(score, _ramp(sqi, sqi_bad, sqi_good)))
 
-    reasons = np.full(n_win, "", dtype=object)
     flat = (fst.std <= 1e-12 * max(1.0, st.max_abs)) | (
         st.const_frac > 0.9
     )
@@ -216,18 +215,21 @@ def assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: Sign
         (score < SCORE_THRESHOLD, artefact),
     ]
     whole_flat = bool(flat.all())
-    for mask, reason in rules:
+    # Each window's first matching rule, as its number (0: none) into ``names``.
+    names = ["", *(reason for _, reason in rules)]
+    rule_of = np.zeros(n_win, dtype=np.intp)
+    for j, (mask, reason) in enumerate(rules, start=1):
         if whole_flat and reason == "disconnection":
             continue  # a recording that never varies is a flat line, not a lost contact
         if whole_flat and reason == "flat_line":
             mask = flat
-        reasons = np.where((reasons == "") & mask, reason, reasons)
-    score = np.where(reasons == "", score, np.minimum(score, 0.0))
+        rule_of[(rule_of == 0) & mask] = j
+    score = np.where(rule_of == 0, score, np.minimum(score, 0.0))
 
     ends = np.append(starts[1:], n)
     windows: list[ExcludedWindow] = []
-    for i in np.flatnonzero(reasons != ""):
-        s_s, e_s, r = starts[i] / fs, ends[i] / fs, str(reasons[i])
+    for i in np.flatnonzero(rule_of):
+        s_s, e_s, r = starts[i] / fs, ends[i] / fs, names[rule_of[i]]
         if windows and windows[-1].reason == r and abs(windows[-1].end_s - s_s) < 1e-9:
             windows[-1] = ExcludedWindow(windows[-1].start_s, float(e_s), r)
         else:
