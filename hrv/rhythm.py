@@ -7,8 +7,11 @@ NN series is too fragmented. Both are flagged, never silently measured.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import as_strided
 
 from hrv.types import BoolArray, FloatArray, QualityWarning
 
@@ -55,16 +58,16 @@ def _af_windows(rr: FloatArray) -> BoolArray:
         return np.zeros(0, dtype=bool)
     win = min(WINDOW_BEATS, n)
     n_win = (n - win) // STEP_BEATS + 1
-    seg = np.lib.stride_tricks.sliding_window_view(rr, win)[::STEP_BEATS]
+    seg = _window_rows(rr, win)
     mean = seg.mean(axis=1)
     d2 = np.diff(rr)
     d2 *= d2
-    ms = np.lib.stride_tricks.sliding_window_view(d2, win - 1)[::STEP_BEATS].mean(axis=1)
+    ms = _window_rows(d2, win - 1).mean(axis=1)
     nrmssd = np.sqrt(ms) / mean
     # Turning point ratio: share of interior points that are a local extremum.
     a, b, c = rr[:-2], rr[1:-1], rr[2:]
     turning = ((b > a) & (b > c)) | ((b < a) & (b < c))
-    tpr = np.lib.stride_tricks.sliding_window_view(turning, win - 2)[::STEP_BEATS].mean(axis=1)
+    tpr = _window_rows(turning, win - 2).mean(axis=1)
     ent = np.empty(n_win)
     for w0 in range(0, n_win, _CHUNK):
         ent[w0 : w0 + _CHUNK] = _entropy(seg[w0 : w0 + _CHUNK], win)
@@ -73,6 +76,15 @@ def _af_windows(rr: FloatArray) -> BoolArray:
     if af.any():
         af[af] = ~_periodic(seg[af])
     return np.asarray(af, dtype=bool)
+
+
+def _window_rows(x: npt.NDArray[Any], width: int) -> npt.NDArray[Any]:
+    """Windows of ``width`` values every ``STEP_BEATS``, as read-only rows of a strided
+    view (``sliding_window_view(x, width)[::STEP_BEATS]`` without its argument
+    handling); ``len(x) >= width``."""
+    step = x.strides[0]
+    rows = (len(x) - width) // STEP_BEATS + 1
+    return as_strided(x, (rows, width), (STEP_BEATS * step, step), writeable=False)
 
 
 def _periodic(seg: FloatArray) -> BoolArray:
