@@ -265,22 +265,22 @@ def _pair_counts(emb: npt.NDArray[np.float64], r: float) -> tuple[int, int]:
         # Templates sorted by their first value: the partners of template p that can
         # match it on that value are the next ones up to x0[p] + r, a contiguous range
         # (taken a little wider against rounding; every pair is then checked exactly,
-        # |a - b| <= r on each column). Each unordered pair is looked at once.
-        s = emb[np.argsort(emb[:, 0], kind="stable")]
-        x0 = s[:, 0]
+        # |a - b| <= r on each column). Each unordered pair is looked at once; the last
+        # column only for the pairs that match on the first m.
+        cols = emb[np.argsort(emb[:, 0], kind="stable")].T.copy()
+        x0 = cols[0]
         hi = np.searchsorted(x0, x0 + r + 1e-9 * (np.abs(x0) + r), side="right")
         first_of = np.arange(n)
         per_row = hi - first_of - 1
         first = np.repeat(first_of, per_row)
         row_start = np.cumsum(per_row) - per_row
         second = np.arange(first.size) - np.repeat(row_start, per_row) + first + 1
-        close = np.abs(s[first] - s[second]) <= r
-        match = close[:, 0]
+        match = np.abs(x0[first] - x0[second]) <= r
         for k in range(1, SAMPEN_M):
-            match &= close[:, k]
-        b = int(np.count_nonzero(match))
-        match &= close[:, SAMPEN_M]
-        return b, int(np.count_nonzero(match))
+            match &= np.abs(cols[k][first] - cols[k][second]) <= r
+        first, second = first[match], second[match]
+        last = cols[SAMPEN_M]
+        return first.size, int(np.count_nonzero(np.abs(last[first] - last[second]) <= r))
     from scipy.spatial import cKDTree
 
     tree_m = cKDTree(emb[:, :SAMPEN_M])
