@@ -138,18 +138,33 @@ def _fluctuations(profile: npt.NDArray[np.float64], boxes: tuple[int, ...]
         t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
         stt = float(t @ t)
         head, tail = profile[: k * n], profile[size - k * n:]
-        # A short series: the boxes from the start and from the end as rows of one
-        # array (half the calls); a long one in place, without a copy per box size.
-        parts = [np.concatenate((head, tail))] if size <= _DFA_JOIN_MAX else [head, tail]
-        total = 0.0
-        for seg in parts:
-            rows = seg.reshape(-1, n)
+        if size <= _DFA_JOIN_MAX:
+            # A short series: the boxes from the start and from the end as rows of one
+            # array, row-wise operations (the fewest calls).
+            rows = np.concatenate((head, tail)).reshape(2 * k, n)
             slope = (rows @ t) / stt
             resid = rows - rows.mean(axis=1)[:, None]
             resid -= slope[:, None] * t[None, :]
-            total += float(np.einsum("ij,ij->", resid, resid))
+            total = float(np.einsum("ij,ij->", resid, resid))
+        else:
+            total = (_residual_power(head.reshape(k, n), t, stt)
+                     + _residual_power(tail.reshape(k, n), t, stt))
         out[i] = math.sqrt(total / (2.0 * k * n))
     return out
+
+
+def _residual_power(rows: npt.NDArray[np.float64], t: npt.NDArray[np.float64], stt: float
+                    ) -> float:
+    """Sum of the squared residuals of each row's least-squares line (a long series,
+    in place). Column by column: numpy's row-wise operations on rows of a few values
+    cost several times more than on the long columns."""
+    slope = (rows @ t) / stt
+    mean = np.einsum("ij->i", rows) / rows.shape[1]
+    resid = np.empty((rows.shape[1], rows.shape[0]))
+    for j, tj in enumerate(t.tolist()):
+        np.subtract(rows[:, j], mean, out=resid[j])
+        resid[j] -= slope * tj
+    return float(np.einsum("ij,ij->", resid, resid))
 
 
 def _slope(boxes: tuple[int, ...], fluct: npt.NDArray[np.float64]) -> float | None:
