@@ -100,7 +100,8 @@ DFA_ALPHA2_BOXES: tuple[int, ...] = tuple(
 #: A fit needs at least this many boxes of its largest size (Hardstone et al. 2012: the
 #: largest box at most a tenth of the series): 160 intervals for α1, 640 for α2.
 DFA_MIN_BOXES = 10
-#: Series up to this many intervals are boxed from both ends in one array.
+#: Series up to this many intervals are boxed from both ends in one array; longer ones
+#: each way in place, detrended column by column (:func:`_residual_power`).
 _DFA_JOIN_MAX = 8_192
 
 
