@@ -8,7 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from app.db.database import alembic_config, make_engine, migrate
 from app.db.models import Base
@@ -45,6 +45,28 @@ class TestMigrations:
         assert not TABLES & set(inspect(empty_engine).get_table_names())
         migrate(empty_engine)
         assert set(inspect(empty_engine).get_table_names()) >= TABLES
+
+    def test_compressed_bytes_are_not_compressed_again(self, empty_engine: Engine) -> None:
+        """On PostgreSQL the raw columns (zlib or deflate bytes) use EXTERNAL storage:
+        out of line, without a second compression attempt; downgrading restores the
+        default."""
+        if empty_engine.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL storage setting")
+
+        def storage() -> dict[str, str]:
+            with empty_engine.connect() as conn:
+                rows = conn.execute(text(
+                    "SELECT c.relname, a.attstorage FROM pg_attribute a "
+                    "JOIN pg_class c ON c.oid = a.attrelid "
+                    "WHERE a.attname = 'raw' AND c.relname IN ('recordings', 'batch_items')"
+                )).all()
+            return {str(r): str(s) for r, s in rows}
+
+        migrate(empty_engine)
+        assert storage() == {"recordings": "e", "batch_items": "e"}
+        with empty_engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0007")
+        assert storage() == {"recordings": "x", "batch_items": "x"}
 
     def test_models_match_migrations(self, empty_engine: Engine) -> None:
         migrate(empty_engine)
