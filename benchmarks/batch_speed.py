@@ -130,6 +130,53 @@ def _http(method: str, url: str, key: str, body: bytes | None = None,
         return out
 
 
+def _proc_cpu_s(pid: int) -> float:
+    """CPU seconds of a live process and of its children it has reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds of ``root`` and its live descendants (Linux ``/proc``); 0 elsewhere."""
+    if not os.path.isdir("/proc"):
+        return 0.0
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _proc_cpu_s(pid)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def _postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process on this machine, if it can be seen."""
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    cmd = fh.read().split(b"\0")[0]
+            except OSError:
+                continue
+            if cmd.endswith(b"/postgres") or cmd == b"postgres":
+                with open(f"/proc/{entry}/stat", encoding="ascii") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == 1:
+                        return int(entry)
+    return None
+
+
 @contextmanager
 def _database(backend: str) -> Iterator[str]:
     if backend == "inprocess":
@@ -159,6 +206,13 @@ class Run:
     wall_s: float
     compute_s: float
     failed: int
+    #: CPU seconds from the upload to the end: worker processes, API server, PostgreSQL.
+    cpu_s: tuple[float, float, float] = (float("nan"),) * 3
+
+    @property
+    def cpu_outside_ms(self) -> float:
+        """CPU per item outside hrv, every process of the service counted (ms)."""
+        return 1000 * (sum(self.cpu_s) - self.compute_s) / self.items
 
     @property
     def items_per_s(self) -> float:
@@ -196,6 +250,14 @@ def run_once(backend: str, workers: int, body: bytes, n_items: int) -> Run:
             if backend == "queue":
                 procs.append(_start(["worker", "--processes", str(workers)], env))
                 time.sleep(3.0)  # the workers import and register before the clock starts
+            pg = _postmaster_pid() if backend == "queue" else None
+
+            def cpu() -> tuple[float, float, float]:
+                workers = _tree_cpu_s(procs[1].pid) if len(procs) > 1 else 0.0
+                return (workers, _tree_cpu_s(procs[0].pid),
+                        _tree_cpu_s(pg) if pg is not None else 0.0)
+
+            cpu0 = cpu()
             t0 = time.perf_counter()
             st = _http("POST", base + "/v1/batches", key, body, "application/zip")
             upload_s = time.perf_counter() - t0
@@ -203,11 +265,14 @@ def run_once(backend: str, workers: int, body: bytes, n_items: int) -> Run:
                 time.sleep(0.1)
                 st = _http("GET", f"{base}/v1/batches/{st['id']}", key)
             wall_s = time.perf_counter() - t0
+            cpu1 = cpu()
             compute_s = _compute_seconds(url, st["id"])
         finally:
             for p in reversed(procs):
                 _stop(p)
-    return Run(backend, workers, n_items, upload_s, wall_s, compute_s, int(st["failed"]))
+    used = tuple(b - a for a, b in zip(cpu0, cpu1, strict=True))
+    return Run(backend, workers, n_items, upload_s, wall_s, compute_s, int(st["failed"]),
+               (used[0], used[1], used[2]))
 
 
 def _wait_ready(base: str) -> None:
@@ -250,8 +315,9 @@ def write(runs: list[Run], n_items: int, zip_mb: float) -> None:
         "counts from the accepted upload on: workers x (wall - upload) - hrv time.",
         "",
         "| backend | workers | upload s | wall s | items/s | hrv time s | overhead / hrv time "
-        "| after the upload | speed-up vs 1 worker | failed |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| after the upload | speed-up vs 1 worker | failed | CPU s: workers / server / "
+        "PostgreSQL | CPU outside hrv per item |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     base = {r.backend: r.wall_s for r in runs if r.workers == 1}
     for r in runs:
@@ -259,13 +325,21 @@ def write(runs: list[Run], n_items: int, zip_mb: float) -> None:
         lines.append(
             f"| {r.backend} | {r.workers} | {r.upload_s:.2f} | {r.wall_s:.2f} | "
             f"{r.items_per_s:.1f} | {r.compute_s:.2f} | {100 * r.overhead_share:.0f} % | "
-            f"{100 * r.run_overhead_share:.0f} % | {speedup:.2f}x | {r.failed} |")
+            f"{100 * r.run_overhead_share:.0f} % | {speedup:.2f}x | {r.failed} | "
+            f"{r.cpu_s[0]:.2f} / {r.cpu_s[1]:.2f} / {r.cpu_s[2]:.2f} | "
+            f"{r.cpu_outside_ms:.1f} ms |")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines += [
         "",
         f"1-min load average at the end: {load:.1f} (on {os.cpu_count()} cores). With other "
         "work on the machine every process gets a share of a core: compare the `hrv time` "
         "with a quiet run (about 13 ms per 5-min ECG) before reading the ratios.",
+        "",
+        "CPU columns: user + system time of each part from the upload to the end, read "
+        "from `/proc` (the worker processes of `hrv-service worker`; for `inprocess` the "
+        "server includes its pool; PostgreSQL is the whole local server, so other work on "
+        "it counts too). `CPU outside hrv per item` = (all of it - hrv time) / items: the "
+        "work the second core did for a single worker, which two workers must share.",
         "",
         "Targets (issue 11): overhead under 20 % of the hrv time; 1 -> 2 workers at least "
         "1.8x. `queue` = PostgreSQL + procrastinate, `hrv-service worker --processes N`; "
