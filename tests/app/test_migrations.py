@@ -46,27 +46,36 @@ class TestMigrations:
         migrate(empty_engine)
         assert set(inspect(empty_engine).get_table_names()) >= TABLES
 
-    def test_compressed_bytes_are_not_compressed_again(self, empty_engine: Engine) -> None:
-        """On PostgreSQL the raw columns (zlib or deflate bytes) use EXTERNAL storage:
-        out of line, without a second compression attempt; downgrading restores the
-        default."""
+    def test_large_columns_storage(self, empty_engine: Engine) -> None:
+        """On PostgreSQL the raw columns (zlib or deflate bytes) use EXTERNAL storage
+        (out of line, no second compression attempt) and the JSON columns lz4 where the
+        server has it; downgrading restores the defaults."""
         if empty_engine.dialect.name != "postgresql":
-            pytest.skip("a PostgreSQL storage setting")
+            pytest.skip("PostgreSQL storage settings")
 
-        def storage() -> dict[str, str]:
+        def attributes() -> dict[str, tuple[str, str]]:
             with empty_engine.connect() as conn:
                 rows = conn.execute(text(
-                    "SELECT c.relname, a.attstorage FROM pg_attribute a "
-                    "JOIN pg_class c ON c.oid = a.attrelid "
-                    "WHERE a.attname = 'raw' AND c.relname IN ('recordings', 'batch_items')"
+                    "SELECT c.relname || '.' || a.attname, a.attstorage, a.attcompression "
+                    "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                    "WHERE (c.relname, a.attname) IN (('recordings', 'raw'), "
+                    "('batch_items', 'raw'), ('batch_results', 'analysis'), "
+                    "('recordings', 'analysis'), ('sessions', 'report'))"
                 )).all()
-            return {str(r): str(s) for r, s in rows}
+            return {str(n): (str(s), str(c)) for n, s, c in rows}
 
         migrate(empty_engine)
-        assert storage() == {"recordings": "e", "batch_items": "e"}
+        with empty_engine.connect() as conn:
+            lz4 = conn.execute(text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'")).scalar()
+        got = attributes()
+        assert got["recordings.raw"][0] == got["batch_items.raw"][0] == "e"
+        for name in ("batch_results.analysis", "recordings.analysis", "sessions.report"):
+            assert got[name] == ("x", "l" if lz4 else "")
         with empty_engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0007")
-        assert storage() == {"recordings": "x", "batch_items": "x"}
+        assert set(attributes().values()) == {("x", "")}
 
     def test_models_match_migrations(self, empty_engine: Engine) -> None:
         migrate(empty_engine)
