@@ -249,7 +249,9 @@ def run_once(backend: str, workers: int, body: bytes, n_items: int) -> Run:
             _wait_ready(base)
             if backend == "queue":
                 procs.append(_start(["worker", "--processes", str(workers)], env))
-                time.sleep(3.0)  # the workers import and register before the clock starts
+            # The workers (or the server's pool, started with the server) import and warm
+            # up before the clock starts, as they have on a server that has been running.
+            time.sleep(3.0)
             pg = _postmaster_pid() if backend == "queue" else None
 
             def cpu() -> tuple[float, float, float]:
