@@ -36,31 +36,25 @@ JSON_TEXT = (("sessions", "report"), ("recordings", "analysis"),
              ("batch_results", "analysis"))
 
 
-def _postgresql() -> bool:
-    return op.get_bind().dialect.name == "postgresql"
-
-
 def _has_lz4() -> bool:
     return bool(op.get_bind().execute(text(
         "SELECT coalesce('lz4' = ANY(enumvals), false) FROM pg_settings "
         "WHERE name = 'default_toast_compression'")).scalar())
 
 
-def upgrade() -> None:
-    if not _postgresql():
+def _apply(storage: str, compression: str) -> None:
+    if op.get_bind().dialect.name != "postgresql":
         return
     for table, column in COMPRESSED_BYTES:
-        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET STORAGE EXTERNAL")
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET STORAGE {storage}")
     if _has_lz4():
         for table, column in JSON_TEXT:
-            op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION lz4")
+            op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION {compression}")
+
+
+def upgrade() -> None:
+    _apply("EXTERNAL", "lz4")
 
 
 def downgrade() -> None:
-    if not _postgresql():
-        return
-    for table, column in COMPRESSED_BYTES:
-        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET STORAGE EXTENDED")
-    if _has_lz4():
-        for table, column in JSON_TEXT:
-            op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET COMPRESSION default")
+    _apply("EXTENDED", "default")
