@@ -72,7 +72,7 @@ def analyze(
         raise InvalidInputError('the signal kind is required: kind="ecg" or kind="ppg"')
     # The waveform path's filters (scipy.signal) load on first use, not with ``import hrv``.
     from hrv.detect import detect_ecg_working, detect_ppg
-    from hrv.quality import assess_filled
+    from hrv.quality import assess_filled, raw_window_stats
     from hrv.respiration import ecg_rate_filled, ppg_rate_filled
 
     sk = _parse_kind(kind)
@@ -102,9 +102,14 @@ def analyze(
         # detector, for the quality windows and the derived respiration.
         xf, nan = _filled(x, fs, sk, finite)
         judged: list[WaveformQuality] = []
+        # The raw-sample window tests need no beats: on a long recording they run beside
+        # the detector (whose serial stretches leave the second thread idle).
+        raw_stats = start_beside(lambda: raw_window_stats(xf, nan, fs, config.quality),
+                                 threads=beside_threads(duration_s))
 
         def quality(times_s: npt.NDArray[np.float64], w: WorkingSignal | None) -> None:
-            judged.append(assess_filled(xf, nan, fs, sk, config.quality, times_s, w))
+            judged.append(assess_filled(xf, nan, fs, sk, config.quality, times_s, w,
+                                        raw_stats=raw_stats()))
 
         # The detector's working-rate signal serves the quality and respiration too; the
         # quality is judged on the beat times while the beats are classified.

@@ -5,6 +5,7 @@ from hrv.quality._assess import (
     WaveformQuality,
     assess_filled,
     assess_waveform,
+    raw_window_stats,
 )
 from hrv.quality._grading import (
     grade_quality,
@@ -15,4 +16,5 @@ __all__ = [
     "assess_filled",
     "assess_waveform",
     "grade_quality",
+    "raw_window_stats",
 ]

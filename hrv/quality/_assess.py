@@ -34,7 +34,7 @@ from hrv.errors import InvalidInputError
 from hrv.quality import _windows as qw
 from hrv.types import ExcludedWindow, FloatArray, QualityWarning, SignalKind
 
-__all__ = ["WaveformQuality", "assess_filled", "assess_waveform"]
+__all__ = ["WaveformQuality", "assess_filled", "assess_waveform", "raw_window_stats"]
 
 SCORE_THRESHOLD = 0.5
 ECG_BAND_MIN_FS_HZ = ECG_SAMPLING_RATE_HZ.min_hz  # the ECG detector's lowest rate
@@ -171,19 +171,29 @@ def assess_waveform(
     return assess_filled(xf, nan, float(fs_hz), k, config, beat_times_s)
 
 
+def raw_window_stats(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float,
+                     config: QualityConfig) -> qw.WindowStats:
+    """The per-window tests on the raw samples (missing, constant, at a rail): the part
+    of :func:`assess_filled` that needs no beats, which the pipeline takes beside the
+    detector on a long recording."""
+    win = max(round(config.window_s * fs), 1)
+    return qw.window_stats(xf, nan, fs, qw.window_starts(len(xf), win))
+
+
 def assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: SignalKind,
                   config: QualityConfig, beat_times_s: npt.ArrayLike | None,
-                  work: WorkingSignal | None = None) -> WaveformQuality:
+                  work: WorkingSignal | None = None, *,
+                  raw_stats: qw.WindowStats | None = None) -> WaveformQuality:
     """:func:`assess_waveform` on a validated, NaN-filled waveform and its NaN mask.
 
     For the pipeline, which validates and fills the recording once for all its stages
-    and passes the ECG detector's working-rate signal as ``work``.
+    and passes the ECG detector's working-rate signal as ``work``, and
+    :func:`raw_window_stats` of the same arguments as ``raw_stats`` when it has them.
     """
     n = len(xf)
     duration = n / fs
-    win = max(round(config.window_s * fs), 1)
-    starts = qw.window_starts(n, win)
-    st = qw.window_stats(xf, nan, fs, starts)
+    st = raw_stats if raw_stats is not None else raw_window_stats(xf, nan, fs, config)
+    starts = st.starts
     fst = _shape_stats(xf, fs, k, starts, beat_times_s, work)
     n_win = len(starts)
 
