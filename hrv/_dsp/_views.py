@@ -26,6 +26,10 @@ def sliding_rows(x: npt.NDArray[G], width: int) -> npt.NDArray[G]:
         out: Any = np.lib.stride_tricks.sliding_window_view(x, width)
         return out  # pragma: no cover - callers pass valid widths
     step = x.strides[0]
-    rows: npt.NDArray[G] = as_strided(x, (n - width + 1, width), (step, step),
-                                      writeable=False)
+    shape = (n - width + 1, width)
+    if not x.flags.c_contiguous:
+        strided: npt.NDArray[G] = as_strided(x, shape, (step, step), writeable=False)
+        return strided
+    rows: npt.NDArray[G] = np.ndarray(shape, x.dtype, x, 0, (step, step))  # views x
+    rows.flags.writeable = False
     return rows
