@@ -12,14 +12,16 @@ below 8.5 breaths/min. A spectrum that simply falls with frequency gives no rate
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 
 from hrv.types import FloatArray
 
 __all__ = [
     "MIN_BEATS", "Spectrum", "floor_threshold", "fused_rate", "fused_spectrum",
-    "genuine_peak", "modulation_spectrum", "welch_linear",
+    "genuine_peak", "modulation_spectrum", "ring_floors", "welch_linear",
 ]
 
 #: Range over which the modulation spectra are computed and normalised (Hz). It reaches
@@ -74,7 +76,6 @@ def welch_linear(y: FloatArray, nper: int, nfft: int) -> FloatArray:
     segments are detrended together in closed form instead of one least-squares fit
     per segment.
     """
-    from scipy import signal as sps  # loads on first use
     step = nper - nper // 2
     n_seg = (len(y) - nper // 2) // step
     seg = np.lib.stride_tricks.sliding_window_view(y, nper)[::step][:n_seg]
@@ -82,9 +83,17 @@ def welch_linear(y: FloatArray, nper: int, nfft: int) -> FloatArray:
     # einsum, not a BLAS product: a threaded BLAS call can stall on a busy host
     slope = np.einsum("ij,j->i", seg, tc) / float(np.einsum("i,i->", tc, tc))
     seg = seg - seg.mean(axis=1, keepdims=True) - slope[:, None] * tc[None, :]
-    win = sps.get_window("hann", nper)
-    spec = np.abs(np.fft.rfft(seg * win, n=nfft, axis=1)) ** 2
+    spec = np.abs(np.fft.rfft(seg * _hann(nper), n=nfft, axis=1)) ** 2
     return np.asarray(spec.mean(axis=0), dtype=np.float64)
+
+
+@lru_cache(maxsize=8)
+def _hann(nper: int) -> FloatArray:
+    """``scipy.signal.get_window("hann", nper)``, made once per length (read-only)."""
+    from scipy import signal as sps  # loads on first use
+    win = np.asarray(sps.get_window("hann", nper), dtype=np.float64)
+    win.flags.writeable = False
+    return win
 
 
 Spectrum = tuple[FloatArray, FloatArray, int]
@@ -156,11 +165,9 @@ def genuine_peak(f: FloatArray, p: FloatArray, *, rate_hz: tuple[float, float] =
     is_max &= (fi >= max(rate_hz[0], f[0] + edge_margin_hz))
     is_max &= (fi <= min(rate_hz[1], f[-1] - edge_margin_hz))
     cand = inner[is_max]
-    for i in cand[np.argsort(-p[cand])]:
+    order = cand[np.argsort(-p[cand])]
+    for i, floor in zip(order, ring_floors(f, p, order), strict=True):
         height = float(p[i])
-        dist = np.abs(f - f[i])
-        ring = p[(dist >= RING_HZ[0]) & (dist <= RING_HZ[1])]
-        floor = float(np.median(ring)) if ring.size else 0.0
         contrast = height / floor if floor > 0 else float("inf")
         if contrast < need:
             continue
@@ -173,6 +180,28 @@ def genuine_peak(f: FloatArray, p: FloatArray, *, rate_hz: tuple[float, float] =
         if ratio >= over_base:
             return int(i), contrast, ratio
     return None
+
+
+def ring_floors(f: FloatArray, p: FloatArray, at: npt.NDArray[np.intp]) -> list[float]:
+    """The local floor of each peak ``at``: the median of ``p`` where ``f`` lies between
+    ``RING_HZ[0]`` and ``RING_HZ[1]`` from the peak on either side (0 where none does).
+
+    All peaks at once: one row per peak, the values outside its ring sorted last (as
+    NaN), and the median read at the middle of the row's own count: the middle value,
+    or the mean of the two middle values, as ``np.median`` of the ring gives."""
+    if at.size == 0:
+        return []
+    dist = np.abs(f[None, :] - f[at][:, None])
+    ring = (dist >= RING_HZ[0]) & (dist <= RING_HZ[1])
+    rows = np.sort(np.where(ring, p[None, :], np.nan), axis=1)
+    count = ring.sum(axis=1)
+    r = np.arange(at.size)
+    lo = np.maximum(count - 1, 0) // 2
+    hi = np.minimum(count // 2, p.size - 1)
+    floors = (rows[r, lo] + rows[r, hi]) / 2.0  # odd counts: lo == hi, (x + x) / 2 == x
+    floors[count == 0] = 0.0
+    out: list[float] = floors.tolist()
+    return out
 
 
 def floor_threshold(n_segments: int) -> float:

@@ -101,3 +101,22 @@ def test_sorted_membership_matches_isin() -> None:
         np.testing.assert_array_equal(in_sorted(x, members), np.isin(x, members))
         np.testing.assert_array_equal(without(x, members),
                                       np.setdiff1d(x, members, assume_unique=True))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_ring_floors_equal_the_median_of_each_ring(seed: int) -> None:
+    from hrv.respiration import _modulation as mod
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 200))
+    f = np.linspace(0.05, 0.05 + n * 4.0 / 1024, n)
+    p = rng.random(n) ** 3
+    if seed % 3 == 0:
+        p = np.round(p, 2)  # ties
+    at = rng.permutation(n)[: int(rng.integers(1, n))].astype(np.intp)
+    want = []
+    for i in at:
+        dist = np.abs(f - f[i])
+        ring = p[(dist >= mod.RING_HZ[0]) & (dist <= mod.RING_HZ[1])]
+        want.append(float(np.median(ring)) if ring.size else 0.0)
+    assert mod.ring_floors(f, p, at) == want  # bit for bit
