@@ -206,11 +206,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     _migrate(settings)
-    load_demo(settings)
+    # make run PORT=8010, or HRV_PORT=8010, chooses the port.
+    port = args.port or settings.port
+    load_demo(settings, port)
     if args.no_serve:
         return 0
-    # make run PORT=8010, or HRV_PORT=8010, chooses the port.
-    args.host, args.port = "127.0.0.1", args.port or settings.port
+    args.host, args.port = "127.0.0.1", port
     return cmd_serve(args)
 
 

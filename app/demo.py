@@ -70,8 +70,9 @@ def _synthetic_bodies() -> tuple[StoredBody, StoredBody]:
     )
 
 
-def load_demo(settings: Settings) -> None:
-    """Create the demo tenant and keys (printed once) and load example sessions."""
+def load_demo(settings: Settings, port: int | None = None) -> None:
+    """Create the demo tenant and keys (printed once) and load example sessions; the
+    pages' address printed names ``port`` (default: the settings' port)."""
     db = Database.from_url(settings.sqlalchemy_url)
     limits = Limits(settings.max_samples, settings.max_intervals)
     with db.session() as session:
@@ -124,14 +125,14 @@ def load_demo(settings: Settings) -> None:
             _log.warning("demo_sample_skipped", sample=label, error=str(exc)[:200])
     print(f"loaded {loaded} demo session(s) from {folder if pairs else 'hrv.simulate'}")
     _demo_course(db, principal, limits, settings)
-    _demo_accounts(db, tenant_id)
+    _demo_accounts(db, tenant_id, port or settings.port)
     db.dispose()
 
 
 DEMO_PASSWORD = "demo-password"
 
 
-def _demo_accounts(db: Database, tenant_id: str) -> None:
+def _demo_accounts(db: Database, tenant_id: str, port: int) -> None:
     """Sign-in accounts for the pages: a therapist (the sessions' T-demo) and an admin."""
     from app.web.accounts import create_account
 
@@ -140,7 +141,7 @@ def _demo_accounts(db: Database, tenant_id: str) -> None:
                        therapist="T-demo", display_name="Demo therapist")
         create_account(session, tenant_id, "admin", DEMO_PASSWORD, Role.ADMIN,
                        display_name="Demo clinic admin")
-    print("pages: http://127.0.0.1:8000/ — sign in as 'therapist' or 'admin' "
+    print(f"pages: http://127.0.0.1:{port}/ — sign in as 'therapist' or 'admin' "
           f"with password '{DEMO_PASSWORD}'")
 
 

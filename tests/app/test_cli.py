@@ -49,6 +49,19 @@ class TestCli:
         assert main(["--database-url", url, "purge", "--older-than-hours", "0"]) == 0
         assert "purged 1 " in capsys.readouterr().out
 
+    def test_demo_names_the_port_it_serves_on(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("HRV_SAMPLE_RECORDINGS_DIR", str(tmp_path / "none"))
+        url = f"sqlite:///{tmp_path}/demo.db"
+        assert main(["--database-url", url, "demo", "--no-serve", "--port", "8123"]) == 0
+        out = capsys.readouterr().out
+        assert "pages: http://127.0.0.1:8123/" in out
+        monkeypatch.setenv("HRV_PORT", "8124")
+        assert main(["--database-url", f"sqlite:///{tmp_path}/demo2.db", "demo",
+                     "--no-serve"]) == 0
+        assert "pages: http://127.0.0.1:8124/" in capsys.readouterr().out
+
     def test_pair_files(self, tmp_path: Path) -> None:
         for name in ("a_pre.csv", "a_post.csv", "x.txt", "y.txt", "README.md",
                      "manifest.csv", "raw_360hz.f32"):
