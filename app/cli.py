@@ -72,8 +72,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1:
         if settings.migrate_on_startup:
             _migrate(settings)
-        # Each worker process builds its own app from the HRV_* environment.
+        from app.jobs._orphan import PARENT_ENV
+
+        # Each worker process builds its own app from the HRV_* environment, and stops
+        # when this supervisor is gone (app.jobs._orphan.stop_with_parent).
         os.environ["HRV_MIGRATE_ON_STARTUP"] = "false"
+        os.environ[PARENT_ENV] = str(os.getpid())
         if getattr(args, "database_url", None):
             os.environ["HRV_DATABASE_URL"] = args.database_url
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port,

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.db.database import Database, migrate
 from app.errors import install_error_handlers
 from app.jobs import make_batch_runner, make_runner
+from app.jobs._orphan import stop_with_parent
 from app.observability import Metrics, RequestContextMiddleware, configure_logging
 from app.services.ingest import Limits
 from hrv import __version__
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A worker of `hrv-service serve --workers N` stops when its supervisor is killed
+        # outright (it would serve on, beside the workers of a restarted supervisor).
+        stop_with_parent()
         if cfg.migrate_on_startup:
             await run_in_threadpool(migrate, app.state.db.engine)
         purger = None

@@ -1,10 +1,12 @@
 """Child processes that do not outlive their parent.
 
-A server's batch pool and the workers of ``hrv-service worker --processes N`` are child
-processes. When their parent is killed outright (SIGKILL, the OOM killer) nothing tells
-them: a pool child would wait for work forever, holding its memory, and a supervised
-worker would go on beside the ones a restarted supervisor starts. Each child therefore
-watches its parent and acts when it is gone (its parent id changes when it is re-parented).
+A server's batch pool, the workers of ``hrv-service worker --processes N`` and those of
+``hrv-service serve --workers N`` are child processes. When their parent is killed
+outright (SIGKILL, the OOM killer) nothing tells them: a pool child would wait for work
+forever, holding its memory; a supervised worker would go on beside the ones a restarted
+supervisor starts; an HTTP worker would go on serving on the socket it inherited. Each
+child therefore watches its parent and acts when it is gone (its parent id changes when
+it is re-parented).
 """
 
 from __future__ import annotations
@@ -34,10 +36,14 @@ def _watch(parent: int, act: Callable[[], None], poll_s: float) -> None:
     threading.Thread(target=run, name="hrv-parent-watch", daemon=True).start()
 
 
-def exit_with_parent(poll_s: float = POLL_S) -> None:
+def exit_with_parent(parent: int | None = None, poll_s: float = POLL_S) -> None:
     """Exit at once when the parent is gone (a pool child: its parent's work is
-    recovered by whoever runs the batch next)."""
-    _watch(os.getppid(), lambda: os._exit(0), poll_s)
+    recovered by whoever runs the batch next). ``parent`` is the pid the parent passed
+    (a child that starts after its parent died would otherwise watch its new parent)."""
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(0)
+    _watch(parent, lambda: os._exit(0), poll_s)
 
 
 def stop_with_parent(poll_s: float = POLL_S) -> None:

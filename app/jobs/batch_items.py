@@ -96,12 +96,12 @@ def compute_item(inp: ItemInput, limits: Limits) -> ItemOutcome:
     return ItemOutcome(analysis=document, compute_s=compute_s, hrv_version=hrv.__version__)
 
 
-def pool_child() -> None:
-    """Initialiser of a server's batch pool process: leave when the server is killed,
-    then :func:`warm_up`."""
+def pool_child(parent: int | None = None) -> None:
+    """Initialiser of a server's batch pool process: leave when the server (``parent``)
+    is killed, then :func:`warm_up`."""
     from app.jobs._orphan import exit_with_parent
 
-    exit_with_parent()
+    exit_with_parent(parent)
     warm_up()
 
 

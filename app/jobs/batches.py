@@ -145,7 +145,7 @@ class InProcessBatchRunner:
             # Children are spawned, not forked from a threaded server.
             self._pool = cf.ProcessPoolExecutor(
                 self.processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=pool_child)
+                initializer=pool_child, initargs=(os.getpid(),))
         return self._pool
 
     def _dispatch(self) -> None:

@@ -176,7 +176,7 @@ def _run_jobs(jobs: Sequence[Job], config: AnalysisConfig | None, n_jobs: int,
     chunk = max(1, min(16, len(jobs) // (n_jobs * 8)))
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=n_jobs, mp_context=ctx, initializer=init_worker,
-        initargs=(None if config is None else config.to_dict(),),
+        initargs=(None if config is None else config.to_dict(), os.getpid()),
     ) as pool:
         for job, res in zip(jobs, pool.map(work, jobs, chunksize=chunk), strict=True):
             yield job, *res

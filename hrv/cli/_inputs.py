@@ -125,7 +125,7 @@ def analyse(job: Job, config: AnalysisConfig | None) -> tuple[Analysis | None, s
 _WORKER_CONFIG: AnalysisConfig | None = None
 
 
-def init_worker(config: dict[str, Any] | None) -> None:
+def init_worker(config: dict[str, Any] | None, parent: int | None = None) -> None:
     global _WORKER_CONFIG
     # The worker processes already fill the cores: one thread each for the waveform
     # path (unless the user chose otherwise).
@@ -133,22 +133,23 @@ def init_worker(config: dict[str, Any] | None) -> None:
     from hrv.config import AnalysisConfig
 
     _WORKER_CONFIG = None if config is None else AnalysisConfig.from_dict(config)
-    _exit_with_parent()
+    _exit_with_parent(os.getppid() if parent is None else parent)
 
 
-def _exit_with_parent(poll_s: float = 1.0) -> None:
-    """A pool process leaves when ``hrv batch`` is killed outright (nothing else tells it:
-    it would wait for work for ever)."""
+def _exit_with_parent(parent: int, poll_s: float = 1.0) -> None:
+    """A pool process leaves when ``hrv batch`` (``parent``, the pid it passed) is killed
+    outright: nothing else tells it, and it would wait for work for ever. A process that
+    starts after its parent died leaves at once."""
     import threading
     import time
-
-    parent = os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(poll_s)
         os._exit(1)
 
+    if os.getppid() != parent:
+        os._exit(1)
     threading.Thread(target=watch, name="hrv-parent-watch", daemon=True).start()
 
 

@@ -348,6 +348,28 @@ def cli_key(env: dict[str, str], role: str = "researcher") -> str:
 
 
 class TestInProcessServer:
+    def test_http_workers_stop_when_their_supervisor_is_killed(self, tmp_path: Path) -> None:
+        """`serve --workers 2` killed with SIGKILL: its worker processes (and their batch
+        pools) do not serve on without it."""
+        env = {"HRV_DATABASE_URL": f"sqlite:///{tmp_path}/hrv.db", "HRV_BATCH_PROCESSES": "1",
+               "HRV_LOG_LEVEL": "WARNING"}
+        cli_key(env)  # creates and migrates the database
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start(["serve", "--port", str(port), "--workers", "2"], env)
+        try:
+            wait_for(lambda: _ready(base), 60, "the server to start", server)
+            wait_for(lambda: len(children_of(server.pid)) >= 2, 30, "two HTTP workers", server)
+            time.sleep(2.0)  # past start-up: pools started
+            family = [c for w in children_of(server.pid) for c in [w, *children_of(w)]]
+            assert len(family) >= 4, family  # two workers, each with its pool process
+            server.send_signal(signal.SIGKILL)
+            server.wait(timeout=10)
+            wait_for(lambda: not alive(family), 30, "the workers and their pools to exit")
+            assert not _ready(base)
+        finally:
+            stop(server)
+
     def test_sigkill_server_mid_batch(self, tmp_path: Path) -> None:
         n = 72  # outcomes are written in groups: enough items to be killed midway
         url = f"sqlite:///{tmp_path}/hrv.db"

@@ -257,3 +257,75 @@ class TestFilesResearchersHave:
         assert r.returncode == 0, r.stderr
         a = json.loads(r.stdout)[0]["analysis"]
         assert a["kind"] == "ecg" and a["duration_s"] == pytest.approx(480.0, abs=0.01)
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if fields[0] != "Z" and int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pids: list[int]) -> list[int]:
+    left = []
+    for p in pids:
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] != "Z":
+            left.append(p)
+    return left
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
+class TestPoolProcesses:
+    def test_pool_processes_leave_when_hrv_batch_is_killed(self, tmp_path: Path) -> None:
+        import signal
+        import time
+
+        d = tmp_path / "big"
+        d.mkdir()
+        lines = ["file,participant,session,phase,kind"]
+        for i in range(3000):  # long enough (seconds) to be killed while it runs
+            write_rr(d / f"r{i}.txt", noisy(i))
+            lines.append(f"r{i}.txt,P{i},1,pre,rr")
+        (d / "manifest.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hrv.cli", "batch", str(d), "--manifest",
+             str(d / "manifest.csv"), "-o", str(tmp_path / "out.csv"), "--jobs", "2"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+                assert proc.poll() is None, "hrv batch ended before its pool was seen"
+                time.sleep(0.05)
+            pool = _children(proc.pid)
+            assert len(pool) >= 2
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+            deadline = time.monotonic() + 20
+            while _alive(pool) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not _alive(pool), "pool processes outlived hrv batch"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+    def test_a_pool_process_whose_parent_is_already_gone_leaves_at_once(self) -> None:
+        # The pid a pool process is given is its parent's; one that starts after that
+        # parent died (its parent is then another process) must not wait for work.
+        code = ("from hrv.cli._inputs import _exit_with_parent\n"
+                "_exit_with_parent(2 ** 22 + 12345)\n"
+                "print('still here')\n")
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             cwd=ROOT, timeout=60, check=False)
+        assert res.returncode == 1 and "still here" not in res.stdout

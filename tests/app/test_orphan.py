@@ -1,0 +1,30 @@
+"""Pool processes of the server: one whose parent is already gone leaves at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_pool_process_started_after_its_server_died_leaves_at_once() -> None:
+    # The server passes its own pid; a process that starts after the server died has
+    # another parent and must not wait for work for ever (nor start a watch of that one).
+    code = ("from app.jobs._orphan import exit_with_parent\n"
+            "exit_with_parent(2 ** 22 + 12345)\n"
+            "print('still here')\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60, check=False)
+    assert res.returncode == 0 and "still here" not in res.stdout
+
+
+def test_a_pool_process_with_its_parent_stays() -> None:
+    code = ("import os\n"
+            "from app.jobs._orphan import exit_with_parent\n"
+            "exit_with_parent(os.getppid())\n"
+            "print('still here')\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60, check=False)
+    assert res.returncode == 0 and "still here" in res.stdout
