@@ -29,6 +29,7 @@ from app.db.models import BatchItem, BatchResult
 from app.jobs.queue import apply_schema
 from app.main import create_app
 from app.services.keys import create_key, create_tenant
+from tests._procs import alive, children_of
 from tests.app._signals import ecg
 from tests.app.conftest import create_pg_database, drop_pg_database
 
@@ -48,34 +49,6 @@ def ecg_study(n_items: int, dur_s: float = 120) -> bytes:
             lines.append(f"{name},P{i // 2:03d},1,{'pre' if i % 2 == 0 else 'post'},ecg,250,csv")
         z.writestr("manifest.csv", "\n".join(lines) + "\n")
     return buf.getvalue()
-
-
-def children_of(pid: int) -> list[int]:
-    """Live processes whose parent is ``pid`` (from /proc)."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[1]) == pid:
-            out.append(int(entry.name))
-    return out
-
-
-def alive(pids: list[int]) -> list[int]:
-    left = []
-    for p in pids:
-        try:
-            state = Path(f"/proc/{p}/stat").read_text()
-        except OSError:
-            continue
-        if state[state.rindex(")") + 2] != "Z":
-            left.append(p)
-    return left
 
 
 def free_port() -> int:

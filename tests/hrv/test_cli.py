@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hrv.types import METRIC_UNITS
+from tests._procs import alive, children_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -259,33 +260,6 @@ class TestFilesResearchersHave:
         assert a["kind"] == "ecg" and a["duration_s"] == pytest.approx(480.0, abs=0.01)
 
 
-def _children(pid: int) -> list[int]:
-    """Live (not zombie) processes whose parent is ``pid``, from /proc."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if fields[0] != "Z" and int(fields[1]) == pid:
-                out.append(int(entry.name))
-    return out
-
-
-def _alive(pids: list[int]) -> list[int]:
-    left = []
-    for p in pids:
-        try:
-            stat = Path(f"/proc/{p}/stat").read_text()
-        except OSError:
-            continue
-        if stat[stat.rindex(")") + 2] != "Z":
-            left.append(p)
-    return left
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc")
 class TestPoolProcesses:
     def test_pool_processes_leave_when_hrv_batch_is_killed(self, tmp_path: Path) -> None:
@@ -305,17 +279,17 @@ class TestPoolProcesses:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 60
-            while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            while len(children_of(proc.pid)) < 2 and time.monotonic() < deadline:
                 assert proc.poll() is None, "hrv batch ended before its pool was seen"
                 time.sleep(0.05)
-            pool = _children(proc.pid)
+            pool = children_of(proc.pid)
             assert len(pool) >= 2
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
             deadline = time.monotonic() + 20
-            while _alive(pool) and time.monotonic() < deadline:
+            while alive(pool) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert not _alive(pool), "pool processes outlived hrv batch"
+            assert not alive(pool), "pool processes outlived hrv batch"
         finally:
             if proc.poll() is None:
                 proc.kill()
