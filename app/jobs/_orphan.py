@@ -48,8 +48,16 @@ def exit_with_parent(parent: int | None = None, poll_s: float = POLL_S) -> None:
 
 def stop_with_parent(poll_s: float = POLL_S) -> None:
     """Stop gracefully (SIGTERM to itself: the current job finishes) when the supervisor
-    named in :data:`PARENT_ENV` is no longer the parent."""
-    want = os.environ.get(PARENT_ENV)
-    if not want or not want.isdigit() or int(want) != os.getppid():
+    named in :data:`PARENT_ENV` is no longer the parent, at once if it was gone before
+    this process got here (a slow start-up can outlast a killed supervisor).
+
+    The variable is taken out of the environment, so processes this one starts do not
+    take its supervisor for theirs."""
+    want = os.environ.pop(PARENT_ENV, None)
+    if not want or not want.isdigit():
         return
-    _watch(int(want), lambda: os.kill(os.getpid(), signal.SIGTERM), poll_s)
+    stop = lambda: os.kill(os.getpid(), signal.SIGTERM)  # noqa: E731
+    if int(want) != os.getppid():
+        stop()
+        return
+    _watch(int(want), stop, poll_s)

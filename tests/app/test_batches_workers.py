@@ -189,16 +189,20 @@ class TestQueueWorkers:
                 stop(w)
             app.state.db.dispose()
 
+    @pytest.mark.parametrize("settle_s", [2.0, 0.0], ids=["waiting", "starting"])
     def test_supervised_workers_stop_when_the_supervisor_is_killed(
-        self, pg: tuple[str, Database]
+        self, pg: tuple[str, Database], settle_s: float
     ) -> None:
+        # "waiting": both workers are past start-up, waiting for jobs; "starting": the
+        # supervisor dies while they are still importing (a slow host), before they
+        # look at their parent.
         url, _ = pg
         supervisor = start(["worker", "--processes", "2"], {**WORKER_ENV, "HRV_DATABASE_URL": url})
         try:
             wait_for(lambda: len(children_of(supervisor.pid)) == 2, 60,
                      "two worker processes", supervisor)
             workers = children_of(supervisor.pid)
-            time.sleep(2.0)  # both past start-up, waiting for jobs
+            time.sleep(settle_s)
             supervisor.send_signal(signal.SIGKILL)
             supervisor.wait(timeout=10)
             wait_for(lambda: not alive(workers), 30, "the workers to stop", None)
