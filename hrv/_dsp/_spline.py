@@ -138,6 +138,14 @@ class GridSpline(NotAKnotSpline):
         super().__init__(t, y)
         self._t0, self._fs, self.size = float(t0), float(fs), int(size)
 
+    @classmethod
+    def of(cls, spline: NotAKnotSpline, t0: float, fs: float, size: int) -> GridSpline:
+        """The grid of an existing spline (its coefficients shared, not recomputed)."""
+        grid = cls.__new__(cls)
+        grid.__dict__.update(spline.__dict__)
+        grid._t0, grid._fs, grid.size = float(t0), float(fs), int(size)
+        return grid
+
     def values(self, g0: int, g1: int, out: FloatArray | None = None) -> FloatArray:
         """The spline at grid points ``g0 .. g1 - 1`` (shape ``(g1 - g0,)``)."""
         inner = self._t[1:-1]

@@ -20,6 +20,7 @@ from hrv._version import __version__
 from hrv.config import AnalysisConfig
 from hrv.errors import InsufficientDataError, InvalidInputError
 from hrv.intervals import PreparedIntervals, correct, prepare_beat_times
+from hrv.metrics import shared_resampling
 from hrv.metrics.frequency import frequency_domain
 from hrv.metrics.nonlinear import dfa, poincare, sample_entropy
 from hrv.metrics.time import geometric, time_domain
@@ -99,6 +100,28 @@ def finish(
     more_warnings: tuple[QualityWarning, ...] = (),
     respiration_estimates: Mapping[str, float | None] | None = None,
     normal: npt.NDArray[np.bool_] | None = None,
+) -> Analysis:
+    # The spectrum, the breath count and the sub-window spectra resample the same NN
+    # stretches: within one analysis each spline is set up once (values-keyed memo,
+    # dropped when the analysis ends).
+    with shared_resampling():
+        return _finish(kind, duration_s, prepared, beats, cfg, extra=extra, excluded=excluded,
+                       more_warnings=more_warnings,
+                       respiration_estimates=respiration_estimates, normal=normal)
+
+
+def _finish(
+    kind: SignalKind,
+    duration_s: float,
+    prepared: PreparedIntervals,
+    beats: Beats,
+    cfg: AnalysisConfig,
+    *,
+    extra: Mapping[str, Any],
+    excluded: tuple[ExcludedWindow, ...],
+    more_warnings: tuple[QualityWarning, ...],
+    respiration_estimates: Mapping[str, float | None] | None,
+    normal: npt.NDArray[np.bool_] | None,
 ) -> Analysis:
     from hrv.rhythm import screen_rhythm
 

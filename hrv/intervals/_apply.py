@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 
-from hrv.intervals._types import Detection, IntArray
+from hrv.intervals._types import Detection, IntArray, union, unique
 from hrv.types import BoolArray, FloatArray, Intervals
 
 __all__ = ["Applied", "apply"]
@@ -84,7 +84,7 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
         return Applied(Intervals(out_val, out_t, out_gap), empty, 0, empty)
     out_gap[0] = True
 
-    fix = pos[np.union1d(det.ectopic, np.union1d(det.long, det.short))]
+    fix = pos[union(det.ectopic, union(det.long, det.short))]
     orphan_out = _interpolate(out_val, fix, out_gap)
     moved = pos[det.ectopic_center - 1]
     _place_moved(out_t, out_val, moved, out_gap, rr, t, pos)
@@ -92,7 +92,7 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
     bad = (out_val < min_nn_ms) | (out_val > max_nn_ms)
     bad[orphan_out] = False
     oor_out = np.flatnonzero(bad)
-    drop_out = np.union1d(oor_out, orphan_out)
+    drop_out = union(oor_out, orphan_out)
     if len(drop_out) == 0:
         nn = Intervals(out_val, out_t, out_gap)
     else:
@@ -111,8 +111,8 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
         """Input interval of each output position (the last input placed at or before
         it: inputs that produced nothing share the position of the next one)."""
         if not split:
-            return np.unique(out_idx)
-        return np.unique(np.searchsorted(pos, out_idx, side="right") - 1)
+            return unique(out_idx)
+        return unique(np.searchsorted(pos, out_idx, side="right") - 1)
 
     return Applied(nn, source(oor_out), len(oor_out), source(orphan_out))
 
@@ -165,7 +165,7 @@ def _place_moved(
     """
     if len(moved) == 0:
         return
-    moved = np.unique(moved)
+    moved = unique(moved)
     new_run = np.ones(len(moved), bool)
     new_run[1:] = (np.diff(moved) > 1) | gap[moved[1:]]
     run = np.cumsum(new_run) - 1

@@ -40,7 +40,7 @@ import numpy as np
 from hrv._dsp import running_median
 from hrv.config import ArtifactConfig
 from hrv.intervals._runs import drop_long_runs, ectopic_runs
-from hrv.intervals._types import Detection, IntArray, in_sorted, without
+from hrv.intervals._types import Detection, IntArray, in_sorted, union, unique, without
 from hrv.intervals._window import AtIndices, Series, WindowThreshold, with_neighbours
 from hrv.types import BoolArray, FloatArray
 
@@ -122,21 +122,24 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     dn.add(maybe, d_at(maybe) / th1.at(maybe))
     # Everything below runs on the few candidate intervals only.
     cand = maybe[np.abs(dn[maybe]) > 1]
-    more = dn.missing(with_neighbours(cand, (-1, 1, 2), n))
-    dn.add(more, d_at(more) / th1.at(more))
+    if cand.size:
+        more = dn.missing(with_neighbours(cand, (-1, 1, 2), n))
+        dn.add(more, d_at(more) / th1.at(more))
 
-    # dn is zero at each segment start, so neighbours beyond the series read as zero
-    # keep patterns inside segments; only the second neighbour ahead can reach into
-    # the next segment. (cand >= 1: dn[0] is zero.)
-    x = dn[cand]
-    prev1 = dn[cand - 1]
-    next1 = np.where(cand + 1 < n, dn[np.minimum(cand + 1, n - 1)], 0.0)
-    next2 = np.where(cand + 2 < n, dn[np.minimum(cand + 2, n - 1)], 0.0)
-    nxt = cand + 1
-    crosses = np.zeros(len(cand), bool)
-    inside = nxt < n
-    crosses[inside] = start[nxt[inside]]
-    next2 = np.where(crosses, 0.0, next2)
+        # dn is zero at each segment start, so neighbours beyond the series read as zero
+        # keep patterns inside segments; only the second neighbour ahead can reach into
+        # the next segment. (cand >= 1: dn[0] is zero.)
+        x = dn[cand]
+        prev1 = dn[cand - 1]
+        next1 = np.where(cand + 1 < n, dn[np.minimum(cand + 1, n - 1)], 0.0)
+        next2 = np.where(cand + 2 < n, dn[np.minimum(cand + 2, n - 1)], 0.0)
+        nxt = cand + 1
+        crosses = np.zeros(len(cand), bool)
+        inside = nxt < n
+        crosses[inside] = start[nxt[inside]]
+        next2 = np.where(crosses, 0.0, next2)
+    else:  # no successive difference beyond Th1: no pattern to read
+        x = prev1 = next1 = next2 = np.zeros(0)
     del d32, th1, dn
 
     med = running_median(rr, cfg.median_window)
@@ -156,6 +159,10 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     th2.add(maybe, th2_w.at(maybe))
     mn.add(maybe, m_at(maybe) / th2[maybe])
     big_m = maybe[np.abs(mn[maybe]) > 3]
+    if cand.size == 0 and big_m.size == 0:
+        # Nothing beyond either threshold (a clean series): every rule below starts
+        # from these candidates, so every class is empty.
+        return Detection(n, empty, empty, empty, empty, empty, empty, empty, empty)
     need = th2.missing(with_neighbours(np.concatenate((cand, big_m)), (-1, 0), n))
     th2.add(need, th2_w.at(need))
     mn.add(need, m_at(need) / th2[need])
@@ -167,17 +174,17 @@ def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detectio
     c1, c2 = cfg.c1, cfg.c2
     is_center = ((x > 1) & (s12 < -c1 * x - c2)) | ((x < -1) & (s12 > -c1 * x + c2))
     center = cand[is_center]
-    ectopic = np.union1d(center - 1, center)
+    ectopic = union(center - 1, center)
 
-    long_ = np.union1d(cand[(x > 1) & (s22 < -1)], big_m[mn[big_m] > 0])
-    short = np.union1d(cand[(x < -1) & (s22 > 1)], big_m[mn[big_m] < 0])
-    center = np.union1d(center, _compensated(rr, med, th2, short, long_, start))
-    ectopic = np.union1d(center - 1, center)
+    long_ = union(cand[(x > 1) & (s22 < -1)], big_m[mn[big_m] > 0])
+    short = union(cand[(x < -1) & (s22 > 1)], big_m[mn[big_m] < 0])
+    center = union(center, _compensated(rr, med, th2, short, long_, start))
+    ectopic = union(center - 1, center)
     long_ = without(long_, ectopic)
     short = without(short, ectopic)
 
     extra_first = _extra_pairs(rr, med, th2, short, ectopic, start)
-    merged = np.union1d(extra_first, extra_first + 1)
+    merged = union(extra_first, extra_first + 1)
     long_ = without(long_, merged)
     short = without(short, merged)
 
@@ -276,7 +283,7 @@ def _compensated(
     ectopic (``center`` = the second interval). An extension of the paper's rules.
     """
     n = len(rr)
-    first = np.union1d(short, long_)
+    first = union(short, long_)
     first = first[first + 1 < n]
     nxt = first + 1
     first, nxt = first[~start[nxt]], nxt[~start[nxt]]
@@ -318,7 +325,7 @@ def _extra_pairs(
     firsts = np.where(use_next, short, prv)[good]
     out: list[int] = []
     last = -2
-    for f in np.unique(firsts).tolist():
+    for f in unique(firsts).tolist():
         if f > last + 1:
             out.append(f)
             last = f

@@ -29,7 +29,7 @@ import numpy as np
 
 from hrv._dsp import median_rows, reflect_pad, running_median
 from hrv.config import ArtifactConfig
-from hrv.intervals._types import Detection, IntArray, in_sorted, without
+from hrv.intervals._types import Detection, IntArray, in_sorted, union, without
 from hrv.types import BoolArray, FloatArray
 
 __all__ = ["drop_long_runs", "ectopic_runs"]
@@ -144,5 +144,5 @@ def drop_long_runs(det: Detection, start: BoolArray, max_run: int) -> Detection:
         det.missed_parts[missed_kept],
         keep(det.long),
         keep(det.short),
-        np.union1d(det.dropped, drop),
+        union(det.dropped, drop),
     )

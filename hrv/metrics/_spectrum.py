@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import math
@@ -13,6 +14,8 @@ import numpy.typing as npt
 from hrv._dsp import GridSpline, sliding_rows
 from hrv.config import Detrend, Interpolation, SpectrumConfig
 from hrv.errors import InvalidInputError
+from hrv.metrics._shared import MAX_GRID as GRID_MEMO_MAX
+from hrv.metrics._shared import grid_values, shared
 from hrv.types import FloatArray, Intervals
 
 #: Lomb–Scargle frequency grid spacing is ``1 / (LOMB_OVERSAMPLING * segment length)``.
@@ -75,24 +78,39 @@ def split_stretches(nn: Intervals, max_bridged_gap_s: float) -> Stretches:
     A flagged gap before interval ``i`` leaves a hole from the previous beat
     ``t_s[i-1]`` to the beat that starts interval ``i`` (``t_s[i] - rr_ms[i] / 1000``).
     Short holes (typically one or two dropped ectopic intervals) are bridged; longer
-    ones split the series, and nothing is ever interpolated across them.
+    ones split the series, and nothing is ever interpolated across them. Within
+    :func:`~hrv.metrics.shared_resampling` the stretches of one series are found once
+    (their arrays are then read-only).
     """
     rr = np.asarray(nn.rr_ms, dtype=np.float64)
     t = np.asarray(nn.t_s, dtype=np.float64)
-    n = rr.size
-    if n == 0:
+    gap = np.asarray(nn.gap_before, dtype=bool)
+    if rr.size == 0:
         empty = np.zeros(0, dtype=np.intp)
         return Stretches(empty, empty, np.zeros(0), 0, 0)
-    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(rr))):
+    key = ("stretches", rr.tobytes(), t.tobytes(), gap.tobytes(), float(max_bridged_gap_s))
+    return shared(key, lambda: _split(rr, t, gap, max_bridged_gap_s))
+
+
+def _split(rr: FloatArray, t: FloatArray, gap: npt.NDArray[np.bool_],
+           max_bridged_gap_s: float) -> Stretches:
+    n = rr.size
+    if not (np.isfinite(t).all() and np.isfinite(rr).all()):
         raise InvalidInputError("NN intervals and beat times must be finite numbers")
-    if n > 1 and np.any(np.diff(t) <= 0):
+    if n > 1 and (t[1:] <= t[:-1]).any():  # np.diff(t) <= 0
         raise InvalidInputError("beat times of the NN series must be strictly increasing")
-    flagged = np.flatnonzero(np.asarray(nn.gap_before[1:], dtype=bool)) + 1
+    flagged = np.flatnonzero(gap[1:]) + 1
     hole_s = (t[flagged] - rr[flagged] / 1000.0) - t[flagged - 1]
     split = flagged[hole_s > max_bridged_gap_s]
-    start = np.concatenate(([0], split)).astype(np.intp)
-    stop = np.concatenate((split, [n])).astype(np.intp)
+    start = np.empty(split.size + 1, dtype=np.intp)
+    start[0] = 0
+    start[1:] = split
+    stop = np.empty(split.size + 1, dtype=np.intp)
+    stop[:-1] = split
+    stop[-1] = n
     duration = t[stop - 1] - (t[start] - rr[start] / 1000.0)
+    for a in (start, stop, duration):
+        a.flags.writeable = False
     return Stretches(start, stop, duration, int(flagged.size - split.size), int(split.size))
 
 
@@ -214,7 +232,12 @@ def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | Non
         starts = segment_starts(ns, nperseg, step)
         samples: Callable[[int, int], FloatArray]
         if cfg.interpolation is Interpolation.CUBIC and b - a >= 4:
-            samples = GridSpline(t[a:b], rr[a:b], float(t[a]), fs, ns).values
+            if ns <= GRID_MEMO_MAX:
+                # a short stretch: its whole grid, shared with the other segment length
+                # and the breath count (the same values, see grid_values)
+                samples = _slicer(grid_values(t[a:b], rr[a:b], float(t[a]), fs, ns))
+            else:
+                samples = GridSpline(t[a:b], rr[a:b], float(t[a]), fs, ns).values
         else:
             x = np.interp(t[a] + np.arange(ns) / fs, t[a:b], rr[a:b])
             samples = _slicer(x)
@@ -338,6 +361,59 @@ def lomb_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | None
     )
 
 
+class BandIntegral:
+    """Band powers and band peaks of one PSD on an ascending frequency grid.
+
+    The same numbers as :func:`band_power` and :func:`peak_frequency`, for a caller that
+    asks for many bands of one spectrum (the frequency bands, then the respiratory
+    peaks' shares): the trapezoid terms are formed once, the integral up to each band
+    edge is kept once computed, and the scalar steps run on Python floats (the same
+    IEEE arithmetic as numpy's scalars). ``freq`` must be strictly increasing, as every
+    spectrum here is.
+    """
+
+    def __init__(self, freq: FloatArray, psd: FloatArray) -> None:
+        self.freq, self.psd = freq, psd
+        self._f: list[float] = freq.tolist()
+        self._p: list[float] = psd.tolist()
+        # the terms of _cumulative_at's sums, for every bin at once (its prefixes)
+        self._trap = 0.5 * (psd[:-1] + psd[1:])
+        self._widths = freq[1:] - freq[:-1]
+        self._upto: dict[float, float] = {}
+
+    def cumulative(self, x: float) -> float:
+        """Integral of the piecewise-linear PSD from ``freq[0]`` to ``x`` (clipped)."""
+        got = self._upto.get(x)
+        if got is None:
+            got = self._upto[x] = self._cumulative(x)
+        return got
+
+    def _cumulative(self, x: float) -> float:
+        f, p = self._f, self._p
+        x = min(max(x, f[0]), f[-1])
+        i = bisect.bisect_right(f, x) - 1
+        i = min(max(i, 0), len(f) - 2)
+        full = float(np.einsum("i,i->", self._trap[:i], self._widths[:i]))
+        frac = x - f[i]
+        p_x = p[i] + (p[i + 1] - p[i]) * frac / (f[i + 1] - f[i])
+        return full + 0.5 * (p[i] + p_x) * frac
+
+    def power(self, lo_hz: float, hi_hz: float) -> float:
+        """:func:`band_power` of this PSD."""
+        if len(self._f) < 2 or hi_hz <= lo_hz:
+            return 0.0
+        return self.cumulative(hi_hz) - self.cumulative(lo_hz)
+
+    def peak(self, lo_hz: float, hi_hz: float) -> float | None:
+        """:func:`peak_frequency` of this PSD."""
+        f = self._f
+        i0, i1 = bisect.bisect_left(f, lo_hz), bisect.bisect_right(f, hi_hz)
+        if i1 <= i0:
+            return None
+        i = i0 + int(np.argmax(self.psd[i0:i1]))
+        return _refined(f, self._p, i, lo_hz, hi_hz)
+
+
 def _cumulative_at(freq: FloatArray, psd: FloatArray, x: float) -> float:
     """Integral of the piecewise-linear PSD from ``freq[0]`` to ``x`` (clipped to the grid)."""
     x = min(max(x, float(freq[0])), float(freq[-1]))
@@ -372,8 +448,15 @@ def peak_frequency(freq: FloatArray, psd: FloatArray, lo_hz: float, hi_hz: float
     if idx.size == 0:
         return None
     i = int(idx[np.argmax(psd[idx])])
+    return _refined(freq, psd, i, lo_hz, hi_hz)
+
+
+def _refined(freq: FloatArray | list[float], psd: FloatArray | list[float], i: int,
+             lo_hz: float, hi_hz: float) -> float:
+    """Frequency of bin ``i`` refined by the parabola through it and its neighbours,
+    clipped to ``[lo_hz, hi_hz]``."""
     f = float(freq[i])
-    if 0 < i < freq.size - 1:
+    if 0 < i < len(freq) - 1:
         y0, y1, y2 = float(psd[i - 1]), float(psd[i]), float(psd[i + 1])
         denom = y0 - 2.0 * y1 + y2
         if denom < 0:

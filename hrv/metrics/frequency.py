@@ -47,11 +47,10 @@ from hrv.config import Bands, SpectrumConfig, SpectrumMethod
 from hrv.metrics._spectrum import (
     LOMB_MAX_HZ,
     LOMB_OVERSAMPLING,
+    BandIntegral,
     Psd,
     Stretches,
-    band_power,
     lomb_psd,
-    peak_frequency,
     split_stretches,
     welch_psd,
 )
@@ -246,11 +245,14 @@ def _assemble(
     edges = {"vlf": bands.vlf_hz, "lf": bands.lf_hz, "hf": bands.hf_hz}
     power: dict[str, float | None] = {}
     peak: dict[str, float | None] = {}
+    integral = BandIntegral(f, p)
+    vlf_integral = (None if vlf_psd is None
+                    else BandIntegral(vlf_psd.freq_hz, vlf_psd.psd_ms2_per_hz))
     for key, (lo, hi) in edges.items():
         if available[key]:
-            src = vlf_psd if key == "vlf" and vlf_psd is not None else psd
-            power[key] = band_power(src.freq_hz, src.psd_ms2_per_hz, lo, hi)
-            peak[key] = peak_frequency(src.freq_hz, src.psd_ms2_per_hz, lo, hi)
+            src = vlf_integral if key == "vlf" and vlf_integral is not None else integral
+            power[key] = src.power(lo, hi)
+            peak[key] = src.peak(lo, hi)
         else:
             power[key] = peak[key] = None
     vlf, lf, hf = power["vlf"], power["lf"], power["hf"]

@@ -4,6 +4,7 @@ analysis (DFA α1, α2) and sample entropy."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -136,22 +137,33 @@ def _fluctuations(profile: npt.NDArray[np.float64], boxes: tuple[int, ...]
     size = profile.size
     for i, n in enumerate(boxes):
         k = size // n
-        t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
-        stt = float(t @ t)
+        t, stt = _centred(n)
         head, tail = profile[: k * n], profile[size - k * n:]
         if size <= _DFA_JOIN_MAX:
             # A short series: the boxes from the start and from the end as rows of one
-            # array, row-wise operations (the fewest calls).
+            # array, row-wise operations (the fewest calls). The row means as
+            # ndarray.mean takes them (the sum, then divided by the count in place).
             rows = np.concatenate((head, tail)).reshape(2 * k, n)
             slope = (rows @ t) / stt
-            resid = rows - rows.mean(axis=1)[:, None]
-            resid -= slope[:, None] * t[None, :]
+            mean = np.add.reduce(rows, axis=1)
+            mean /= n
+            resid = rows - mean[:, None]
+            resid -= slope[:, None] * t
             total = float(np.einsum("ij,ij->", resid, resid))
         else:
             total = (_residual_power(head.reshape(k, n), t, stt)
                      + _residual_power(tail.reshape(k, n), t, stt))
         out[i] = math.sqrt(total / (2.0 * k * n))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _centred(n: int) -> tuple[npt.NDArray[np.float64], float]:
+    """Box positions ``0 .. n - 1`` centred on zero (read-only) and their sum of squares,
+    cached per box size."""
+    t = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    t.flags.writeable = False
+    return t, float(t @ t)
 
 
 def _residual_power(rows: npt.NDArray[np.float64], t: npt.NDArray[np.float64], stt: float
@@ -170,12 +182,20 @@ def _residual_power(rows: npt.NDArray[np.float64], t: npt.NDArray[np.float64], s
 
 def _slope(boxes: tuple[int, ...], fluct: npt.NDArray[np.float64]) -> float | None:
     """Least-squares slope of ``log F(n)`` against ``log n``."""
-    if np.any(fluct <= 0):
+    if (fluct <= 0).any():
         return None
+    x, sxx = _log_boxes(boxes)
+    y = np.log(fluct)
+    return float(x @ (y - y.mean()) / sxx)
+
+
+@functools.lru_cache(maxsize=8)
+def _log_boxes(boxes: tuple[int, ...]) -> tuple[npt.NDArray[np.float64], float]:
+    """``log n`` of the box sizes, centred (read-only), and its sum of squares (cached)."""
     x = np.log(np.asarray(boxes, dtype=np.float64))
     x -= x.mean()
-    y = np.log(fluct)
-    return float(x @ (y - y.mean()) / (x @ x))
+    x.flags.writeable = False
+    return x, float(x @ x)
 
 
 def dfa(nn: Intervals) -> DFA:

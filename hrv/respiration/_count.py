@@ -22,15 +22,15 @@ sinus arrhythmia: comparison of various methods. Ann Biomed Eng 36:476-485.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import cubic_on_grid
 from hrv.config import RespirationConfig
-from hrv.metrics import split_stretches
+from hrv.metrics import grid_values, split_stretches
 from hrv.respiration._peak import AMBIGUITY_FACTOR, Candidate, RsaEstimate, ramp
 from hrv.types import FloatArray, Intervals
 
@@ -114,15 +114,32 @@ def _alternating_extrema(x: FloatArray) -> tuple[IntArray, npt.NDArray[np.bool_]
 
     A flat run counts once, at its first sample.
     """
-    d = np.sign(np.diff(x))
-    nz = np.flatnonzero(d)
+    d = np.sign(x[1:] - x[:-1])
+    nz = d.nonzero()[0]
     if nz.size < 2:
         return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=bool)
     s = d[nz]
-    change = np.flatnonzero(s[1:] != s[:-1])
-    idx = (nz[change] + 1).astype(np.intp)  # first sample after the rise (or fall)
+    change = (s[1:] != s[:-1]).nonzero()[0]
+    idx = nz[change] + 1  # first sample after the rise (or fall)
     is_max = s[change] > 0
     return idx, is_max
+
+
+def _upper_quartile(x: FloatArray) -> float:
+    """``np.percentile(x, 75)`` (numpy's default "linear" rule) of a 1-D finite ``x``:
+    the two order statistics around the virtual index ``0.75 (n - 1)`` by a partial sort,
+    interpolated with the same steps as numpy (from the upper one at a weight >= 0.5)."""
+    if x.size == 0 or not np.isfinite(x).all():
+        return float(np.percentile(x, 75))
+    v = (x.size - 1) * 0.75
+    lo = math.floor(v)
+    if v >= x.size - 1:
+        return float(x.max())
+    part = np.partition(x, (lo, lo + 1))
+    a, b = float(part[lo]), float(part[lo + 1])
+    g = v - lo
+    d = b - a
+    return b - d * (1.0 - g) if g >= 0.5 else a + d * g
 
 
 def _prune(values: FloatArray, threshold: float) -> npt.NDArray[np.bool_]:
@@ -161,9 +178,10 @@ def _bandpass(y: FloatArray, band: tuple[float, float]) -> FloatArray:
     """
     pad = min(y.size - 1, int(2.0 * FS_HZ / band[0]))
     ext = np.concatenate((2 * y[0] - y[pad:0:-1], y, 2 * y[-1] - y[-2:-pad - 2:-1]))
-    n = 1 << int(np.ceil(np.log2(ext.size)))
-    out = np.fft.irfft(np.fft.rfft(ext - ext.mean(), n) * _power_gain(n, band), n)[: ext.size]
-    return np.asarray(out[pad: pad + y.size], dtype=np.float64)
+    n = 1 << (ext.size - 1).bit_length()  # the next power of two: 2 ** ceil(log2(size))
+    ext -= np.add.reduce(ext) / ext.size  # ext.mean(), as ndarray.mean takes it
+    out = np.fft.irfft(np.fft.rfft(ext, n) * _power_gain(n, band), n)
+    return out[pad: pad + y.size]
 
 
 @lru_cache(maxsize=32)
@@ -185,7 +203,7 @@ def _stretch_signal(t: FloatArray, rr: FloatArray, band: tuple[float, float]
     if t.size < 6 or t[-1] - t[0] < MIN_STRETCH_S:
         return None
     size = int((t[-1] - t[0]) * FS_HZ) + 1
-    y = cubic_on_grid(t, rr, float(t[0]), FS_HZ, size)
+    y = grid_values(t, rr, float(t[0]), FS_HZ, size)
     return float(t[0]) + np.arange(size) / FS_HZ, _bandpass(y, band)
 
 
@@ -244,8 +262,8 @@ def count_breaths(nn: Intervals, band_hz: tuple[float, float] = HF_BAND_HZ) -> B
                 signals.append((tt[idx], x[idx], is_max))
     if not signals:
         return none
-    diffs = np.concatenate([np.abs(np.diff(v)) for _, v, _ in signals])
-    threshold = AMPLITUDE_FRACTION * float(np.percentile(diffs, 75))
+    diffs = np.concatenate([np.abs(v[1:] - v[:-1]) for _, v, _ in signals])
+    threshold = AMPLITUDE_FRACTION * _upper_quartile(diffs)
     intervals = []
     for te, v, is_max in signals:
         keep = _prune(v, threshold)

@@ -9,13 +9,14 @@ a noisy single-segment spectrum or a drifting Mayer/VLF oscillation does not.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import NotAKnotSpline, hanning
-from hrv.metrics import band_power, split_stretches
+from hrv._dsp import hanning
+from hrv.metrics import BandIntegral, spline_through, split_stretches
 from hrv.types import FloatArray, Intervals
 
 IntArray = npt.NDArray[np.intp]
@@ -23,6 +24,7 @@ IntArray = npt.NDArray[np.intp]
 __all__ = [
     "AMBIGUITY_FACTOR",
     "Candidate",
+    "LocalMaxima",
     "PeakEvidence",
     "RsaEstimate",
     "SubwindowSpectra",
@@ -141,6 +143,26 @@ def highest_local_max(f: FloatArray, p: FloatArray, lo: float, hi: float) -> int
     return int(cand[np.argmax(p[cand])])
 
 
+class LocalMaxima:
+    """:func:`highest_local_max` for many ranges of one spectrum (``f`` ascending): the
+    strict local maxima are found once."""
+
+    def __init__(self, f: FloatArray, p: FloatArray) -> None:
+        self._p = p
+        if p.size < 3:
+            self._at = np.zeros(0, dtype=np.intp)
+        else:
+            self._at = np.flatnonzero((p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:])) + 1
+        self._f: list[float] = f[self._at].tolist()
+
+    def highest(self, lo: float, hi: float) -> int | None:
+        """Index of the highest strict local maximum with ``lo <= f <= hi``."""
+        cand = self._at[bisect.bisect_left(self._f, lo):bisect.bisect_right(self._f, hi)]
+        if cand.size == 0:
+            return None
+        return int(cand[np.argmax(self._p[cand])])
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class SubwindowSpectra:
     """Periodograms of the 60-s sub-windows: ``psd`` has shape ``(k, len(freq_hz))``."""
@@ -213,7 +235,7 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
         use = np.cumsum(cover[:-1]) > 0
         t, y = t_all[a:b][use], rr_all[a:b][use]
         tt = np.clip(begin[rows, None] + grid[None, :], t[0], t[-1])
-        segs[rows] = NotAKnotSpline(t, y).at(tt) if t.size >= 4 else np.interp(tt, t, y)
+        segs[rows] = spline_through(t, y).at(tt) if t.size >= 4 else np.interp(tt, t, y)
     x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
     slope = (segs @ x) / float(x @ x)
     segs = segs - segs.mean(axis=1, keepdims=True) - slope[:, None] * x[None, :]
@@ -234,6 +256,7 @@ def peak_evidence(
     floor: float,
     subwindow_hz: FloatArray | None,
     tolerance_hz: float,
+    integral: BandIntegral | None = None,
 ) -> PeakEvidence:
     """Shares, prominence and sub-window consistency of the peak at ``f[index]``.
 
@@ -244,12 +267,15 @@ def peak_evidence(
     ``consistency``:
     fraction of ``subwindow_hz`` within ``± tolerance_hz`` of the peak (a ``nan`` entry,
     a sub-window without a peak, disagrees; ``None`` with fewer than 3 sub-windows).
+    ``integral``: the :class:`~hrv.metrics._spectrum.BandIntegral` of ``(f, p)``, when
+    the caller holds one (several peaks of one spectrum).
     """
+    band = BandIntegral(f, p) if integral is None else integral
     f0 = float(f[index])
-    ref = band_power(f, p, *share_of)
-    lobe = band_power(f, p, f0 - half_width_hz, f0 + half_width_hz)
+    ref = band.power(*share_of)
+    lobe = band.power(f0 - half_width_hz, f0 + half_width_hz)
     share = lobe / ref if ref > 0 else 0.0
-    total = band_power(f, p, 0.0, share_of[1])
+    total = band.power(0.0, share_of[1])
     share_total = lobe / total if total > 0 else 0.0
     prominence = float(p[index]) / floor if floor > 0 else float("inf")
     consistency = None

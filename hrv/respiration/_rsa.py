@@ -23,14 +23,14 @@ import numpy as np
 
 from hrv._dsp import median_rows
 from hrv.config import RespirationConfig
-from hrv.metrics import peak_frequency
+from hrv.metrics import BandIntegral
 from hrv.metrics.frequency import FrequencyDomain
 from hrv.respiration._count import AGREEMENT_BPM, check_with_count
 from hrv.respiration._peak import (
     AMBIGUITY_FACTOR,
+    LocalMaxima,
     PeakEvidence,
     RsaEstimate,
-    highest_local_max,
     peak_evidence,
     subwindow_spectra,
 )
@@ -62,13 +62,14 @@ OUTSIDE_SHARE_RANGE = (0.25, 0.55)
 CONSISTENCY_TOLERANCE_HZ = 0.03
 
 
-def _candidate(f: FloatArray, p: FloatArray, ev: PeakEvidence | None,
+def _candidate(band: BandIntegral, ev: PeakEvidence | None,
                config: RespirationConfig) -> _Candidate | None:
-    """Refined rate, confidence and acceptance of one peak (rule steps 3-4)."""
+    """Refined rate, confidence and acceptance of one peak (rule steps 3-4); ``band``
+    holds the spectrum."""
     if ev is None:
         return None
     i = ev.index
-    peak = peak_frequency(f, p, float(f[i - 1]), float(f[i + 1]))
+    peak = band.peak(float(band.freq[i - 1]), float(band.freq[i + 1]))
     rate = 60.0 * (ev.freq_hz if peak is None else peak)
     inside = config.hf_valid_min_bpm <= rate <= config.hf_valid_max_bpm
     if ev.prominence < CLEAR_PEAK_FACTOR:
@@ -182,9 +183,13 @@ def rsa_estimate(
         half = max(half, 1.0 / float(segment_s))
 
     subs = subwindow_spectra(nn, whole[1]) if nn is not None else None
+    # every candidate below reads the same spectrum: its local maxima and band integrals
+    # are formed once
+    band = BandIntegral(f, p)
+    maxima = LocalMaxima(f, p)
 
     def evidence(lo: float, hi: float, share_of: tuple[float, float]) -> PeakEvidence | None:
-        i = highest_local_max(f, p, lo, hi)
+        i = maxima.highest(lo, hi)
         if i is None:
             return None
         # sub-windows search the whole range the peak belongs to
@@ -192,10 +197,11 @@ def rsa_estimate(
         sub = (None if subs is None
                else subs.peaks_hz(lo_sub, hi_sub, rising_below=lo_sub == slow_lo))
         return peak_evidence(f, p, i, half_width_hz=half, share_of=share_of, floor=floor,
-                             subwindow_hz=sub, tolerance_hz=CONSISTENCY_TOLERANCE_HZ)
+                             subwindow_hz=sub, tolerance_hz=CONSISTENCY_TOLERANCE_HZ,
+                             integral=band)
 
-    rsa = _candidate(f, p, evidence(rsa_lo, rsa_hi, (rsa_lo, rsa_hi)), config)
-    slow = _candidate(f, p, evidence(slow_lo, slow_hi, whole), config)
+    rsa = _candidate(band, evidence(rsa_lo, rsa_hi, (rsa_lo, rsa_hi)), config)
+    slow = _candidate(band, evidence(slow_lo, slow_hi, whole), config)
     spectral, weak = _spectral(rsa, slow, p, half, config)
     if nn is None or not count:
         return spectral
@@ -204,7 +210,7 @@ def rsa_estimate(
         """The highest peak of the respiratory range within the agreement of a rate."""
         lo = max(rsa_lo, (rate_bpm - AGREEMENT_BPM) / 60.0)
         hi = min(rsa_hi, (rate_bpm + AGREEMENT_BPM) / 60.0)
-        return _candidate(f, p, evidence(lo, hi, (rsa_lo, rsa_hi)), config) if lo < hi else None
+        return _candidate(band, evidence(lo, hi, (rsa_lo, rsa_hi)), config) if lo < hi else None
 
     est = check_with_count(spectral, weak, near, nn, config,
                            slow_power=0.0 if slow is None else slow.ev.lobe_power,
