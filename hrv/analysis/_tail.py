@@ -10,6 +10,7 @@ from here, and every parameter that changed a number goes into ``provenance``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -282,6 +283,11 @@ def unusable(
 
 def _plain(obj: Any) -> Any:
     """JSON-ready copy: numpy scalars and arrays to Python numbers and lists, NaN to None."""
+    kind = type(obj)
+    if kind is float:
+        return obj if math.isfinite(obj) else None
+    if kind is str or kind is int or kind is bool or obj is None:
+        return obj
     if isinstance(obj, Mapping):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple | np.ndarray):

@@ -47,6 +47,30 @@ def _taper(window: str, nperseg: int) -> FloatArray:
     return w
 
 
+@functools.lru_cache(maxsize=16)
+def _centred(n: int) -> tuple[FloatArray, float]:
+    """Sample positions ``0 .. n - 1`` centred on zero (read-only) and their sum of
+    squares, cached per segment length (for the linear detrend)."""
+    tc = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    tc.flags.writeable = False
+    return tc, _dot(tc, tc)
+
+
+@functools.lru_cache(maxsize=16)
+def _density_scale(window: str, nperseg: int, fs: float) -> tuple[FloatArray, FloatArray]:
+    """The one-sided density scaling of each bin, as ``scipy.signal.welch(scaling=
+    "density")``, and the bin frequencies; read-only, cached per design."""
+    taper = _taper(window, nperseg)
+    scale = np.full(nperseg // 2 + 1, 2.0 / (fs * _dot(taper, taper)))
+    scale[0] /= 2.0
+    if nperseg % 2 == 0:
+        scale[-1] /= 2.0
+    freq = np.asarray(np.fft.rfftfreq(nperseg, d=1.0 / fs), dtype=np.float64)
+    scale.flags.writeable = False
+    freq.flags.writeable = False
+    return scale, freq
+
+
 def _dot(a: FloatArray, b: FloatArray) -> float:
     """Inner product without BLAS: on a busy host, waking BLAS threads for a vector
     product can cost milliseconds, more than the arithmetic."""
@@ -126,6 +150,7 @@ class Psd:
     excluded_s: float
 
 
+@functools.lru_cache(maxsize=64)
 def segment_starts(n: int, nperseg: int, step: int) -> IntArray:
     """Start samples of the Welch segments of a stretch of ``n`` samples.
 
@@ -136,13 +161,16 @@ def segment_starts(n: int, nperseg: int, step: int) -> IntArray:
     little larger than requested and no data at the end is left unused (scipy drops up
     to one step: a 300-s recording with 150-s segments at 50 % overlap would lose its
     last 75 s to one sample of rounding). Shape (n_segments,); empty when ``n < nperseg``.
+    Cached per arguments (read-only).
     """
     if n < nperseg:
-        return np.zeros(0, dtype=np.intp)
-    n_seg = 1 + -(-(n - nperseg) // step)  # ceiling division on integers
-    if n_seg == 1:
-        return np.zeros(1, dtype=np.intp)
-    return np.round(np.linspace(0.0, float(n - nperseg), n_seg)).astype(np.intp)
+        out = np.zeros(0, dtype=np.intp)
+    elif (n_seg := 1 + -(-(n - nperseg) // step)) == 1:  # ceiling division on integers
+        out = np.zeros(1, dtype=np.intp)
+    else:
+        out = np.round(np.linspace(0.0, float(n - nperseg), n_seg)).astype(np.intp)
+    out.flags.writeable = False
+    return out
 
 
 def _welch_sum(
@@ -177,8 +205,7 @@ def _welch_blocks(
     """
     n_bins = nperseg // 2 + 1
     acc = np.zeros(2 * n_bins)
-    tc = np.arange(nperseg, dtype=np.float64) - (nperseg - 1) / 2.0
-    tc_norm = _dot(tc, tc)
+    tc, tc_norm = _centred(nperseg)
     for k0 in range(0, starts.size, WELCH_CHUNK):
         chunk = starts[k0 : k0 + WELCH_CHUNK]
         lo = int(chunk[0])
@@ -248,12 +275,9 @@ def welch_psd(nn: Intervals, parts: Stretches, cfg: SpectrumConfig) -> Psd | Non
     if acc is None:
         return None
     # one-sided density scaling, as scipy.signal.welch(scaling="density")
-    scale = np.full(acc.size, 2.0 / (fs * _dot(taper, taper)))
-    scale[0] /= 2.0
-    if nperseg % 2 == 0:
-        scale[-1] /= 2.0
+    scale, freq = _density_scale(cfg.window, nperseg, fs)
     return Psd(
-        freq_hz=np.asarray(np.fft.rfftfreq(nperseg, d=1.0 / fs), dtype=np.float64),
+        freq_hz=freq.copy(),
         psd_ms2_per_hz=acc * scale / total_segments,
         segment_s=nperseg / fs,
         n_segments=total_segments,

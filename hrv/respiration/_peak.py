@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 
 import numpy as np
 import numpy.typing as npt
@@ -165,7 +166,8 @@ class LocalMaxima:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class SubwindowSpectra:
-    """Periodograms of the 60-s sub-windows: ``psd`` has shape ``(k, len(freq_hz))``."""
+    """Periodograms of the 60-s sub-windows: ``psd`` has shape ``(k, len(freq_hz))``,
+    ``freq_hz`` ascending."""
 
     freq_hz: FloatArray
     psd: FloatArray
@@ -177,14 +179,19 @@ class SubwindowSpectra:
         keeps rising below it (VLF power below the slow range): such a sub-window has no
         peak of its own in the range. Used for the slow range only: below the RSA range
         lies slow breathing itself (a 7.2/min rate straddles its 0.12-Hz edge).
+        ``freq_hz`` is ascending, so the bins in range are one slice.
         """
-        sel = np.flatnonzero((self.freq_hz >= lo) & (self.freq_hz <= hi))
-        if sel.size == 0 or self.psd.shape[0] == 0:
+        i0 = int(np.searchsorted(self.freq_hz, lo, side="left"))
+        i1 = int(np.searchsorted(self.freq_hz, hi, side="right"))
+        if i1 <= i0 or self.psd.shape[0] == 0:
             return np.zeros(0)
-        j = sel[np.argmax(self.psd[:, sel], axis=1)]
+        j = np.argmax(self.psd[:, i0:i1], axis=1)
+        j += i0
+        if not rising_below:
+            return np.asarray(self.freq_hz[j], dtype=np.float64)
         rows = np.arange(j.size)
         below = self.psd[rows, np.maximum(j - 1, 0)]
-        rising = rising_below & (j == sel[0]) & (j > 0) & (below > self.psd[rows, j])
+        rising = (j == i0) & (j > 0) & (below > self.psd[rows, j])
         return np.where(rising, np.nan, self.freq_hz[j]).astype(np.float64)
 
 
@@ -217,8 +224,7 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
     if len(begin) > MAX_SUBWINDOWS:
         pick = np.linspace(0, len(begin) - 1, MAX_SUBWINDOWS).round().astype(int)
         stretch, begin = stretch[pick], begin[pick]
-    n = int(SUBWINDOW_S * _FS_HZ)
-    grid = np.arange(n) / _FS_HZ
+    n, grid, x, xx = _design()
     segs = np.empty((len(begin), n))
     for k in np.unique(stretch):
         # One spline per stretch (each setup has a fixed cost) through the beats
@@ -236,14 +242,35 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
         t, y = t_all[a:b][use], rr_all[a:b][use]
         tt = np.clip(begin[rows, None] + grid[None, :], t[0], t[-1])
         segs[rows] = spline_through(t, y).at(tt) if t.size >= 4 else np.interp(tt, t, y)
-    x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
-    slope = (segs @ x) / float(x @ x)
+    slope = (segs @ x) / xx
     segs = segs - segs.mean(axis=1, keepdims=True) - slope[:, None] * x[None, :]
     nfft = _PAD * n
-    freq = np.fft.rfftfreq(nfft, 1.0 / _FS_HZ)
-    keep = freq <= max_hz
+    freq, keep = _bins(nfft, max_hz)
     psd = np.abs(np.fft.rfft(segs * hanning(n), nfft, axis=1)[:, keep]) ** 2
-    return SubwindowSpectra(np.asarray(freq[keep], dtype=np.float64), psd)
+    return SubwindowSpectra(freq[keep], psd)
+
+
+@functools.lru_cache(maxsize=1)
+def _design() -> tuple[int, FloatArray, FloatArray, float]:
+    """Sub-window length in samples, its grid times (s), its centred sample positions
+    (both read-only) and their sum of squares: fixed, so computed once."""
+    n = int(SUBWINDOW_S * _FS_HZ)
+    grid = np.arange(n) / _FS_HZ
+    x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
+    grid.flags.writeable = False
+    x.flags.writeable = False
+    return n, grid, x, float(x @ x)
+
+
+@functools.lru_cache(maxsize=8)
+def _bins(nfft: int, max_hz: float) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Bin frequencies of an ``nfft``-point FFT at the sub-window rate and the mask of
+    those up to ``max_hz`` (read-only, cached)."""
+    freq = np.asarray(np.fft.rfftfreq(nfft, 1.0 / _FS_HZ), dtype=np.float64)
+    keep = freq <= max_hz
+    freq.flags.writeable = False
+    keep.flags.writeable = False
+    return freq, keep
 
 
 def peak_evidence(
@@ -280,6 +307,7 @@ def peak_evidence(
     prominence = float(p[index]) / floor if floor > 0 else float("inf")
     consistency = None
     if subwindow_hz is not None and subwindow_hz.size >= 3:
-        consistency = float(np.mean(np.abs(subwindow_hz - f0) <= tolerance_hz))
+        agree = np.abs(subwindow_hz - f0) <= tolerance_hz
+        consistency = np.count_nonzero(agree) / agree.size  # np.mean(agree)
     return PeakEvidence(index, f0, min(share, 1.0), min(share_total, 1.0), prominence,
                         consistency, lobe)
