@@ -283,16 +283,19 @@ def _fit_grid(
     for r0 in range(0, rows, step):  # row chunks bound the (rows, n_f, 4, m) temporaries
         r1 = min(rows, r0 + step)
         nr = r1 - r0
-        tt = np.broadcast_to(t[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
-        ww = np.broadcast_to(w[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
-        yy = np.broadcast_to(y[r0:r1, None, :], (nr, n_f, m)).reshape(-1, m)
+        # Each row repeated for each of its frequencies (np.repeat: one call, no
+        # broadcast views to build).
+        tt = np.repeat(t[r0:r1], n_f, axis=0)
+        ww = np.repeat(w[r0:r1], n_f, axis=0)
+        yy = np.repeat(y[r0:r1], n_f, axis=0)
         ph = 2 * np.pi * fr[r0:r1].reshape(-1, 1) * tt
-        # Columns: level, drift, sine, cosine (written in place, one array).
+        # Columns: level, drift, sine, cosine (one array; sine and cosine computed on
+        # contiguous rows, then copied into their columns).
         basis = np.empty((nr * n_f, 4, m))
         basis[:, 0] = 1.0
         basis.reshape(nr, n_f, 4, m)[:, :, 1] = drift[r0:r1, None, :]
-        np.sin(ph, out=basis[:, 2])
-        np.cos(ph, out=basis[:, 3])
+        basis[:, 2] = np.sin(ph)
+        basis[:, 3] = np.cos(ph, out=ph)
         xw = basis * ww[:, None, :]  # (nr * n_f, 4, m)
         gram = np.einsum("nim,njm->nij", xw, basis) + _RIDGE
         rhs = np.einsum("nim,nm->ni", xw, yy)
