@@ -25,7 +25,9 @@ from hrv._dsp._parallel import (
     thread_count,
 )
 from hrv._dsp._rank import (
+    median_of,
     median_rows,
+    percentile_linear,
     percentile_rank,
     rank_filter,
     reflect_pad,
@@ -66,7 +68,9 @@ __all__ = [
     "hanning",
     "map_chunks",
     "map_filtered_blocks",
+    "median_of",
     "median_rows",
+    "percentile_linear",
     "percentile_rank",
     "rank_filter",
     "reflect_pad",

@@ -11,6 +11,7 @@ window centred on each sample (``size // 2`` before it, the rest after), edges r
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypeVar
 
 import numpy as np
@@ -18,7 +19,10 @@ import numpy.typing as npt
 
 from hrv._dsp._views import sliding_rows
 
-__all__ = ["median_rows", "percentile_rank", "rank_filter", "reflect_pad", "running_median"]
+__all__ = [
+    "median_of", "median_rows", "percentile_linear", "percentile_rank", "rank_filter",
+    "reflect_pad", "running_median",
+]
 
 #: Windows x samples up to which numpy's partition is used (beyond: scipy.ndimage).
 NUMPY_MAX_ELEMENTS = 1 << 20
@@ -74,6 +78,39 @@ def median_rows(a: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     if m % 2:
         return np.asarray(a[..., m // 2], dtype=np.float64)
     return np.asarray((a[..., m // 2 - 1] + a[..., m // 2]) / 2, dtype=np.float64)
+
+
+def median_of(x: npt.NDArray[np.float64]) -> float:
+    """``float(np.median(x))`` of a 1-D NaN-free ``x`` (not modified), by sorting a copy
+    (:func:`median_rows`), without :func:`numpy.median`'s argument handling."""
+    if x.size == 0:
+        return float(np.median(x))
+    return float(median_rows(np.array(x, dtype=np.float64)))
+
+
+def percentile_linear(x: npt.NDArray[np.float64], q: float) -> float:
+    """``float(np.percentile(x, q))`` (numpy's default "linear" rule) of a 1-D finite
+    ``x``, from the two order statistics about the virtual index by a partial sort.
+
+    The index and the interpolation take numpy's steps in the same order (the index
+    ``(n - 1) q`` for the fraction ``q``; from the upper statistic at a weight of 0.5
+    or more), so the value is numpy's to the last bit.
+    """
+    n = x.size
+    if n == 0 or not 0.0 <= q <= 100.0 or not np.isfinite(x).all():
+        return float(np.percentile(x, q))
+    frac = q / 100.0
+    v = (n - 1) * frac
+    if v >= n - 1:
+        return float(np.max(x))
+    if v <= 0:
+        return float(np.min(x))
+    lo = math.floor(v)
+    part = np.partition(x, (lo, lo + 1))
+    a, b = float(part[lo]), float(part[lo + 1])
+    g = v - lo
+    d = b - a
+    return b - d * (1.0 - g) if g >= 0.5 else a + d * g
 
 
 def running_median(x: npt.NDArray[F], size: int) -> npt.NDArray[F]:

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
+from hrv._dsp import percentile_linear
 from hrv.detect._ecg_feature import Candidates
 
 __all__ = ["select_beats"]
@@ -82,7 +83,7 @@ def select_beats(c: Candidates) -> tuple[IntArray, FloatArray]:
     t = c.index / c.fs_work
     h = c.height
     level = ndimage.median_filter(c.level, size=min(LEVEL_MEDIAN_CANDIDATES, n), mode="nearest")
-    floor = FLOOR_FRACTION * float(np.percentile(c.level, 75))
+    floor = FLOOR_FRACTION * percentile_linear(c.level, 75)
     thr = np.maximum(THRESHOLD_FRACTION * level, floor)
     thr = np.maximum(thr, np.finfo(np.float64).tiny)
     sel = np.flatnonzero(h > thr).astype(np.int64)

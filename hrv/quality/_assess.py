@@ -28,7 +28,14 @@ import dataclasses
 import numpy as np
 import numpy.typing as npt
 
-from hrv._dsp import WorkingSignal, as_waveform, fill_nan, working_factor, working_signal
+from hrv._dsp import (
+    WorkingSignal,
+    as_waveform,
+    fill_nan,
+    median_of,
+    working_factor,
+    working_signal,
+)
 from hrv.config import ECG_SAMPLING_RATE_HZ, QualityConfig
 from hrv.errors import InvalidInputError
 from hrv.quality import _windows as qw
@@ -198,7 +205,7 @@ def assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: Sign
     n_win = len(starts)
 
     usable_base = (st.nan_frac <= 0.2) & (st.const_frac <= 0.2) & (fst.std > 0)
-    ref = float(np.median(fst.std[usable_base])) if usable_base.any() else 0.0
+    ref = median_of(fst.std[usable_base]) if usable_base.any() else 0.0
     ratio = fst.std / ref if ref > 0 else np.zeros(n_win)
     amp_score = np.minimum(_ramp(ratio, 4.0, 2.5), _ramp(ratio, 0.1, 0.25))
     if k is SignalKind.PPG:

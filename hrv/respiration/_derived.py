@@ -28,6 +28,7 @@ from hrv._dsp import (
     fill_nan,
     filtered_blocks,
     map_chunks,
+    median_of,
     working_factor,
     working_signal,
 )
@@ -90,7 +91,7 @@ def _drop_close_smaller(t: FloatArray, amp: FloatArray) -> npt.NDArray[np.bool_]
     if len(t) < 3:
         return keep
     d = np.diff(t)
-    close = np.flatnonzero(d < 0.5 * np.median(d))
+    close = np.flatnonzero(d < 0.5 * median_of(d))
     smaller = np.where(amp[close] < amp[close + 1], close, close + 1)
     keep[smaller] = False
     return keep
@@ -202,7 +203,7 @@ def _ecg_rate_working(work: WorkingSignal, beat_times_s: npt.ArrayLike) -> float
     map_chunks(chunk, range(0, len(idx), BEAT_CHUNK))
     at_beat, peak_pos, peak_neg, low, high, area = feats
     # polarity of the recording: the sign that makes R peaks positive
-    r_amp = peak_pos - low if np.median(at_beat) >= 0 else peak_neg + high
+    r_amp = peak_pos - low if median_of(at_beat) >= 0 else peak_neg + high
     keep = _drop_close_smaller(t, r_amp)
     t = t[keep]
     return fused_rate([modulation_spectrum(t, r_amp[keep]),

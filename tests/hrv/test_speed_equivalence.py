@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from hrv._dsp import _spline, median_rows, reflect_pad, sliding_rows
+from hrv._dsp import _spline, median_of, median_rows, percentile_linear, reflect_pad, sliding_rows
 from hrv._dsp._spline import NotAKnotSpline
 from hrv.intervals._runs import _window_median
 from hrv.intervals._types import in_sorted, without
@@ -80,6 +80,20 @@ def test_views_pads_and_medians() -> None:
                                           np.pad(x, (before, after), mode="symmetric"))
         rows = sliding_window_view(np.concatenate((x, x)), min(n, 4))
         np.testing.assert_array_equal(median_rows(rows.copy()), np.median(rows, axis=-1))
+
+
+def test_percentile_and_median_match_numpy_to_the_bit() -> None:
+    rng = np.random.default_rng(17)
+    for n in [*range(1, 40), 100, 343, 1001]:
+        for scale in (1e-3, 1.0, 1e6):
+            x = scale * rng.standard_normal(n)
+            if n % 3 == 0:
+                x = np.round(x, 1)  # ties
+            kept = x.copy()
+            for q in (0, 1, 5, 12.5, 25, 33.3, 50, 66.7, 75, 87.5, 90, 99, 99.9, 100):
+                assert percentile_linear(x, q) == float(np.percentile(x, q)), (n, q)
+            assert median_of(x) == float(np.median(x))
+            np.testing.assert_array_equal(x, kept)  # the input is left as it was
 
 
 def test_window_median_matches_numpy() -> None:
