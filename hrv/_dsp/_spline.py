@@ -51,8 +51,8 @@ class NotAKnotSpline:
 
     def __init__(self, t: FloatArray, y: FloatArray) -> None:
         n = t.size
-        h = np.diff(t)
-        slope = np.diff(y)
+        h = t[1:] - t[:-1]  # np.diff, without its argument handling
+        slope = y[1:] - y[:-1]
         slope /= h
         # Tridiagonal system for the knot slopes, as scipy's CubicSpline builds it
         # (same operations in the same order: same rounding). Five work arrays of
@@ -104,7 +104,8 @@ class NotAKnotSpline:
         flat = np.ravel(x)
         idx = np.searchsorted(self._t, flat, side="right")
         idx -= 1
-        np.clip(idx, 0, self._t.size - 2, out=idx)
+        np.maximum(idx, 0, out=idx)  # np.clip(idx, 0, n - 2), on integers
+        np.minimum(idx, self._t.size - 2, out=idx)
         return self._horner(idx, flat - self._t[idx]).reshape(np.shape(x))
 
     def _horner(self, idx: IntArray, dx: FloatArray, out: FloatArray | None = None) -> FloatArray:
@@ -157,7 +158,11 @@ class GridSpline(NotAKnotSpline):
         j0 = int(np.searchsorted(inner, first, side="right"))
         j1 = int(np.searchsorted(inner, last, side="right"))
         below = _count_below(inner[j0:j1], self._t0, self._fs, self.size)
-        counts = np.diff(below, prepend=g0, append=g1)
+        # np.diff(below, prepend=g0, append=g1), without its argument handling
+        edges = np.empty(below.size + 2, dtype=np.intp)
+        edges[0], edges[-1] = g0, g1
+        edges[1:-1] = below
+        counts = edges[1:] - edges[:-1]
         idx = np.repeat(np.arange(j0, j1 + 1), counts)
         dx = np.arange(g0, g1, dtype=np.float64)
         dx /= self._fs
@@ -215,7 +220,8 @@ def _count_below(x: FloatArray, t0: float, fs: float, size: int) -> IntArray:
     g /= fs
     g += t0
     k -= g >= x
-    np.clip(k, 0, size, out=k)
+    np.maximum(k, 0, out=k)  # np.clip(k, 0, size): no NaN here
+    np.minimum(k, size, out=k)
     return k.astype(np.intp)
 
 

@@ -302,12 +302,19 @@ def _plain(obj: Any) -> Any:
 _METRIC_FIELDS = frozenset(f.name for f in dataclasses.fields(Metrics))
 
 
+#: The fields of each metric part's class that are :class:`Metrics` fields (filled on
+#: first use: a handful of classes).
+_METRIC_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _fields_of(part: object) -> dict[str, float | None]:
-    return {
-        f.name: getattr(part, f.name)
-        for f in dataclasses.fields(part)  # type: ignore[arg-type]
-        if f.name in _METRIC_FIELDS
-    }
+    kind = type(part)
+    names = _METRIC_NAMES.get(kind)
+    if names is None:
+        names = _METRIC_NAMES[kind] = tuple(
+            f.name for f in dataclasses.fields(kind)  # type: ignore[arg-type]
+            if f.name in _METRIC_FIELDS)
+    return {name: getattr(part, name) for name in names}
 
 
 def _dedupe(warnings: Sequence[QualityWarning]) -> list[QualityWarning]:

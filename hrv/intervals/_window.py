@@ -117,10 +117,10 @@ class WindowThreshold:
         lim = self._lo_blocks * f
         head = x[:n_full].reshape(-1, BLOCK)
         col = lim[: n_full // BLOCK, None]
-        out = np.flatnonzero((head > col) | (head < -col))
+        out = ((head > col) | (head < -col)).ravel().nonzero()[0]
         if n_full < self._n:
             tail = x[n_full:]
-            out = np.concatenate((out, np.flatnonzero((tail > lim[-1]) | (tail < -lim[-1]))
+            out = np.concatenate((out, ((tail > lim[-1]) | (tail < -lim[-1])).nonzero()[0]
                                   + n_full))
         return out
 

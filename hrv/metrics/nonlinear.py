@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hrv._dsp import sliding_rows
+from hrv.metrics.time import sample_sd
 from hrv.types import Intervals, QualityWarning
 
 __all__ = ["DFA", "Poincare", "SampleEntropy", "dfa", "poincare", "sample_entropy"]
@@ -79,11 +80,11 @@ def poincare(nn: Intervals) -> Poincare:
     u = np.subtract(rr[1:], rr[:-1])
     u = u if every else u[keep]
     u /= math.sqrt(2.0)
-    sd1 = float(np.std(u, ddof=1))
+    sd1 = sample_sd(u)
     u = np.add(rr[1:], rr[:-1])
     u = u if every else u[keep]
     u /= math.sqrt(2.0)
-    sd2 = float(np.std(u, ddof=1))
+    sd2 = sample_sd(u)
     ratio = sd1 / sd2 if sd2 > 0 else None
     return Poincare(sd1_ms=sd1, sd2_ms=sd2, sd1_sd2_ratio=ratio, n_pairs=m)
 
@@ -314,7 +315,8 @@ def _pair_counts(emb: npt.NDArray[np.float64], r: float) -> tuple[int, int]:
         match = np.abs(x0[first] - x0[second]) <= r
         for k in range(1, SAMPEN_M):
             match &= np.abs(cols[k][first] - cols[k][second]) <= r
-        first, second = first[match], second[match]
+        pairs = match.nonzero()[0]  # (one pass over the mask for both arrays)
+        first, second = first[pairs], second[pairs]
         last = cols[SAMPEN_M]
         return first.size, int(np.count_nonzero(np.abs(last[first] - last[second]) <= r))
     from scipy.spatial import cKDTree
@@ -362,7 +364,7 @@ def sample_entropy(nn: Intervals) -> SampleEntropy:
             "too_short_for_sample_entropy",
             f"{n} clean intervals; sample entropy needs at least {SAMPEN_MIN_INTERVALS}.",
         ),))
-    r = SAMPEN_R_SD * float(rr.std(ddof=1))
+    r = SAMPEN_R_SD * sample_sd(rr)
     emb = sliding_rows(rr, SAMPEN_M + 1)
     gap = np.asarray(nn.gap_before, dtype=bool).copy()
     gap[0] = False

@@ -36,7 +36,8 @@ import numpy.typing as npt
 
 from hrv.types import Intervals, QualityWarning
 
-__all__ = ["MIN_GEOMETRIC_SPAN_S", "Geometric", "TimeDomain", "geometric", "time_domain"]
+__all__ = ["MIN_GEOMETRIC_SPAN_S", "Geometric", "TimeDomain", "geometric", "sample_sd",
+           "time_domain"]
 
 #: Minimum number of intervals for mean NN / HR, and for SDNN (sample SD).
 _MIN_INTERVALS_MEAN = 1
@@ -81,6 +82,17 @@ class TimeDomain:
     n_diffs: int = 0
 
 
+def sample_sd(x: npt.NDArray[np.float64]) -> float:
+    """``float(x.std(ddof=1))`` of a 1-D float64 array of two or more values, by numpy's
+    own steps (the pairwise sum over the count for the mean, the squared deviations
+    summed the same way over ``n - 1``, the square root) without its argument handling:
+    the same number, bit for bit."""
+    n = x.size
+    d = x - np.add.reduce(x) / n
+    np.square(d, out=d)
+    return math.sqrt(np.add.reduce(d) / (n - 1))
+
+
 def time_domain(nn: Intervals) -> TimeDomain:
     """Time-domain HRV markers of an NN series.
 
@@ -111,9 +123,9 @@ def time_domain(nn: Intervals) -> TimeDomain:
             d = d[keep]
     m = int(d.size)
 
-    mean_nn = float(rr.mean()) if n >= _MIN_INTERVALS_MEAN else None
+    mean_nn = float(np.add.reduce(rr) / n) if n >= _MIN_INTERVALS_MEAN else None  # rr.mean()
     mean_hr = 60000.0 / mean_nn if mean_nn is not None and mean_nn > 0 else None
-    sdnn = float(rr.std(ddof=1)) if n >= _MIN_INTERVALS_SD else None
+    sdnn = sample_sd(rr) if n >= _MIN_INTERVALS_SD else None
 
     rmssd: float | None = None
     pnn50: float | None = None
@@ -123,7 +135,7 @@ def time_domain(nn: Intervals) -> TimeDomain:
         nn50 = float(np.count_nonzero(d > 50.0) + np.count_nonzero(d < -50.0))
         pnn50 = 100.0 * nn50 / m
     ln_rmssd = math.log(rmssd) if rmssd is not None and rmssd > 0 else None
-    sdsd = float(d.std(ddof=1)) if m >= _MIN_DIFFS_SD else None
+    sdsd = sample_sd(d) if m >= _MIN_DIFFS_SD else None
     cvnn = 100.0 * sdnn / mean_nn if sdnn is not None and mean_nn else None
 
     return TimeDomain(

@@ -152,16 +152,21 @@ def _prune(values: FloatArray, threshold: float) -> npt.NDArray[np.bool_]:
     """
     keep = np.ones(values.size, dtype=bool)
     while True:
-        idx = np.flatnonzero(keep)
+        idx = keep.nonzero()[0]
         if idx.size < 3:
             return keep
-        diff = np.abs(np.diff(values[idx]))
+        v = values[idx]
+        diff = np.abs(v[1:] - v[:-1])
         small = diff < threshold
-        if not np.any(small):
+        if not small.any():
             return keep
-        left = np.concatenate(([np.inf], diff[:-1]))
-        right = np.concatenate((diff[1:], [np.inf]))
-        pick = np.flatnonzero(small & (diff <= left) & (diff < right))
+        left = np.empty_like(diff)  # each pair's left neighbour (inf at the first)
+        left[0] = np.inf
+        left[1:] = diff[:-1]
+        right = np.empty_like(diff)
+        right[:-1] = diff[1:]
+        right[-1] = np.inf
+        pick = (small & (diff <= left) & (diff < right)).nonzero()[0]
         if pick.size == 0:  # ties all along: take the first smallest
             pick = np.array([int(np.argmin(diff))])
         # no two picked pairs overlap: neighbours cannot both be strictly smaller

@@ -226,7 +226,7 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
         stretch, begin = stretch[pick], begin[pick]
     n, grid, x, xx = _design()
     segs = np.empty((len(begin), n))
-    for k in np.unique(stretch):
+    for k in sorted(set(stretch.tolist())):
         # One spline per stretch (each setup has a fixed cost) through the beats
         # of the chosen sub-windows and _MARGIN_BEATS either side; beats between
         # sub-windows far apart are left out, whose effect on a window decays by a factor
@@ -236,14 +236,19 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
         i0 = np.searchsorted(t_all[a:b], begin[rows]) - _MARGIN_BEATS
         i1 = np.searchsorted(t_all[a:b], begin[rows] + SUBWINDOW_S) + _MARGIN_BEATS
         size = b - a + 1
-        cover = (np.bincount(np.clip(i0, 0, b - a), minlength=size)
-                 - np.bincount(np.clip(i1, 0, b - a), minlength=size))
+        # (np.clip on integers: maximum, then minimum)
+        cover = (np.bincount(np.minimum(np.maximum(i0, 0), b - a), minlength=size)
+                 - np.bincount(np.minimum(np.maximum(i1, 0), b - a), minlength=size))
         use = np.cumsum(cover[:-1]) > 0
         t, y = t_all[a:b][use], rr_all[a:b][use]
-        tt = np.clip(begin[rows, None] + grid[None, :], t[0], t[-1])
+        tt = begin[rows, None] + grid[None, :]
+        np.maximum(tt, t[0], out=tt)  # np.clip(tt, t[0], t[-1]) (no NaN here)
+        np.minimum(tt, t[-1], out=tt)
         segs[rows] = spline_through(t, y).at(tt) if t.size >= 4 else np.interp(tt, t, y)
     slope = (segs @ x) / xx
-    segs = segs - segs.mean(axis=1, keepdims=True) - slope[:, None] * x[None, :]
+    mean = np.add.reduce(segs, axis=1, keepdims=True)  # segs.mean(axis=1, keepdims=True)
+    mean /= n
+    segs = segs - mean - slope[:, None] * x[None, :]
     nfft = _PAD * n
     freq, keep = _bins(nfft, max_hz)
     psd = np.abs(np.fft.rfft(segs * hanning(n), nfft, axis=1)[:, keep]) ** 2
