@@ -7,6 +7,7 @@ NN series is too fragmented. Both are flagged, never silently measured.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -59,15 +60,19 @@ def _af_windows(rr: FloatArray) -> BoolArray:
     win = min(WINDOW_BEATS, n)
     n_win = (n - win) // STEP_BEATS + 1
     seg = _window_rows(rr, win)
-    mean = seg.mean(axis=1)
-    d2 = np.diff(rr)
+    # (row means as ndarray.mean takes them: the sums over the count, in place)
+    mean = np.add.reduce(seg, axis=1)
+    mean /= win
+    d2 = rr[1:] - rr[:-1]
     d2 *= d2
-    ms = _window_rows(d2, win - 1).mean(axis=1)
+    ms = np.add.reduce(_window_rows(d2, win - 1), axis=1)
+    ms /= win - 1
     nrmssd = np.sqrt(ms) / mean
     # Turning point ratio: share of interior points that are a local extremum.
     a, b, c = rr[:-2], rr[1:-1], rr[2:]
     turning = ((b > a) & (b > c)) | ((b < a) & (b < c))
-    tpr = _window_rows(turning, win - 2).mean(axis=1)
+    tpr = np.add.reduce(_window_rows(turning, win - 2), axis=1, dtype=np.float64)
+    tpr /= win - 2
     ent = np.empty(n_win)
     for w0 in range(0, n_win, _CHUNK):
         ent[w0 : w0 + _CHUNK] = _entropy(seg[w0 : w0 + _CHUNK], win)
@@ -115,11 +120,19 @@ def _entropy(seg: FloatArray, win: int) -> FloatArray:
     counts = np.bincount(bins.ravel(), minlength=16 * m).reshape(m, 16)
     # Every window has k values, so p = count / k: p log p from a table of the k + 1
     # possible counts (0 log 0 = 0).
+    ent = -_plogp(k)[counts].sum(axis=1) / np.log(16.0)
+    return np.asarray(ent, dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=8)
+def _plogp(k: int) -> FloatArray:
+    """``p log p`` for ``p = c / k``, ``c = 0 .. k`` (``0 log 0 = 0``); read-only, cached
+    per window size."""
     p = np.arange(k + 1) / float(k)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = np.where(p > 0, p * np.log(p), 0.0)
-    ent = -table[counts].sum(axis=1) / np.log(16.0)
-    return np.asarray(ent, dtype=np.float64)
+    table.flags.writeable = False
+    return table
 
 
 def screen_rhythm(

@@ -144,11 +144,12 @@ def _fluctuations(profile: npt.NDArray[np.float64], boxes: tuple[int, ...]
             # A short series: the boxes from the start and from the end as rows of one
             # array, row-wise operations (the fewest calls). The row means as
             # ndarray.mean takes them (the sum, then divided by the count in place).
-            rows = np.concatenate((head, tail)).reshape(2 * k, n)
-            slope = (rows @ t) / stt
-            mean = np.add.reduce(rows, axis=1)
+            resid = np.concatenate((head, tail)).reshape(2 * k, n)  # a fresh copy
+            slope = resid @ t
+            slope /= stt
+            mean = np.add.reduce(resid, axis=1)
             mean /= n
-            resid = rows - mean[:, None]
+            resid -= mean[:, None]
             resid -= slope[:, None] * t
             total = float(np.einsum("ij,ij->", resid, resid))
         else:
@@ -231,7 +232,7 @@ def dfa(nn: Intervals) -> DFA:
     n = int(rr.size)
     warnings: list[QualityWarning] = []
     alphas: list[float | None] = []
-    profile = np.cumsum(rr - rr.mean()) if n else rr
+    profile = np.cumsum(rr - np.add.reduce(rr) / n) if n else rr  # rr - rr.mean()
     for label, boxes in (("alpha1", DFA_ALPHA1_BOXES), ("alpha2", DFA_ALPHA2_BOXES)):
         need = DFA_MIN_BOXES * max(boxes)
         if n < need:

@@ -116,7 +116,7 @@ def time_domain(nn: Intervals) -> TimeDomain:
     """
     rr = np.asarray(nn.rr_ms, dtype=np.float64)
     n = int(rr.size)
-    d = np.diff(rr) if n >= 2 else np.empty(0)
+    d = rr[1:] - rr[:-1] if n >= 2 else np.empty(0)  # np.diff(rr)
     if n >= 2:  # never across a gap (as nn.successive_diffs_ms, without a copy if none)
         keep = ~np.asarray(nn.gap_before[1:], dtype=bool)
         if not keep.all():

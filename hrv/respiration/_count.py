@@ -284,6 +284,12 @@ def count_breaths(nn: Intervals, band_hz: tuple[float, float] = HF_BAND_HZ) -> B
     return BreathCount(60.0 / mean, float(iv.std() / mean), int(iv.size), band_hz)
 
 
+def replaced(est: RsaEstimate, **changes: object) -> RsaEstimate:
+    """``dataclasses.replace(est, **changes)`` without its per-call field inspection
+    (every field of :class:`RsaEstimate` is an ``__init__`` field)."""
+    return RsaEstimate(**{**est.__dict__, **changes})
+
+
 def _count_confidence(cv: float) -> float:
     """Confidence in ``[0, 1]`` of a breath count from its regularity (CV of intervals)."""
     return 1.0 - ramp(cv, COUNT_CV_RANGE)
@@ -327,11 +333,11 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
         conf = spectral.confidence or 0.0
         if (conf < STRONG_CONFIDENCE and count.rate_bpm is not None
                 and abs(count.rate_bpm - rate) > AGREEMENT_BPM):
-            return dataclasses.replace(
+            return replaced(
                 spectral, rate_bpm=None, confidence=0.5 * min(conf, config.min_confidence),
                 method="none", reason="a marginal respiratory peak that the breath count "
                 "contradicts", count_bpm=count.rate_bpm, count_cv=count.cv)
-        return dataclasses.replace(spectral, count_bpm=count.rate_bpm, count_cv=count.cv)
+        return replaced(spectral, count_bpm=count.rate_bpm, count_cv=count.cv)
     # a regular count inside the HF band with a spectral peak at its rate
     rsa = None
     if (count.rate_bpm is not None and count.cv is not None
@@ -355,7 +361,7 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
             rate > config.hf_valid_max_bpm
             or slow_power < AMBIGUITY_FACTOR * config.slow_dominance_ratio * rsa.ev.lobe_power)
         if agree and not beside:
-            return dataclasses.replace(spectral, method="spectral+count",
+            return replaced(spectral, method="spectral+count",
                                        reason=spectral.reason + ", seen as steady breaths",
                                        count_bpm=check.rate_bpm, count_cv=check.cv)
         if beside and rsa is not None:
@@ -365,14 +371,14 @@ def check_with_count(spectral: RsaEstimate, weak: bool,
         why = ("a regular breath count in the HF band beside it" if beside
                else "the breath count does not confirm it")
         conf = 0.5 * min(spectral.confidence or 0.0, config.slow_min_confidence)
-        return dataclasses.replace(spectral, rate_bpm=None, confidence=conf, method="none",
+        return replaced(spectral, rate_bpm=None, confidence=conf, method="none",
                                    reason=f"a peak outside the HF band, but {why}",
                                    count_bpm=check.rate_bpm, count_cv=check.cv)
     fused = None
     if rsa is not None and hf_rhythm:
         fused = _fused(rsa, count, slow_bpm, config, strict=not weak)
     if fused is None:
-        return dataclasses.replace(spectral, count_bpm=count.rate_bpm, count_cv=count.cv)
+        return replaced(spectral, count_bpm=count.rate_bpm, count_cv=count.cv)
     return fused
 
 

@@ -14,7 +14,6 @@ no rate when the evidence is weak or the two disagree, so ``hf_band_valid`` is t
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import statistics
 from collections.abc import Mapping
@@ -25,7 +24,7 @@ from hrv._dsp import median_rows
 from hrv.config import RespirationConfig
 from hrv.metrics import BandIntegral
 from hrv.metrics.frequency import FrequencyDomain
-from hrv.respiration._count import AGREEMENT_BPM, check_with_count
+from hrv.respiration._count import AGREEMENT_BPM, check_with_count, replaced
 from hrv.respiration._peak import (
     AMBIGUITY_FACTOR,
     LocalMaxima,
@@ -174,7 +173,7 @@ def rsa_estimate(
     slow_lo, slow_hi = config.slow_search_hz
     whole = (min(slow_lo, rsa_lo), max(slow_hi, rsa_hi))
     in_range = (f >= whole[0]) & (f <= whole[1])
-    if not np.any(in_range):
+    if not in_range.any():
         return RsaEstimate(None, None, None, reason="spectrum does not cover the search range")
     floor = float(median_rows(p[in_range]))
     segment_s = fd.info.get("segment_s")
@@ -215,7 +214,7 @@ def rsa_estimate(
     est = check_with_count(spectral, weak, near, nn, config,
                            slow_power=0.0 if slow is None else slow.ev.lobe_power,
                            slow_bpm=None if slow is None else slow.rate_bpm)
-    return est if est.rate_bpm is not None else dataclasses.replace(est, method="none")
+    return est if est.rate_bpm is not None else replaced(est, method="none")
 
 
 def _spectral(rsa: _Candidate | None, slow: _Candidate | None, p: FloatArray, half: float,
