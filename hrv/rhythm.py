@@ -178,17 +178,18 @@ def screen_rhythm(
         rr = rr[good]
     out: list[QualityWarning] = []
     windows = _af_windows(_clean_intervals(rr, norm))
-    if len(windows) and windows.mean() >= AF_WINDOW_SHARE:
+    af_share = np.count_nonzero(windows) / len(windows) if len(windows) else 0.0  # .mean()
+    if len(windows) and af_share >= AF_WINDOW_SHARE:
         out.append(QualityWarning(
             "possible_atrial_fibrillation",
-            f"the rhythm is irregularly irregular in {100 * windows.mean():.0f}% of the "
+            f"the rhythm is irregularly irregular in {100 * af_share:.0f}% of the "
             "recording, as in atrial fibrillation; HRV is not interpretable here "
             "(this is a screening flag, not a diagnosis: see a physician)",
         ))
     if normal is not None:
         flags = np.asarray(normal, dtype=bool).ravel()
         if len(flags):
-            share = 1.0 - float(flags.mean())
+            share = 1.0 - np.count_nonzero(flags) / len(flags)  # 1 - flags.mean()
             if share > ECTOPIC_MAX_SHARE:
                 out.append(QualityWarning(
                     "high_ectopic_burden",

@@ -102,7 +102,7 @@ class NotAKnotSpline:
     def at(self, x: FloatArray) -> FloatArray:
         """The spline at ``x`` (any shape; outside the knots, the end polynomials)."""
         flat = np.ravel(x)
-        idx = np.searchsorted(self._t, flat, side="right")
+        idx = self._t.searchsorted(flat, side="right")
         idx -= 1
         np.maximum(idx, 0, out=idx)  # np.clip(idx, 0, n - 2), on integers
         np.minimum(idx, self._t.size - 2, out=idx)
@@ -155,15 +155,15 @@ class GridSpline(NotAKnotSpline):
         # up to g1 - 1 the last one's; in between, each knot's place in the grid.
         first = self._t0 + g0 / self._fs
         last = self._t0 + (g1 - 1) / self._fs
-        j0 = int(np.searchsorted(inner, first, side="right"))
-        j1 = int(np.searchsorted(inner, last, side="right"))
+        j0 = int(inner.searchsorted(first, side="right"))
+        j1 = int(inner.searchsorted(last, side="right"))
         below = _count_below(inner[j0:j1], self._t0, self._fs, self.size)
         # np.diff(below, prepend=g0, append=g1), without its argument handling
         edges = np.empty(below.size + 2, dtype=np.intp)
         edges[0], edges[-1] = g0, g1
         edges[1:-1] = below
         counts = edges[1:] - edges[:-1]
-        idx = np.repeat(np.arange(j0, j1 + 1), counts)
+        idx = np.arange(j0, j1 + 1).repeat(counts)
         dx = np.arange(g0, g1, dtype=np.float64)
         dx /= self._fs
         dx += self._t0

@@ -196,7 +196,7 @@ def _finish(
     rr_all = prepared.intervals.rr_ms
     warnings.extend(screen_rhythm(rr_all, normal))
 
-    nn_duration_s = float(np.sum(nn.rr_ms)) / 1000.0 if len(nn) else 0.0
+    nn_duration_s = float(np.add.reduce(nn.rr_ms)) / 1000.0 if len(nn) else 0.0  # np.sum
     excluded_s = float(sum(w.end_s - w.start_s for w in excluded))
     grade, grade_warnings = grade_quality(
         n_beats=len(beats.times_s),

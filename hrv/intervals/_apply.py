@@ -91,14 +91,14 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
 
     bad = (out_val < min_nn_ms) | (out_val > max_nn_ms)
     bad[orphan_out] = False
-    oor_out = np.flatnonzero(bad)
+    oor_out = bad.nonzero()[0]
     drop_out = union(oor_out, orphan_out)
     if len(drop_out) == 0:
         nn = Intervals(out_val, out_t, out_gap)
     else:
         keep = np.ones(m, bool)
         keep[drop_out] = False
-        kept = np.flatnonzero(keep)
+        kept = keep.nonzero()[0]
         # A dropped interval leaves a gap before the next kept one.
         g = out_gap[kept]
         if len(kept) > 1:
@@ -128,7 +128,7 @@ def _interpolate(val: FloatArray, fix: IntArray, gap: BoolArray) -> IntArray:
     new_run[1:] = (np.diff(fix) > 1) | gap[fix[1:]]
     run = np.cumsum(new_run) - 1
     run_first = fix[new_run]
-    run_last = fix[np.r_[np.flatnonzero(new_run)[1:] - 1, len(fix) - 1]]
+    run_last = fix[np.r_[new_run.nonzero()[0][1:] - 1, len(fix) - 1]]
     left = run_first - 1
     right = run_last + 1
     has_l = ~gap[run_first]
@@ -173,19 +173,19 @@ def _place_moved(
     base = np.where(gap[firsts], 0.0, t_out[np.maximum(firsts - 1, 0)])
     # A segment's first interval starts at its original starting beat.
     seg_start = gap[firsts]
-    if np.any(seg_start):
+    if seg_start.any():
         src_first = np.searchsorted(pos, firsts[seg_start], side="right") - 1
         base[seg_start] = t_in[src_first] - rr_in[src_first] / 1000.0
     cs = np.cumsum(val[moved]) / 1000.0
-    cs_before_run = np.r_[0.0, cs][np.flatnonzero(new_run)]
+    cs_before_run = np.r_[0.0, cs][new_run.nonzero()[0]]
     within = cs - cs_before_run[run]
-    lasts = moved[np.r_[np.flatnonzero(new_run)[1:] - 1, len(moved) - 1]]
+    lasts = moved[np.r_[new_run.nonzero()[0][1:] - 1, len(moved) - 1]]
     after = lasts + 1
     m = len(val)
     closed = after < m
     closed[closed] = ~gap[after[closed]]
     end = t_out[np.minimum(after, m - 1)]
-    run_total = within[np.r_[np.flatnonzero(new_run)[1:] - 1, len(moved) - 1]]
+    run_total = within[np.r_[new_run.nonzero()[0][1:] - 1, len(moved) - 1]]
     span_new = run_total + val[np.minimum(after, m - 1)] / 1000.0
     scale = np.where(closed, (end - base) / span_new, 1.0)
     t_out[moved] = base[run] + within * scale[run]

@@ -79,16 +79,16 @@ def detect(rr: FloatArray, gap_before: BoolArray, cfg: ArtifactConfig) -> Detect
     if n:
         start[0] = True
     runs = ectopic_runs(rr, start, cfg) if n >= 3 else np.zeros(n, bool)
-    if not np.any(runs):
+    if not runs.any():
         return _classify(rr, start, cfg)
-    index = np.flatnonzero(~runs)
+    index = (~runs).nonzero()[0]
     sub_start = start[index]
     # A kept interval right after a removed one starts a new segment.
     sub_start[1:] |= np.diff(index) > 1
     if len(index):
         sub_start[0] = True
     sub = _classify(rr[index], sub_start, cfg)
-    return sub.take(index, n, np.flatnonzero(runs))
+    return sub.take(index, n, runs.nonzero()[0])
 
 
 def _classify(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> Detection:

@@ -246,7 +246,7 @@ def _check_rr(rr_ms: npt.ArrayLike) -> npt.NDArray[np.float64]:
     if rr.ndim != 1:
         raise InvalidInputError(f"intervals must be 1-D, got shape {rr.shape}")
     bad = ~np.isfinite(rr) | (rr <= 0)
-    if np.any(bad):
+    if bad.any():
         i = int(np.argmax(bad))
         raise InvalidInputError(
             f"interval {i} is {rr[i]}; intervals must be finite and positive "

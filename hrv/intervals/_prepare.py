@@ -206,14 +206,15 @@ def prepare_beat_times(
         Fewer than 2 intervals remain.
     """
     t = _as_1d(times_s, "beat times")
-    _refuse_first(~np.isfinite(t), "beat time {i} is {v}; remove it", t)
+    if not np.isfinite(t).all():
+        _refuse_first(~np.isfinite(t), "beat time {i} is {v}; remove it", t)
     n = len(t)
     if n < MIN_INTERVALS + 1:
         raise InsufficientDataError(
             f"{n} beat time(s) given; at least {MIN_INTERVALS + 1} beats are needed"
         )
-    d = np.diff(t)
-    if np.any(d <= 0):
+    d = t[1:] - t[:-1]  # np.diff(t)
+    if (d <= 0).any():
         i = int(np.argmax(d <= 0)) + 1
         raise InvalidInputError(
             f"beat times must be strictly increasing: beat {i} ({t[i]:g} s) is not after "

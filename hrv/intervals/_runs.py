@@ -52,7 +52,7 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
     prev[1:] = rr[:-1]
     prev[start] = np.inf
     step_down = rr < ratio * prev
-    onsets = np.flatnonzero(step_down)
+    onsets = step_down.nonzero()[0]
     if len(onsets) == 0:
         return drop
     # Each interval is judged against the median around the latest abrupt shortening
@@ -65,26 +65,26 @@ def ectopic_runs(rr: FloatArray, start: BoolArray, cfg: ArtifactConfig) -> BoolA
     spread = _window_median(abs_d, onsets, cfg.window_beats)
     del abs_d, prev
     regular = spread <= cfg.run_max_irregularity * base_at_onset
-    if not np.all(regular):
+    if not regular.all():
         step_down[onsets[~regular]] = False
         onsets, base_at_onset = onsets[regular], base_at_onset[regular]
         if len(onsets) == 0:
             return drop
     # The base of each interval: the median at the latest onset (0 before the first).
-    base = np.concatenate(([0.0], base_at_onset))[np.cumsum(step_down)]
+    base = np.concatenate(([0.0], base_at_onset))[step_down.cumsum()]
     fast = rr < np.multiply(base, ratio, out=base)
     del base
     # Runs of consecutive fast intervals, split at segment starts.
     fast_prev = np.zeros(n, bool)
     fast_prev[1:] = fast[:-1]
     is_first = fast & (start | ~fast_prev)
-    firsts = np.flatnonzero(is_first)
+    firsts = is_first.nonzero()[0]
     if len(firsts) == 0:
         return drop
     # ... each ending where the next interval is not fast or starts a segment.
     goes_on = np.zeros(n, bool)
     np.logical_and(fast[1:], ~start[1:], out=goes_on[:-1])
-    ends = np.flatnonzero(fast & ~goes_on) + 1
+    ends = (fast & ~goes_on).nonzero()[0] + 1
     long_enough = ends - firsts >= cfg.run_min_beats
     firsts, ends = firsts[long_enough], ends[long_enough]
     enters = start[firsts] | step_down[firsts]
@@ -127,7 +127,7 @@ def drop_long_runs(det: Detection, start: BoolArray, max_run: int) -> Detection:
     new_run[1:] = (np.diff(flagged) > 1) | start[flagged[1:]]
     run = np.cumsum(new_run) - 1
     too_long = np.bincount(run)[run] > max_run
-    if not np.any(too_long):
+    if not too_long.any():
         return det
     drop = flagged[too_long]
 

@@ -17,7 +17,7 @@ def in_sorted(x: IntArray, members: IntArray) -> npt.NDArray[np.bool_]:
     arrays here hold a few entries, where ``np.isin``'s own set-up costs most)."""
     if members.size == 0:
         return np.zeros(x.shape, dtype=bool)
-    at = np.minimum(np.searchsorted(members, x), members.size - 1)
+    at = np.minimum(members.searchsorted(x), members.size - 1)
     return np.asarray(members[at] == x)
 
 

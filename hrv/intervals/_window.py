@@ -112,7 +112,7 @@ class WindowThreshold:
         f = factor * (1.0 - (1e-6 if x.dtype == np.float32 else 1e-9))
         if self._exact_all is not None:
             lim = f * self._exact_all
-            return np.flatnonzero((x > lim) | (x < -lim))
+            return ((x > lim) | (x < -lim)).nonzero()[0]
         n_full = (self._n // BLOCK) * BLOCK
         lim = self._lo_blocks * f
         head = x[:n_full].reshape(-1, BLOCK)
@@ -166,7 +166,7 @@ def with_neighbours(idx: IntArray, offsets: tuple[int, ...], n: int) -> IntArray
     base = -min(0, *offsets)
     for k in offsets:
         mark[idx + (k + base)] = True
-    out = np.flatnonzero(mark) - base
+    out = mark.nonzero()[0] - base
     return out[(out >= 0) & (out < n)]
 
 
@@ -186,7 +186,7 @@ class AtIndices:
     def add(self, idx: IntArray, values: FloatArray) -> None:
         """Store ``values`` at ``idx`` (indices not stored yet)."""
         keys = np.concatenate((self._keys, idx))
-        order = np.argsort(keys, kind="stable")
+        order = keys.argsort(kind="stable")
         self._keys = keys[order]
         self._vals = np.concatenate((self._vals, values))[order]
 
@@ -198,5 +198,5 @@ class AtIndices:
         idx = np.asarray(idx)
         if self._keys.size == 0:
             return np.full(idx.shape, np.nan)
-        pos = np.minimum(np.searchsorted(self._keys, idx), self._keys.size - 1)
+        pos = np.minimum(self._keys.searchsorted(idx), self._keys.size - 1)
         return np.where(self._keys[pos] == idx, self._vals[pos], np.nan)

@@ -123,7 +123,7 @@ def _split(rr: FloatArray, t: FloatArray, gap: npt.NDArray[np.bool_],
         raise InvalidInputError("NN intervals and beat times must be finite numbers")
     if n > 1 and (t[1:] <= t[:-1]).any():  # np.diff(t) <= 0
         raise InvalidInputError("beat times of the NN series must be strictly increasing")
-    flagged = np.flatnonzero(gap[1:]) + 1
+    flagged = gap[1:].nonzero()[0] + 1
     hole_s = (t[flagged] - rr[flagged] / 1000.0) - t[flagged - 1]
     split = flagged[hole_s > max_bridged_gap_s]
     start = np.empty(split.size + 1, dtype=np.intp)
@@ -434,7 +434,7 @@ class BandIntegral:
         i0, i1 = bisect.bisect_left(f, lo_hz), bisect.bisect_right(f, hi_hz)
         if i1 <= i0:
             return None
-        i = i0 + int(np.argmax(self.psd[i0:i1]))
+        i = i0 + int(self.psd[i0:i1].argmax())
         return _refined(f, self._p, i, lo_hz, hi_hz)
 
 
@@ -468,7 +468,7 @@ def peak_frequency(freq: FloatArray, psd: FloatArray, lo_hz: float, hi_hz: float
     The parabola through the maximum bin and its two neighbours gives sub-bin precision;
     the result is clipped to the band.
     """
-    idx = np.flatnonzero((freq >= lo_hz) & (freq <= hi_hz))
+    idx = ((freq >= lo_hz) & (freq <= hi_hz)).nonzero()[0]
     if idx.size == 0:
         return None
     i = int(idx[np.argmax(psd[idx])])

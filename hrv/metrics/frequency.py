@@ -209,7 +209,8 @@ def frequency_domain(
         vlf_psd = _psd(nn, parts, dataclasses.replace(spectrum, segment_s=spectrum.vlf_min_s))
         if vlf_psd is not None:
             info.update(vlf_segment_s=vlf_psd.segment_s, vlf_n_segments=vlf_psd.n_segments)
-    mean_nn_ms = float(np.mean(nn.rr_ms))
+    rr = np.asarray(nn.rr_ms, dtype=np.float64)
+    mean_nn_ms = float(np.add.reduce(rr) / rr.size)  # np.mean(nn.rr_ms)
     beat_nyquist_hz = 500.0 / mean_nn_ms if mean_nn_ms > 0 else float("inf")
     info["beat_nyquist_hz"] = beat_nyquist_hz
     if available["hf"] and beat_nyquist_hz < bands.hf_hz[1]:

@@ -232,7 +232,7 @@ def dfa(nn: Intervals) -> DFA:
     n = int(rr.size)
     warnings: list[QualityWarning] = []
     alphas: list[float | None] = []
-    profile = np.cumsum(rr - np.add.reduce(rr) / n) if n else rr  # rr - rr.mean()
+    profile = (rr - np.add.reduce(rr) / n).cumsum() if n else rr  # rr - rr.mean()
     for label, boxes in (("alpha1", DFA_ALPHA1_BOXES), ("alpha2", DFA_ALPHA2_BOXES)):
         need = DFA_MIN_BOXES * max(boxes)
         if n < need:
@@ -305,14 +305,14 @@ def _pair_counts(emb: npt.NDArray[np.float64], r: float) -> tuple[int, int]:
         # (taken a little wider against rounding; every pair is then checked exactly,
         # |a - b| <= r on each column). Each unordered pair is looked at once; the last
         # column only for the pairs that match on the first m.
-        cols = emb[np.argsort(emb[:, 0], kind="stable")].T.copy()
+        cols = emb[emb[:, 0].argsort(kind="stable")].T.copy()
         x0 = cols[0]
-        hi = np.searchsorted(x0, x0 + r + 1e-9 * (np.abs(x0) + r), side="right")
+        hi = x0.searchsorted(x0 + r + 1e-9 * (np.abs(x0) + r), side="right")
         first_of = np.arange(n)
         per_row = hi - first_of - 1
-        first = np.repeat(first_of, per_row)
-        row_start = np.cumsum(per_row) - per_row
-        second = np.arange(first.size) - np.repeat(row_start, per_row) + first + 1
+        first = first_of.repeat(per_row)
+        row_start = per_row.cumsum() - per_row
+        second = np.arange(first.size) - row_start.repeat(per_row) + first + 1
         match = np.abs(x0[first] - x0[second]) <= r
         for k in range(1, SAMPEN_M):
             match &= np.abs(cols[k][first] - cols[k][second]) <= r

@@ -225,7 +225,7 @@ def _tinn(counts: npt.NDArray[np.float64], lo: int) -> float:
     covers ``[(lo + i) w, (lo + i + 1) w)`` ms."""
     d = np.concatenate(([0.0], counts, [0.0]))  # one empty bin beyond each end
     x = (np.arange(d.size) + lo - 1 + 0.5) * HISTOGRAM_BIN_MS  # bin centres
-    p = int(np.argmax(d))
+    p = int(d.argmax())
     xp, yp = x[p], d[p]
     # Left side: for a start N = x[j] (j < p), q rises from 0 at N to yp at the peak.
     j = np.arange(p)[:, None]
@@ -242,6 +242,6 @@ def _tinn(counts: npt.NDArray[np.float64], lo: int) -> float:
     fall = yp * (xr[:, None] - xr[None, :]) / (xr[:, None] - xp)
     q_right = np.where(kr < jr, fall, 0.0)
     err_right = ((tail[None, :] - q_right) ** 2).sum(axis=1)
-    n_at = float(x[int(np.argmin(err_left))])
-    m_at = float(xr[int(np.argmin(err_right))])
+    n_at = float(x[int(err_left.argmin())])
+    m_at = float(xr[int(err_right.argmin())])
     return m_at - n_at

@@ -153,7 +153,7 @@ class LocalMaxima:
         if p.size < 3:
             self._at = np.zeros(0, dtype=np.intp)
         else:
-            self._at = np.flatnonzero((p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:])) + 1
+            self._at = ((p[1:-1] > p[:-2]) & (p[1:-1] >= p[2:])).nonzero()[0] + 1
         self._f: list[float] = f[self._at].tolist()
 
     def highest(self, lo: float, hi: float) -> int | None:
@@ -161,7 +161,7 @@ class LocalMaxima:
         cand = self._at[bisect.bisect_left(self._f, lo):bisect.bisect_right(self._f, hi)]
         if cand.size == 0:
             return None
-        return int(cand[np.argmax(self._p[cand])])
+        return int(cand[self._p[cand].argmax()])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -181,11 +181,11 @@ class SubwindowSpectra:
         lies slow breathing itself (a 7.2/min rate straddles its 0.12-Hz edge).
         ``freq_hz`` is ascending, so the bins in range are one slice.
         """
-        i0 = int(np.searchsorted(self.freq_hz, lo, side="left"))
-        i1 = int(np.searchsorted(self.freq_hz, hi, side="right"))
+        i0 = int(self.freq_hz.searchsorted(lo, side="left"))
+        i1 = int(self.freq_hz.searchsorted(hi, side="right"))
         if i1 <= i0 or self.psd.shape[0] == 0:
             return np.zeros(0)
-        j = np.argmax(self.psd[:, i0:i1], axis=1)
+        j = self.psd[:, i0:i1].argmax(axis=1)
         j += i0
         if not rising_below:
             return np.asarray(self.freq_hz[j], dtype=np.float64)
@@ -203,9 +203,8 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
     resampled at 4 Hz by a cubic spline, linearly detrended, Hann-tapered and zero-padded
     four-fold. ``k`` may be 0.
     """
-    empty = SubwindowSpectra(np.zeros(0), np.zeros((0, 0)))
     if len(nn) < 4:
-        return empty
+        return _no_subwindows()
     parts = split_stretches(nn, _MAX_BRIDGED_GAP_S)
     t_all = np.asarray(nn.t_s, dtype=np.float64)
     rr_all = np.asarray(nn.rr_ms, dtype=np.float64)
@@ -219,7 +218,7 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
             stretches.append(np.full(n_win, k))
             begins.append(np.asarray(t0 + np.arange(n_win) * SUBWINDOW_STEP_S, dtype=np.float64))
     if not stretches:
-        return empty
+        return _no_subwindows()
     stretch, begin = np.concatenate(stretches), np.concatenate(begins)
     if len(begin) > MAX_SUBWINDOWS:
         pick = np.linspace(0, len(begin) - 1, MAX_SUBWINDOWS).round().astype(int)
@@ -232,14 +231,14 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
         # sub-windows far apart are left out, whose effect on a window decays by a factor
         # of about 0.27 per knot of a cubic spline (< 1 % after 4).
         a, b = int(parts.start[k]), int(parts.stop[k])
-        rows = np.flatnonzero(stretch == k)
-        i0 = np.searchsorted(t_all[a:b], begin[rows]) - _MARGIN_BEATS
-        i1 = np.searchsorted(t_all[a:b], begin[rows] + SUBWINDOW_S) + _MARGIN_BEATS
+        rows = (stretch == k).nonzero()[0]
+        i0 = t_all[a:b].searchsorted(begin[rows]) - _MARGIN_BEATS
+        i1 = t_all[a:b].searchsorted(begin[rows] + SUBWINDOW_S) + _MARGIN_BEATS
         size = b - a + 1
         # (np.clip on integers: maximum, then minimum)
         cover = (np.bincount(np.minimum(np.maximum(i0, 0), b - a), minlength=size)
                  - np.bincount(np.minimum(np.maximum(i1, 0), b - a), minlength=size))
-        use = np.cumsum(cover[:-1]) > 0
+        use = cover[:-1].cumsum() > 0
         t, y = t_all[a:b][use], rr_all[a:b][use]
         tt = begin[rows, None] + grid[None, :]
         np.maximum(tt, t[0], out=tt)  # np.clip(tt, t[0], t[-1]) (no NaN here)
@@ -253,6 +252,10 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
     freq, keep = _bins(nfft, max_hz)
     psd = np.abs(np.fft.rfft(segs * hanning(n), nfft, axis=1)[:, keep]) ** 2
     return SubwindowSpectra(freq[keep], psd)
+
+
+def _no_subwindows() -> SubwindowSpectra:
+    return SubwindowSpectra(np.zeros(0), np.zeros((0, 0)))
 
 
 @functools.lru_cache(maxsize=1)
