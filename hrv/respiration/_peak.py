@@ -247,11 +247,12 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
     slope = (segs @ x) / xx
     mean = np.add.reduce(segs, axis=1, keepdims=True)  # segs.mean(axis=1, keepdims=True)
     mean /= n
-    segs = segs - mean - slope[:, None] * x[None, :]
+    segs -= mean  # (segs is this function's own array)
+    segs -= slope[:, None] * x[None, :]
     nfft = _PAD * n
-    freq, keep = _bins(nfft, max_hz)
-    psd = np.abs(np.fft.rfft(segs * hanning(n), nfft, axis=1)[:, keep]) ** 2
-    return SubwindowSpectra(freq[keep], psd)
+    freq, m = _bins(nfft, max_hz)
+    psd = np.abs(np.fft.rfft(segs * hanning(n), nfft, axis=1)[:, :m]) ** 2
+    return SubwindowSpectra(freq[:m].copy(), psd)
 
 
 def _no_subwindows() -> SubwindowSpectra:
@@ -271,14 +272,12 @@ def _design() -> tuple[int, FloatArray, FloatArray, float]:
 
 
 @functools.lru_cache(maxsize=8)
-def _bins(nfft: int, max_hz: float) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-    """Bin frequencies of an ``nfft``-point FFT at the sub-window rate and the mask of
-    those up to ``max_hz`` (read-only, cached)."""
+def _bins(nfft: int, max_hz: float) -> tuple[FloatArray, int]:
+    """Bin frequencies of an ``nfft``-point FFT at the sub-window rate (read-only) and
+    how many of them, from the first, lie at or below ``max_hz`` (they ascend); cached."""
     freq = np.asarray(np.fft.rfftfreq(nfft, 1.0 / _FS_HZ), dtype=np.float64)
-    keep = freq <= max_hz
     freq.flags.writeable = False
-    keep.flags.writeable = False
-    return freq, keep
+    return freq, int(np.count_nonzero(freq <= max_hz))
 
 
 def peak_evidence(
