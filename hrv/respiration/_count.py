@@ -203,13 +203,14 @@ def _power_gain(n: int, band: tuple[float, float]) -> FloatArray:
 
 
 def _stretch_signal(t: FloatArray, rr: FloatArray, band: tuple[float, float]
-                    ) -> tuple[FloatArray, FloatArray] | None:
-    """Grid times and band-passed 4-Hz resampled NN values of one gap-free stretch."""
+                    ) -> tuple[float, FloatArray] | None:
+    """Time of grid point 0 and the band-passed 4-Hz resampled NN values of one gap-free
+    stretch (grid point ``k`` lies at ``t0 + k / FS_HZ``)."""
     if t.size < 6 or t[-1] - t[0] < MIN_STRETCH_S:
         return None
     size = int((t[-1] - t[0]) * FS_HZ) + 1
     y = grid_values(t, rr, float(t[0]), FS_HZ, size)
-    return float(t[0]) + np.arange(size) / FS_HZ, _bandpass(y, band)
+    return float(t[0]), _bandpass(y, band)
 
 
 def _pieces(t: FloatArray, start: IntArray, stop: IntArray) -> list[tuple[int, int]]:
@@ -261,10 +262,10 @@ def count_breaths(nn: Intervals, band_hz: tuple[float, float] = HF_BAND_HZ) -> B
     for a, b in _pieces(t_all, parts.start, parts.stop):
         sig = _stretch_signal(t_all[a:b], rr_all[a:b], band_hz)
         if sig is not None:
-            tt, x = sig
+            t0, x = sig
             idx, is_max = _alternating_extrema(x)
-            if idx.size >= 3:
-                signals.append((tt[idx], x[idx], is_max))
+            if idx.size >= 3:  # the times of the extrema only
+                signals.append((t0 + idx / FS_HZ, x[idx], is_max))
     if not signals:
         return none
     diffs = np.concatenate([np.abs(v[1:] - v[:-1]) for _, v, _ in signals])

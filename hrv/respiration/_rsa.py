@@ -186,6 +186,7 @@ def rsa_estimate(
     # are formed once
     band = BandIntegral(f, p)
     maxima = LocalMaxima(f, p)
+    sub_peaks: dict[tuple[float, float], FloatArray] = {}  # per search range
 
     def evidence(lo: float, hi: float, share_of: tuple[float, float]) -> PeakEvidence | None:
         i = maxima.highest(lo, hi)
@@ -193,8 +194,12 @@ def rsa_estimate(
             return None
         # sub-windows search the whole range the peak belongs to
         lo_sub, hi_sub = (slow_lo, slow_hi) if hi <= slow_hi else (rsa_lo, rsa_hi)
-        sub = (None if subs is None
-               else subs.peaks_hz(lo_sub, hi_sub, rising_below=lo_sub == slow_lo))
+        sub = None
+        if subs is not None:
+            sub = sub_peaks.get((lo_sub, hi_sub))
+            if sub is None:
+                sub = sub_peaks[lo_sub, hi_sub] = subs.peaks_hz(
+                    lo_sub, hi_sub, rising_below=lo_sub == slow_lo)
         return peak_evidence(f, p, i, half_width_hz=half, share_of=share_of, floor=floor,
                              subwindow_hz=sub, tolerance_hz=CONSISTENCY_TOLERANCE_HZ,
                              integral=band)
