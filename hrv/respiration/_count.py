@@ -22,13 +22,13 @@ sinus arrhythmia: comparison of various methods. Ann Biomed Eng 36:476-485.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp import percentile_linear
 from hrv.config import RespirationConfig
 from hrv.metrics import grid_values, split_stretches
 from hrv.respiration._peak import AMBIGUITY_FACTOR, Candidate, RsaEstimate, ramp
@@ -123,23 +123,6 @@ def _alternating_extrema(x: FloatArray) -> tuple[IntArray, npt.NDArray[np.bool_]
     idx = nz[change] + 1  # first sample after the rise (or fall)
     is_max = s[change] > 0
     return idx, is_max
-
-
-def _upper_quartile(x: FloatArray) -> float:
-    """``np.percentile(x, 75)`` (numpy's default "linear" rule) of a 1-D finite ``x``:
-    the two order statistics around the virtual index ``0.75 (n - 1)`` by a partial sort,
-    interpolated with the same steps as numpy (from the upper one at a weight >= 0.5)."""
-    if x.size == 0 or not np.isfinite(x).all():
-        return float(np.percentile(x, 75))
-    v = (x.size - 1) * 0.75
-    lo = math.floor(v)
-    if v >= x.size - 1:
-        return float(x.max())
-    part = np.partition(x, (lo, lo + 1))
-    a, b = float(part[lo]), float(part[lo + 1])
-    g = v - lo
-    d = b - a
-    return b - d * (1.0 - g) if g >= 0.5 else a + d * g
 
 
 def _prune(values: FloatArray, threshold: float) -> npt.NDArray[np.bool_]:
@@ -269,7 +252,7 @@ def count_breaths(nn: Intervals, band_hz: tuple[float, float] = HF_BAND_HZ) -> B
     if not signals:
         return none
     diffs = np.concatenate([np.abs(v[1:] - v[:-1]) for _, v, _ in signals])
-    threshold = AMPLITUDE_FRACTION * _upper_quartile(diffs)
+    threshold = AMPLITUDE_FRACTION * percentile_linear(diffs, 75.0)
     intervals = []
     for te, v, is_max in signals:
         keep = _prune(v, threshold)
