@@ -84,15 +84,18 @@ def apply(iv: Intervals, det: Detection, min_nn_ms: float, max_nn_ms: float) -> 
         return Applied(Intervals(out_val, out_t, out_gap), empty, 0, empty)
     out_gap[0] = True
 
-    fix = pos[union(det.ectopic, union(det.long, det.short))]
-    orphan_out = _interpolate(out_val, fix, out_gap)
-    moved = pos[det.ectopic_center - 1]
-    _place_moved(out_t, out_val, moved, out_gap, rr, t, pos)
+    if det.clean:  # nothing to interpolate or move
+        orphan_out = np.zeros(0, np.intp)
+    else:
+        fix = pos[union(det.ectopic, union(det.long, det.short))]
+        orphan_out = _interpolate(out_val, fix, out_gap)
+        moved = pos[det.ectopic_center - 1]
+        _place_moved(out_t, out_val, moved, out_gap, rr, t, pos)
 
     bad = (out_val < min_nn_ms) | (out_val > max_nn_ms)
     bad[orphan_out] = False
     oor_out = bad.nonzero()[0]
-    drop_out = union(oor_out, orphan_out)
+    drop_out = union(oor_out, orphan_out) if orphan_out.size else oor_out
     if len(drop_out) == 0:
         nn = Intervals(out_val, out_t, out_gap)
     else:

@@ -209,7 +209,8 @@ def correct(intervals: Intervals, config: ArtifactConfig = ArtifactConfig()) -> 
     iv = Intervals(rr, np.asarray(intervals.t_s, dtype=np.float64), gap)
     det = detect(rr, gap, config)
     applied = apply(iv, det, config.min_nn_ms, config.max_nn_ms)
-    codes = _codes(det)
+    clean = det.clean
+    codes = np.zeros(n, np.int8) if clean else _codes(det)
     oor = applied.out_of_range_src
     oor = oor[codes[oor] == _CODE[BeatType.NORMAL]]
     codes[oor] = _CODE[BeatType.OUT_OF_RANGE]
@@ -217,12 +218,12 @@ def correct(intervals: Intervals, config: ArtifactConfig = ArtifactConfig()) -> 
         "ectopic": len(det.ectopic_center),
         "long": len(det.long),
         "short": len(det.short),
-        "missed": int(np.sum(det.missed_parts - 1)),
+        "missed": 0 if clean else int(np.sum(det.missed_parts - 1)),
         "extra": len(det.extra_first),
         "out_of_range": applied.n_out_of_range,
         "dropped": len(det.dropped),
     }
-    corrected = len(det.flagged) + len(oor)
+    corrected = (0 if clean else len(det.flagged)) + len(oor)
     return Correction(applied.nn, codes, counts, corrected, 100.0 * corrected / n)
 
 

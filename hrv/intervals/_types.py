@@ -65,6 +65,13 @@ class Detection:
     dropped: IntArray
 
     @property
+    def clean(self) -> bool:
+        """No interval flagged: every class is empty."""
+        return not (self.ectopic_center.size or self.ectopic.size or self.extra_first.size
+                    or self.missed.size or self.long.size or self.short.size
+                    or self.dropped.size)
+
+    @property
     def flagged(self) -> IntArray:
         """Every input interval whose value is changed, sorted and unique."""
         return unique(
