@@ -200,7 +200,7 @@ def _pieces(t: FloatArray, start: IntArray, stop: IntArray) -> list[tuple[int, i
     """Index ranges to count: the gap-free stretches, or on a long series (over
     ``MAX_COUNTED_S``) their parts inside ``N_PIECES`` evenly spread windows of
     ``PIECE_S`` seconds (a 24-h series costs no more than 30 min)."""
-    ranges = [(int(a), int(b)) for a, b in zip(start, stop, strict=True)]
+    ranges = list(zip(start.tolist(), stop.tolist(), strict=True))
     if t.size == 0 or t[-1] - t[0] <= MAX_COUNTED_S:
         return ranges
     out = []

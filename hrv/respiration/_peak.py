@@ -210,7 +210,7 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
     rr_all = np.asarray(nn.rr_ms, dtype=np.float64)
     stretches: list[IntArray] = []
     begins: list[FloatArray] = []
-    for k, (a, b) in enumerate(zip(parts.start, parts.stop, strict=True)):
+    for k, (a, b) in enumerate(zip(parts.start.tolist(), parts.stop.tolist(), strict=True)):
         t0 = float(t_all[a] - rr_all[a] / 1000.0)
         span = float(t_all[b - 1]) - t0
         n_win = int((span - SUBWINDOW_S) // SUBWINDOW_STEP_S) + 1 if span >= SUBWINDOW_S else 0
@@ -219,7 +219,10 @@ def subwindow_spectra(nn: Intervals, max_hz: float) -> SubwindowSpectra:
             begins.append(np.asarray(t0 + np.arange(n_win) * SUBWINDOW_STEP_S, dtype=np.float64))
     if not stretches:
         return _no_subwindows()
-    stretch, begin = np.concatenate(stretches), np.concatenate(begins)
+    if len(stretches) == 1:  # one gap-free stretch (the usual case): nothing to join
+        stretch, begin = stretches[0], begins[0]
+    else:
+        stretch, begin = np.concatenate(stretches), np.concatenate(begins)
     if len(begin) > MAX_SUBWINDOWS:
         pick = np.linspace(0, len(begin) - 1, MAX_SUBWINDOWS).round().astype(int)
         stretch, begin = stretch[pick], begin[pick]
