@@ -403,11 +403,17 @@ def _build(section_cls: type[_C], values: Any, section: str) -> _C:
 
 
 def _copy_plain(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _copy_plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_copy_plain(v) for v in obj]
+    """A copy of the nested plain dicts and lists of :func:`_plain_config` (which holds
+    no subclasses of them: exact type tests suffice); other values are shared."""
+    t = type(obj)
+    if t is dict:
+        return {k: v if type(v) not in _CONTAINERS else _copy_plain(v) for k, v in obj.items()}
+    if t is list:
+        return [v if type(v) not in _CONTAINERS else _copy_plain(v) for v in obj]
     return obj
+
+
+_CONTAINERS = (dict, list)
 
 
 @functools.lru_cache(maxsize=64)

@@ -39,3 +39,18 @@ class TestToDictCopies:
         again = cfg.to_dict()
         assert again["spectrum"]["method"] == "welch"
         assert again["bands"]["hf_hz"][0] == pytest.approx(0.15)
+
+
+def test_to_dict_returns_a_fresh_copy_each_time() -> None:
+    # The plain form is cached per configuration: what a caller does to its copy must
+    # not reach the next caller, at any depth.
+    cfg = AnalysisConfig()
+    first = cfg.to_dict()
+    want = AnalysisConfig().to_dict()
+    for section in first.values():
+        for key, value in list(section.items()):
+            if isinstance(value, list):
+                value.append("changed")
+            section[key] = "changed"
+    first["extra"] = {}
+    assert cfg.to_dict() == want
