@@ -44,12 +44,13 @@ class TestRequestId:
 class TestMetrics:
     def test_counts_requests_by_route_template(self, client: TestClient) -> None:
         client.get("/healthz")
-        client.get("/v1/sessions/0123", headers={"Authorization": "Bearer nope"})
+        # An id that no number in the exposition can contain (latencies, timestamps).
+        client.get("/v1/sessions/sess-id-xyz", headers={"Authorization": "Bearer nope"})
         body = client.get("/metrics").text
         assert 'hrv_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in body
         # The id never appears in a label, only the template.
         assert 'route="/v1/sessions/{session_id}",status="401"' in body
-        assert "0123" not in body
+        assert "sess-id-xyz" not in body
 
 
 class TestProblems:
