@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +50,7 @@ import numpy as np
 from scipy import signal
 
 import hrv
+from benchmarks import _provenance
 from benchmarks._data import DATA_DIR, load_bidmc, load_mitdb
 from benchmarks._timing import best_command_time, best_time, peak_memory
 from hrv._dsp import thread_count
@@ -181,16 +181,10 @@ def startup(rr: np.ndarray, repeat: int, nk_repeat: int) -> dict[str, float]:
 
 
 def commit() -> str:
-    """Short hash of the checked-out commit, marked when the tree has local changes."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
-                              capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "hrv", "benchmarks"],
-                               cwd=root, check=True, capture_output=True, text=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return head + (" (with uncommitted changes in hrv/ or benchmarks/)" if dirty.strip() else "")
+    """Short hash of the checked-out commit, marked when the code has local changes
+    (:func:`benchmarks._provenance.commit`)."""
+    sha, _, mark = _provenance.commit().partition(" ")
+    return sha[:7] + (f" {mark}" if mark else "")
 
 
 def blas() -> str:
