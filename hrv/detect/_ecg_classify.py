@@ -271,24 +271,26 @@ def _fit_grid(
     equal residuals the lowest frequency index wins.
     """
     rows, m = t.shape
-    fr = np.broadcast_to(np.asarray(freqs, dtype=np.float64), (rows, np.shape(freqs)[-1]))
-    n_f = fr.shape[1]
-    best = np.full(rows, np.inf)
-    out = np.full(rows, np.nan)
-    best_f = np.zeros(rows)
-    best_fit = np.zeros_like(y)
+    f = np.asarray(freqs, dtype=np.float64)
+    shared = f.ndim == 1  # one grid for every row
+    n_f = f.shape[-1]
+    omega = 2 * np.pi * f
+    best = np.empty(rows)
+    out = np.empty(rows)
+    best_f = np.empty(rows)
+    best_fit = np.empty(y.shape)
     dof = np.maximum(w.sum(axis=1) - 4.0, 1.0)
     drift = t / span  # the drift column of every frequency's basis
     step = max(1, FIT_BATCH // max(1, n_f * m))
     for r0 in range(0, rows, step):  # row chunks bound the (rows, n_f, 4, m) temporaries
         r1 = min(rows, r0 + step)
         nr = r1 - r0
-        # Each row repeated for each of its frequencies (np.repeat: one call, no
-        # broadcast views to build).
-        tt = np.repeat(t[r0:r1], n_f, axis=0)
-        ww = np.repeat(w[r0:r1], n_f, axis=0)
-        yy = np.repeat(y[r0:r1], n_f, axis=0)
-        ph = 2 * np.pi * fr[r0:r1].reshape(-1, 1) * tt
+        # Row-major (row, frequency) pairs: the phases by broadcasting, the weights and
+        # values repeated for each frequency (ndarray.repeat: one call).
+        ph = ((omega if shared else omega[r0:r1])[..., None] * t[r0:r1, None, :]
+              ).reshape(nr * n_f, m)
+        ww = w[r0:r1].repeat(n_f, axis=0)
+        yy = y[r0:r1].repeat(n_f, axis=0)
         # Columns: level, drift, sine, cosine (one array; sine and cosine computed on
         # contiguous rows, then copied into their columns).
         basis = np.empty((nr * n_f, 4, m))
@@ -297,22 +299,27 @@ def _fit_grid(
         basis[:, 2] = np.sin(ph)
         basis[:, 3] = np.cos(ph, out=ph)
         xw = basis * ww[:, None, :]  # (nr * n_f, 4, m)
-        gram = np.einsum("nim,njm->nij", xw, basis) + _RIDGE
+        gram = np.einsum("nim,njm->nij", xw, basis)
+        gram += _RIDGE
         rhs = np.einsum("nim,nm->ni", xw, yy)
         coef = np.linalg.solve(gram, rhs[..., None])[..., 0]
         fit = np.einsum("ni,nim->nm", coef, basis)
-        res = (np.einsum("nm,nm->n", ww, (yy - fit) ** 2) / np.repeat(dof[r0:r1], n_f)
+        res = (np.einsum("nm,nm->n", ww, (yy - fit) ** 2) / dof[r0:r1].repeat(n_f)
                ).reshape(nr, n_f)
-        res = np.where(np.isnan(res), np.inf, res)  # a NaN residual never wins
-        j = np.argmin(res, axis=1)  # the first of equal minima
+        res[np.isnan(res)] = np.inf  # a NaN residual never wins
+        j = res.argmin(axis=1)  # the first of equal minima
         r = np.arange(nr)
-        hit = res[r, j] < np.inf
-        k = (r * n_f + j)[hit]
-        ri = np.flatnonzero(hit) + r0
-        best[ri] = res[r, j][hit]
-        out[ri] = coef[k, 0] + coef[k, 3]  # t = 0: c0 + B
-        best_fit[ri] = fit[k]
-        best_f[ri] = fr[ri, j[hit]]
+        rj = res[r, j]  # inf where no residual is finite
+        k = r * n_f + j
+        best[r0:r1] = rj
+        out[r0:r1] = coef[k, 0] + coef[k, 3]  # t = 0: c0 + B
+        best_fit[r0:r1] = fit[k]
+        best_f[r0:r1] = f[j] if shared else f[r0 + r, j]
+        miss = rj == np.inf
+        if miss.any():  # rows without a finite residual: no fit
+            out[r0:r1][miss] = np.nan
+            best_fit[r0:r1][miss] = 0.0
+            best_f[r0:r1][miss] = 0.0
     return out, best, best_fit, best_f
 
 
