@@ -56,6 +56,10 @@ FIT_BREATH_HZ = np.round(np.arange(0.05, 0.5001, 0.02), 3)  # coarse grid, then
 FIT_FINE_HZ = np.arange(-0.02, 0.0201, 0.005)  # a fine one about the best frequency
 FIT_BATCH = 1 << 16  # (row, frequency, sample) triples per batch of the fits
 _RIDGE = 1e-9 * np.eye(4)[None]  # added to every 4 x 4 normal matrix of the fits
+# Neighbours of a candidate interval in its fit: FIT_BEATS before it, FIT_BEATS from the
+# second after it.
+_FIT_OFFSETS = np.concatenate((np.arange(-FIT_BEATS, 0), np.arange(2, FIT_BEATS + 2)))
+_FIT_OFFSETS.flags.writeable = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,14 +99,15 @@ def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
     smax = slope.max(axis=1)
     width = slope.sum(axis=1) / np.where(smax > 0, smax, 1.0)
     del slope
-    # Block medians of the templates and of the typical width (last column).
-    med = np.column_stack((block_medians(core, CLASS_BLOCK),
-                           block_medians(width[:, None], CLASS_BLOCK)))
+    # Block medians of the templates and of the typical width (last column), in one
+    # call: the median of each column is its own.
+    med = block_medians(np.column_stack((core, width)), CLASS_BLOCK)
     if med.shape[0] > 1:
         med = ndimage.uniform_filter1d(med, 2 * CLASS_CONTEXT + 1, axis=0, mode="nearest")
     tmpl, wmed = med[:, :-1], med[:, -1]
     tmpl -= tmpl.mean(axis=1, keepdims=True)
-    tmpl /= np.maximum(np.linalg.norm(tmpl, axis=1, keepdims=True), 1e-300)
+    # The Euclidean norm of each row, as np.linalg.norm sums it.
+    tmpl /= np.maximum(np.sqrt(np.add.reduce(tmpl * tmpl, axis=1, keepdims=True)), 1e-300)
     block_of = np.arange(n) // CLASS_BLOCK
     corr = np.full(n, -1.0)
     for r0 in range(0, n, ROW_CHUNK):  # row chunks: temporaries stay in the CPU caches
@@ -127,14 +132,15 @@ def _irregular(rr: FloatArray, abnormal: BoolArray) -> BoolArray:
     running median (``RR_MEDIAN_BEATS_IRR``) of the successive differences of those
     intervals, relative to their local median, above ``IRREGULAR_RATIO``.
     """
-    valid = np.flatnonzero(~abnormal[:-1] & ~abnormal[1:])
+    valid = (~abnormal[:-1] & ~abnormal[1:]).nonzero()[0]
     if valid.size < 3:
         return np.zeros(rr.size, dtype=bool)
     v = rr[valid]
     med = ndimage.median_filter(v, size=min(RR_MEDIAN_BEATS, v.size), mode="mirror")
-    step = np.abs(np.diff(v / med))
+    q = v / med
+    step = np.abs(q[1:] - q[:-1])
     irr = ndimage.median_filter(step, size=min(RR_MEDIAN_BEATS_IRR, step.size), mode="mirror")
-    at = np.clip(np.searchsorted(valid[1:], np.arange(rr.size)), 0, irr.size - 1)
+    at = np.minimum(valid[1:].searchsorted(np.arange(rr.size)), irr.size - 1)
     return np.asarray(irr[at] > IRREGULAR_RATIO)
 
 
@@ -148,7 +154,7 @@ def _premature(
     premature = np.zeros(n, dtype=bool)
     if n < 3:
         return premature
-    rr = np.diff(times_s)
+    rr = times_s[1:] - times_s[:-1]
     size = min(RR_MEDIAN_BEATS, rr.size)
     # "mirror" does not repeat the edge interval: a premature last beat stays premature.
     med = ndimage.median_filter(rr, size=size, mode="mirror" if rr.size > 1 else "nearest")
@@ -188,7 +194,7 @@ def _confirm_early(
     successive differences are large, as in atrial fibrillation and strong sinus
     arrhythmia alike), the running median's verdict (``fallback``) stands.
     """
-    idx = np.flatnonzero(cand)
+    idx = cand.nonzero()[0]
     pred, resid = _respiratory_prediction(times_s, rr, idx, abnormal)
     ok = np.isfinite(pred) & (pred > 0)
     limit = np.where(irregular[idx], FIT_MAX_RESIDUAL_IRREGULAR, FIT_MAX_RESIDUAL)
@@ -220,13 +226,12 @@ def _respiratory_prediction(
     n = rr.size
     pred = np.full(idx.size, np.nan)
     usable = ~abnormal[1:] & ~abnormal[:-1]
-    # Left out: the candidate itself (offset 0 is not in ``offs``) and the interval after
-    # it (its pause); other candidates stay in, as the short intervals of every
-    # inspiration must (a run of premature beats, which no breathing oscillation
+    # Left out: the candidate itself (offset 0 is not in ``_FIT_OFFSETS``) and the
+    # interval after it (its pause); other candidates stay in, as the short intervals of
+    # every inspiration must (a run of premature beats, which no breathing oscillation
     # follows, leaves a large residual and the running median decides).
-    offs = np.concatenate((np.arange(-FIT_BEATS, 0), np.arange(2, FIT_BEATS + 2)))
-    pos = idx[:, None] + offs[None, :]
-    posc = np.clip(pos, 0, n - 1)
+    pos = idx[:, None] + _FIT_OFFSETS[None, :]
+    posc = np.minimum(np.maximum(pos, 0), n - 1)
     w = ((pos >= 0) & (pos < n) & usable[posc]).astype(np.float64)
     resid = np.full(idx.size, np.nan)
     enough = w.sum(axis=1) >= FIT_MIN_POINTS
@@ -257,7 +262,8 @@ def _respiratory_prediction(
 
 def _fine(f0: FloatArray) -> FloatArray:
     """Per row, the fine frequency grid about ``f0`` (within the breathing range)."""
-    return np.clip(f0[:, None] + FIT_FINE_HZ[None, :], FIT_BREATH_HZ[0], FIT_BREATH_HZ[-1])
+    return np.minimum(np.maximum(f0[:, None] + FIT_FINE_HZ[None, :], FIT_BREATH_HZ[0]),
+                      FIT_BREATH_HZ[-1])
 
 
 def _fit_grid(

@@ -99,7 +99,7 @@ def _chunk(
     if nan is not None:
         s, e = _runs(nan, 1)
         runs += [(int(i) + a, int(j) + a, "missing_data") for i, j in zip(s, e, strict=True)]
-    flat = np.diff(w) == 0
+    flat = (w[1:] - w[:-1]) == 0  # np.diff
     if nan is not None:
         flat &= ~nan[1:]
     s, e = _runs(flat, max(2, round(FLAT_MIN_S * fs_work)))
@@ -175,7 +175,7 @@ def _window_max(index: IntArray, height: FloatArray, half: int) -> FloatArray:
     n = index.size
     if n < 2:
         return out
-    max_shift = math.ceil(half / max(1, int(np.min(np.diff(index))))) + 1
+    max_shift = math.ceil(half / max(1, int((index[1:] - index[:-1]).min()))) + 1
     for s in range(1, min(n, max_shift + 1)):
         near = (index[s:] - index[:-s]) <= half
         np.maximum(out[s:], np.where(near, height[:-s], 0.0), out=out[s:])

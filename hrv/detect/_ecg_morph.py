@@ -100,11 +100,11 @@ def resolve_close_pairs(
     keep = np.ones(index.size, dtype=bool)
     if index.size < 4:
         return keep
-    dt = np.diff(index) / fs
+    dt = (index[1:] - index[:-1]) / fs
     before = np.concatenate(([np.inf], dt[:-1]))
     after = np.concatenate((dt[1:], [np.inf]))
     pair = (dt < PAIR_MAX_S) & (dt < PAIR_ISOLATION * np.minimum(before, after))
-    i = np.flatnonzero(pair)
+    i = pair.nonzero()[0]
     if i.size == 0:
         return keep
     members = np.flatnonzero(~np.isin(np.arange(index.size), np.concatenate((i, i + 1))))

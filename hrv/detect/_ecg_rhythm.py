@@ -46,8 +46,10 @@ WINDOW_MARGIN_S = 0.05  # the window leaves this much of the interval at each en
 
 
 def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    d = np.diff(mask.astype(np.int8), prepend=0, append=0)
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+    padded = np.zeros(mask.size + 2, dtype=np.int8)
+    padded[1:-1] = mask
+    d = padded[1:] - padded[:-1]  # np.diff, with a 0 before and after
+    return (d == 1).nonzero()[0], (d == -1).nonzero()[0]
 
 
 def conduction_findings(
@@ -65,15 +67,15 @@ def conduction_findings(
     """
     if times_s.size < 4:
         return (), ()
-    rr = np.diff(times_s)
+    rr = times_s[1:] - times_s[:-1]
     first = ndimage.percentile_filter(rr, FIRST_PASS_PERCENTILE,
                                       size=min(FIRST_PASS_BEATS, rr.size), mode="nearest")
-    ordinary = np.flatnonzero(rr < PAUSE_RATIO * first)
+    ordinary = (rr < PAUSE_RATIO * first).nonzero()[0]
     if ordinary.size < 3:
         return (), ()
     ref_o = ndimage.median_filter(rr[ordinary], size=min(REF_BEATS, ordinary.size),
                                   mode="nearest")
-    at = np.clip(np.searchsorted(ordinary, np.arange(rr.size)), 0, ordinary.size - 1)
+    at = np.minimum(ordinary.searchsorted(np.arange(rr.size)), ordinary.size - 1)
     ratio = rr / ref_o[at]
     double = np.abs(ratio - 2.0) <= 2.0 * MULTIPLE_TOL
     block = np.zeros(rr.size, dtype=bool)

@@ -59,7 +59,7 @@ def _wave_reject(sel: IntArray, t: FloatArray, h: FloatArray) -> IntArray:
         if sel.size < 2:
             return sel
         ts, hs = t[sel], h[sel]
-        dt = np.diff(ts)
+        dt = ts[1:] - ts[:-1]
         after = np.concatenate((dt[1:], [np.inf]))  # interval from beat j to beat j + 1
         before = np.concatenate(([np.inf], dt[:-1]))  # interval into beat j - 1
         t_wave = (
@@ -86,7 +86,7 @@ def select_beats(c: Candidates) -> tuple[IntArray, FloatArray]:
     floor = FLOOR_FRACTION * percentile_linear(c.level, 75)
     thr = np.maximum(THRESHOLD_FRACTION * level, floor)
     thr = np.maximum(thr, np.finfo(np.float64).tiny)
-    sel = np.flatnonzero(h > thr).astype(np.int64)
+    sel = (h > thr).nonzero()[0].astype(np.int64)
     noise = _noise_level(sel, h)
     sel = _wave_reject(sel, t, h)
     sel = _search_back(sel, t, h, np.maximum(thr * SEARCHBACK_FRACTION,
@@ -104,13 +104,13 @@ def _noise_level(sel: IntArray, h: FloatArray) -> FloatArray:
     """
     rejected = np.ones(h.size, dtype=bool)
     rejected[sel] = False
-    idx = np.flatnonzero(rejected)
+    idx = rejected.nonzero()[0]
     if idx.size == 0:
         return np.zeros_like(h)
     med = ndimage.median_filter(h[idx], size=min(NOISE_CANDIDATES, idx.size), mode="nearest")
     # For each candidate, the first rejected one at or after it: the number of rejected
     # candidates before it (``searchsorted(idx, arange(n))``, counted in one pass).
-    before = np.concatenate(([0], np.cumsum(rejected[:-1], dtype=np.intp)))
+    before = np.concatenate(([0], rejected[:-1].cumsum(dtype=np.intp)))
     near = np.minimum(before, idx.size - 1)
     return np.asarray(med[near], dtype=np.float64)
 
@@ -128,8 +128,8 @@ def _best_in_gaps(
     The search windows are disjoint, so one ``maximum.reduceat`` gives every window's
     maximum at once (no loop per gap: in a slow rhythm nearly every RR is a gap here).
     """
-    lo = np.searchsorted(t, t[sel[gaps]] + after_s)
-    hi = np.searchsorted(t, t[sel[gaps + 1]] - before_s, side="right")
+    lo = t.searchsorted(t[sel[gaps]] + after_s)
+    hi = t.searchsorted(t[sel[gaps + 1]] - before_s, side="right")
     ok = hi > lo
     lo, hi = lo[ok], hi[ok]
     if lo.size == 0:
@@ -138,11 +138,17 @@ def _best_in_gaps(
     bounds[0::2], bounds[1::2] = lo, hi
     seg_max = np.maximum.reduceat(np.append(score, -np.inf), bounds)[0::2]
     lengths = hi - lo
-    seg = np.repeat(np.arange(lo.size), lengths)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    pos = np.arange(int(lengths.sum())) - np.repeat(starts - lo, lengths)
+    seg = np.arange(lo.size).repeat(lengths)
+    starts = np.concatenate(([0], lengths.cumsum()[:-1]))
+    pos = np.arange(int(lengths.sum())) - (starts - lo).repeat(lengths)
     hit = score[pos] == seg_max[seg]
-    _, first = np.unique(seg[hit], return_index=True)
+    # The first hit of each window: ``seg`` increases, so where its value changes (what
+    # ``np.unique(..., return_index=True)`` finds, without its sort).
+    sh = seg[hit]
+    change = np.empty(sh.size, dtype=bool)
+    change[:1] = True
+    np.not_equal(sh[1:], sh[:-1], out=change[1:])
+    first = change.nonzero()[0]
     best = pos[hit][first]
     return best[score[best] > 0].astype(np.int64)
 
@@ -153,9 +159,10 @@ def _search_back(sel: IntArray, t: FloatArray, h: FloatArray, low: FloatArray) -
     for _ in range(3):
         if sel.size < 3:
             return sel
-        rr = np.diff(t[sel])
+        ts = t[sel]
+        rr = ts[1:] - ts[:-1]
         med = ndimage.median_filter(rr, size=min(RR_MEDIAN_BEATS, rr.size), mode="nearest")
-        gaps = np.flatnonzero(rr > np.maximum(SEARCHBACK_RR_FACTOR * med, 2 * MIN_SEARCH_RR_S))
+        gaps = (rr > np.maximum(SEARCHBACK_RR_FACTOR * med, 2 * MIN_SEARCH_RR_S)).nonzero()[0]
         if gaps.size == 0:
             return sel
         score = np.where(h > low, h, 0.0)
@@ -177,8 +184,9 @@ def _isolated(sel: IntArray, t: FloatArray, h: FloatArray, low: FloatArray) -> I
     for _ in range(2):
         if sel.size < 2:
             return sel
-        rr = np.diff(t[sel])
-        gaps = np.flatnonzero(rr > ISOLATED_AFTER_S + ISOLATED_BEFORE_S)
+        ts = t[sel]
+        rr = ts[1:] - ts[:-1]
+        gaps = (rr > ISOLATED_AFTER_S + ISOLATED_BEFORE_S).nonzero()[0]
         if gaps.size == 0:
             return sel
         score = np.where(h > low, h, 0.0)
