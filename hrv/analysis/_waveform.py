@@ -182,7 +182,11 @@ def _filled(x: npt.NDArray[np.float64], fs: float, sk: SignalKind, finite: bool
     """The recording with NaN gaps bridged, and its NaN mask (no copy when all finite:
     then a read-only all-False view, no memory)."""
     if finite:
-        return x, np.broadcast_to(np.zeros(1, dtype=bool), (len(x),))
+        # One False sample viewed with stride 0 (as np.broadcast_to makes it, directly).
+        mask: npt.NDArray[np.bool_] = np.ndarray((len(x),), bool, np.zeros(1, dtype=bool),
+                                                 0, (0,))
+        mask.flags.writeable = False
+        return x, mask
     return fill_nan(as_waveform(x, fs, name=sk.value.upper()))
 
 

@@ -90,8 +90,8 @@ def _drop_close_smaller(t: FloatArray, amp: FloatArray) -> npt.NDArray[np.bool_]
     keep = np.ones(len(t), dtype=bool)
     if len(t) < 3:
         return keep
-    d = np.diff(t)
-    close = np.flatnonzero(d < 0.5 * median_of(d))
+    d = t[1:] - t[:-1]
+    close = (d < 0.5 * median_of(d)).nonzero()[0]
     smaller = np.where(amp[close] < amp[close + 1], close, close + 1)
     keep[smaller] = False
     return keep
@@ -285,7 +285,7 @@ def _parabolic_peak(g: FloatArray) -> FloatArray:
     den = y0 - 2 * y1 + y2
     with np.errstate(divide="ignore", invalid="ignore"):
         d = np.where(den < 0, 0.5 * (y0 - y2) / den, 0.0)
-    d = np.clip(d, -1.0, 1.0)
+    d = np.minimum(np.maximum(d, -1.0), 1.0)  # np.clip (d is never NaN here)
     return np.asarray(y1 - 0.25 * (y0 - y2) * d, dtype=np.float64)
 
 
