@@ -46,7 +46,9 @@ RUN_MARGIN_S = 0.15  # beats this close to a missing/flat stretch are dropped
 
 
 def _validate(samples: npt.ArrayLike, fs_hz: float, finite: bool = False
-              ) -> npt.NDArray[np.generic]:
+              ) -> tuple[npt.NDArray[np.generic], bool]:
+    """The samples as a checked 1-D array (infinite samples made NaN), and whether all
+    of them are finite."""
     try:
         fs = float(fs_hz)
     except (TypeError, ValueError):
@@ -71,13 +73,14 @@ def _validate(samples: npt.ArrayLike, fs_hz: float, finite: bool = False
         raise InsufficientDataError(
             f"ECG is {duration:.2f} s long; beat detection needs at least {MIN_DURATION_S:g} s"
         )
-    if x.dtype.kind == "f" and not finite and not all_finite(x):
-        ok = np.isfinite(x)
-        if not ok.any():
-            raise InsufficientDataError("ECG contains no finite samples (all NaN or infinite)")
-        if not (ok | np.isnan(x)).all():  # infinite samples are missing too
-            x = np.where(ok, x, np.nan)
-    return x
+    if x.dtype.kind != "f" or finite or all_finite(x):
+        return x, True
+    ok = np.isfinite(x)
+    if not ok.any():
+        raise InsufficientDataError("ECG contains no finite samples (all NaN or infinite)")
+    if not (ok | np.isnan(x)).all():  # infinite samples are missing too
+        x = np.where(ok, x, np.nan)
+    return x, False
 
 
 def detect_ecg(
@@ -143,7 +146,7 @@ def detect_ecg_working(
     cfg = config if config is not None else DetectionConfig()
     if cfg.ecg_detector is not EcgDetector.DEFAULT:  # pragma: no cover - single choice now
         raise InvalidInputError(f"unsupported ECG detector {cfg.ecg_detector!r}")
-    x = _validate(samples, fs_hz, finite)
+    x, finite = _validate(samples, fs_hz, finite)
     fs = float(fs_hz)
     cand = compute_candidates(x, fs, keep_work=keep_work)
     sel, _ = select_beats(cand)
@@ -178,7 +181,7 @@ def detect_ecg_working(
         # and the raw signal: together they run beside the caller's ``beside``.
         return (classify(x, fs, times, k),
                 conduction_findings(times, [(s0, e0) for s0, e0, _r in runs_s]),
-                rate_plausibility(x, fs))
+                rate_plausibility(x, fs, finite=finite))
 
     if beside is None:
         classes, conduction, rate = findings()

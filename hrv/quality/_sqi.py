@@ -129,12 +129,14 @@ class TemplatePlan:
         # Beats are sorted, so each window's beats are one run of rows: a row-wise
         # reduceat sums them (no dense membership product, which would go through a
         # threaded BLAS call that stalls on a busy host).
-        first = np.flatnonzero(np.concatenate(([True], w[1:] != w[:-1])))
+        new = np.concatenate(([True], w[1:] != w[:-1]))  # a beat opening a window's run
+        first = new.nonzero()[0]
         tmpl = np.add.reduceat(segs * inv[:, None], first, axis=0)
         tmpl -= tmpl.mean(axis=1, keepdims=True)
         tn = np.sqrt(np.einsum("ij,ij->i", tmpl, tmpl))[:, None]
         tmpl /= np.where(tn > 0, tn, 1.0)
-        run_of = np.cumsum(np.concatenate(([False], w[1:] != w[:-1])))
+        new[0] = False
+        run_of = new.cumsum()
         corr = np.einsum("ij,ij->i", segs, tmpl[run_of]) * inv
         sums = np.bincount(w, weights=corr, minlength=n_loc)
         counts = self.counts[i0:i1]
