@@ -276,7 +276,7 @@ def _shape_stats(xf: FloatArray, fs: float, k: SignalKind, starts: npt.NDArray[n
                                  beat_idx=_indices(beat_s, fs))
     f = working_factor(fs) if fs >= ECG_BAND_MIN_FS_HZ else 1
     sw = (starts + f // 2) // f
-    if f > 1 and len(sw) > 0 and sw[-1] < len(xf) // f and (np.diff(sw) >= 2).all():
+    if f > 1 and len(sw) > 0 and sw[-1] < len(xf) // f and ((sw[1:] - sw[:-1]) >= 2).all():
         w = work if work is not None else working_signal(xf, fs)
         idx = frac = None
         if beat_s is not None:

@@ -82,11 +82,11 @@ class TemplatePlan:
         if len(beat_idx) < 3:
             return None
         rounded = beat_idx if fr is None else beat_idx + np.round(fr[inside]).astype(np.intp)
-        med = float(median_rows(np.diff(rounded).astype(np.float64)))
+        med = float(median_rows((rounded[1:] - rounded[:-1]).astype(np.float64)))
         half = max(int(0.5 * med), 2)
         ok = (beat_idx - half >= 0) & (beat_idx + half + (fr is not None) < n)
         b = beat_idx[ok]
-        win_of = np.searchsorted(starts, b, side="right") - 1
+        win_of = starts.searchsorted(b, side="right") - 1
         counts = np.bincount(win_of, minlength=len(lengths))
         return cls(b, win_of, counts, lengths / med, half,
                    None if fr is None else fr[inside][ok])
@@ -102,8 +102,8 @@ class TemplatePlan:
         """Score the windows of block ``[a, b)``; ``f`` is the filtered signal from ``s``."""
         if len(self.beats) == 0:
             return
-        j0, j1 = np.searchsorted(self.beats, [a, b])
-        i0, i1 = np.searchsorted(starts, [a, b])
+        j0, j1 = self.beats.searchsorted([a, b])
+        i0, i1 = starts.searchsorted([a, b])
         n_loc = i1 - i0
         bl = self.beats[j0:j1]
         w = self.win_of[j0:j1] - i0

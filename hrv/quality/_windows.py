@@ -67,7 +67,7 @@ def _runs(mask: BoolArray) -> tuple[IntArray, IntArray]:
     if n == 0 or not mask.any():
         e = np.empty(0, dtype=np.intp)
         return e, e
-    edges = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    edges = (mask[1:] != mask[:-1]).nonzero()[0] + 1
     parts = [edges]
     if mask[0]:
         parts.insert(0, np.zeros(1, dtype=np.intp))
@@ -91,10 +91,10 @@ def _coverage(rs: IntArray, re: IntArray, starts: IntArray, ends: IntArray) -> I
     """Samples of each window ``[starts, ends)`` inside the disjoint sorted runs ``[rs, re)``."""
     if len(rs) == 0:
         return np.zeros(len(starts), dtype=np.intp)
-    cum = np.concatenate(([0], np.cumsum(re - rs)))
+    cum = np.concatenate(([0], (re - rs).cumsum()))
 
     def covered_before(p: IntArray) -> IntArray:
-        k = np.searchsorted(re, p, side="right")  # runs ending at or before p
+        k = re.searchsorted(p, side="right")  # runs ending at or before p
         part = np.where(k < len(rs), p - rs[np.minimum(k, len(rs) - 1)], 0)
         return np.asarray(cum[k] + np.maximum(part, 0), dtype=np.intp)
 
@@ -150,7 +150,7 @@ def _piled_rails(x: FloatArray, nan: BoolArray | None, hi: float, lo: float
         blk = x[a: a + BLOCK_SAMPLES]
         out = []
         for j, near in enumerate((blk >= lim_hi, blk <= lim_lo)):
-            pos = np.flatnonzero(near)
+            pos = near.nonzero()[0]
             within = len(pos)
             pos = pos[blk[pos] == (hi, lo)[j]]
             eq = len(pos)
@@ -230,7 +230,7 @@ def window_stats(x: FloatArray, nan: BoolArray, fs_hz: float, starts: IntArray) 
     keep = ((ce - cs) >= 3) & ((ce - cs) < long_min)
     cs, ce = cs[keep], ce[keep]
     rail_frac = _coverage(cs, ce, starts, ends) / lengths
-    win_of = np.searchsorted(starts, cs, side="right") - 1
+    win_of = starts.searchsorted(cs, side="right") - 1
     rail_runs = np.bincount(win_of, minlength=len(starts)).astype(np.intp)
     return WindowStats(starts, lengths, nan_frac, const_frac, const_at_rail, rail_frac,
                        rail_runs, max(abs(hi), abs(lo)))
@@ -245,7 +245,7 @@ def moments(core: FloatArray, loc: IntArray, lengths: IntArray, kurtosis: bool
     var = np.maximum(s2 / lengths - mean**2, 0.0)
     if not kurtosis:
         return np.sqrt(var), np.full(len(loc), np.nan)
-    f_c = core - np.repeat(mean, lengths)
+    f_c = core - mean.repeat(lengths)
     f_c *= f_c
     f_c *= f_c
     m4 = np.add.reduceat(f_c, loc) / lengths
@@ -280,7 +280,7 @@ def filtered_stats(x: AnyFloatArray, fs_hz: float, starts: IntArray, band_hz: tu
 
     def block(a: int, b: int, s: int, f: FloatArray) -> None:
         # Each block writes only its own windows' entries (blocks run on threads).
-        i0, i1 = np.searchsorted(starts, [a, b])
+        i0, i1 = starts.searchsorted([a, b])
         loc = starts[i0:i1] - a
         core = f[a - s: b - s]
         std[i0:i1], kurt[i0:i1] = moments(core, loc, lengths[i0:i1], kurtosis)
