@@ -233,8 +233,11 @@ def _beat_features(x: npt.NDArray[np.float32], fs: float, idx: npt.NDArray[np.in
     w += step
     out = np.empty((6, len(idx)))
     out[0] = w[pre]
-    out[1] = _parabolic_peak(g[c - 1: c + 3])
-    out[2] = -_parabolic_peak(-g[c - 1: c + 3])
+    # The parabolic peak in both polarities in one call (each column is its own).
+    around = g[c - 1: c + 3]
+    peaks = _parabolic_peak(np.concatenate((around, -around), axis=1))
+    out[1] = peaks[: len(idx)]
+    out[2] = -peaks[len(idx):]
     out[3] = w[: pre + 1].min(axis=0)
     out[4] = w[: pre + 1].max(axis=0)
     np.abs(w[pre - half:], out=w[pre - half:])
