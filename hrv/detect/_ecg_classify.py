@@ -126,19 +126,25 @@ def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
     return corr, width_ratio
 
 
-def _irregular(rr: FloatArray, abnormal: BoolArray) -> BoolArray:
+def _irregular(rr: FloatArray, abnormal: BoolArray, rr_median: FloatArray | None = None
+               ) -> BoolArray:
     """Per interval: whether the rhythm around it is irregular (atrial fibrillation).
 
     Measured on the intervals between two normal-shaped beats only, so that frequent
     ventricular ectopy (bigeminy, couplets) does not pass for an irregular rhythm: the
     running median (``RR_MEDIAN_BEATS_IRR``) of the successive differences of those
     intervals, relative to their local median, above ``IRREGULAR_RATIO``.
+    ``rr_median``, when given, is that local median of all of ``rr`` (the same filter),
+    used as it is when every interval is between normal-shaped beats.
     """
     valid = (~abnormal[:-1] & ~abnormal[1:]).nonzero()[0]
     if valid.size < 3:
         return np.zeros(rr.size, dtype=bool)
     v = rr[valid]
-    med = ndimage.median_filter(v, size=min(RR_MEDIAN_BEATS, v.size), mode="mirror")
+    if rr_median is not None and valid.size == rr.size:
+        med = rr_median  # v is rr: its running median is known
+    else:
+        med = ndimage.median_filter(v, size=min(RR_MEDIAN_BEATS, v.size), mode="mirror")
     q = v / med
     step = np.abs(q[1:] - q[:-1])
     irr = ndimage.median_filter(step, size=min(RR_MEDIAN_BEATS_IRR, step.size), mode="mirror")
@@ -170,7 +176,7 @@ def _premature(
     if cand.any():
         # The median's verdict, where the respiratory fit cannot decide: not in an
         # irregular rhythm (there a short interval is the rhythm, not an ectopic beat).
-        irregular = _irregular(rr, abnormal)
+        irregular = _irregular(rr, abnormal, med)
         fallback = early & ~irregular
         sinus_shape = np.ones(rr.size, dtype=bool) if typical is None else typical[1:]
         confirmed = _confirm_early(times_s, rr, cand, fallback, abnormal, irregular)
