@@ -280,6 +280,9 @@ def filtered_stats(x: AnyFloatArray, fs_hz: float, starts: IntArray, band_hz: tu
 
     def block(a: int, b: int, s: int, f: FloatArray) -> None:
         # Each block writes only its own windows' entries (blocks run on threads).
+        # The zero-phase filter returns a reversed view: one forward copy makes the
+        # passes below run on contiguous memory (the same values in the same order).
+        f = np.ascontiguousarray(f)
         i0, i1 = starts.searchsorted([a, b])
         loc = starts[i0:i1] - a
         core = f[a - s: b - s]
