@@ -180,6 +180,10 @@ def _window_max(index: IntArray, height: FloatArray, half: int) -> FloatArray:
         near = (index[s:] - index[:-s]) <= half
         np.maximum(out[s:], np.where(near, height[:-s], 0.0), out=out[s:])
         np.maximum(out[:-s], np.where(near, height[s:], 0.0), out=out[:-s])
+        if not near.any():
+            # The indices are sorted: no pair farther apart is near either, and the
+            # remaining shifts would only repeat this one's maximum with 0.
+            break
     return out
 
 
