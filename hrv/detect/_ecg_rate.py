@@ -16,6 +16,8 @@ recording) nothing is said.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
@@ -50,6 +52,17 @@ def _is_mains(f: float, fs: float) -> bool:
     return False
 
 
+@lru_cache(maxsize=16)
+def _line_band(n_seg: int, fs_hz: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+    """The segment spectrum's frequencies and the indices of those above
+    ``LINE_MIN_HZ`` (cached, read-only)."""
+    f = np.asarray(np.fft.rfftfreq(n_seg, 1.0 / fs_hz), dtype=np.float64)
+    band = (f > LINE_MIN_HZ).nonzero()[0]
+    f.flags.writeable = False
+    band.flags.writeable = False
+    return f, band
+
+
 def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool = False
                       ) -> tuple[QualityWarning, ...]:
     """``sampling_rate_implausible`` when the mains line implies another rate.
@@ -73,8 +86,7 @@ def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool 
     spec = np.fft.rfft(seg, axis=1).view(np.float64)
     acc = np.einsum("ij,ij->j", spec, spec)
     p = (acc[0::2] + acc[1::2]) / spec.shape[0]
-    f = np.fft.rfftfreq(n_seg, 1.0 / fs_hz)
-    band = (f > LINE_MIN_HZ).nonzero()[0]
+    f, band = _line_band(n_seg, float(fs_hz))
     if band.size < 3:
         return ()
     i = int(band[p[band].argmax()])

@@ -166,9 +166,10 @@ def detect_ecg_working(
     for s0, e0, _r in runs_s:
         lo, hi = np.searchsorted(times, [s0 - RUN_MARGIN_S, e0 + RUN_MARGIN_S])
         keep[lo:hi] = False
-    order = times.argsort(kind="stable")
-    times = times[order]
-    keep = keep[order]
+    if not (times[1:] >= times[:-1]).all():  # sorted already: the stable sort keeps all
+        order = times.argsort(kind="stable")
+        times = times[order]
+        keep = keep[order]
     times = times[keep]
     if times.size > 1:
         dup = np.concatenate(([False], (times[1:] - times[:-1]) < MIN_RR_S))
