@@ -29,6 +29,7 @@ from hrv._dsp import (
     filtered_blocks,
     map_chunks,
     median_of,
+    sliding_rows,
     working_factor,
     working_signal,
 )
@@ -221,7 +222,10 @@ def _beat_features(x: npt.NDArray[np.float32], fs: float, idx: npt.NDArray[np.in
     (a row per beat would make numpy loop over rows of 27 samples), and a chunk of beats
     stays in the CPU caches.
     """
-    raw = x[np.arange(-lead, tail + 1)[:, None] + idx[None, :]]
+    # Each beat's samples as a column: its row of a strided view, transposed into a
+    # C-ordered float64 array (the columns' reductions below run over the rows in order).
+    raw = np.array(sliding_rows(x, lead + tail + 1)[idx - lead].T, dtype=np.float64,
+                   order="C")
     g = _lowpass_rows(raw, fs)  # rows: samples idx - lead + m .. idx + tail - m
     g -= g[:n_base].mean(axis=0)  # per-beat baseline
     c = lead - LOWPASS_TAPS  # row of sample idx
