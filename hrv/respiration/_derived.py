@@ -266,7 +266,7 @@ def _lowpass_kernel(fs: float) -> FloatArray:
     return np.asarray(h / h.sum(), dtype=np.float64)
 
 
-def _lowpass_rows(raw: npt.NDArray[np.float32], fs: float) -> FloatArray:
+def _lowpass_rows(raw: npt.NDArray[np.float32] | FloatArray, fs: float) -> FloatArray:
     """Each column of ``raw`` low-passed (:func:`_lowpass_kernel`); ``LOWPASS_TAPS`` rows
     shorter at each end. The kernel is symmetric: one product per pair of taps."""
     h = _lowpass_kernel(fs)
