@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from hrv._dsp import median_of
 from hrv.types import FloatArray
 
 __all__ = [
@@ -107,8 +108,8 @@ def modulation_spectrum(t: FloatArray, values: FloatArray) -> Spectrum | None:
     if len(t) < MIN_BEATS or t[-1] - t[0] < MIN_DURATION_S:
         return None
     # robust outlier clip: an artefact beat must not dominate the spectrum
-    med = np.median(v)
-    mad = np.median(np.abs(v - med)) * 1.4826
+    med = median_of(v)
+    mad = median_of(np.abs(v - med)) * 1.4826
     if mad > 0:
         v = np.clip(v, med - 4 * mad, med + 4 * mad)
     grid = np.arange(t[0], t[-1], 1.0 / RESAMPLE_HZ)
