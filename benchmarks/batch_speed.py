@@ -339,7 +339,8 @@ def write(runs: list[Run], n_items: int, zip_mb: float) -> None:
         "",
         f"1-min load average at the end: {load:.1f} (on {os.cpu_count()} cores). With other "
         "work on the machine every process gets a share of a core: compare the `hrv time` "
-        "with a quiet run (about 13 ms per 5-min ECG) before reading the ratios.",
+        "per item with `benchmarks/results/pipeline_speed.md` (a 5-min ECG alone, plus "
+        "reading its EDF) before reading the ratios.",
         "",
         "CPU columns: user + system time of each part from the upload to the end, read "
         "from `/proc` (the worker processes of `hrv-service worker`; for `inprocess` the "
