@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from hrv.config import RespirationConfig
-from hrv.metrics._spectrum import band_power, peak_frequency
+from hrv.metrics import band_power, peak_frequency
 from hrv.metrics.frequency import FrequencyDomain
 from hrv.respiration import highest_local_max as _highest_local_max
 

@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 
 from hrv.config import Bands, SpectrumConfig, SpectrumMethod
+from hrv.metrics._bands import BandIntegral
 from hrv.metrics._spectrum import (
     LOMB_MAX_HZ,
     LOMB_OVERSAMPLING,
-    BandIntegral,
     Psd,
     Stretches,
     lomb_psd,

@@ -304,7 +304,7 @@ def peak_evidence(
     ``consistency``:
     fraction of ``subwindow_hz`` within ``± tolerance_hz`` of the peak (a ``nan`` entry,
     a sub-window without a peak, disagrees; ``None`` with fewer than 3 sub-windows).
-    ``integral``: the :class:`~hrv.metrics._spectrum.BandIntegral` of ``(f, p)``, when
+    ``integral``: the :class:`~hrv.metrics.BandIntegral` of ``(f, p)``, when
     the caller holds one (several peaks of one spectrum).
     """
     band = BandIntegral(f, p) if integral is None else integral

@@ -7,13 +7,12 @@ import pytest
 from scipy import signal
 
 from hrv.config import Detrend
+from hrv.metrics._bands import band_power, peak_frequency
 from hrv.metrics._spectrum import (
     _taper,
     _welch_blocks,
     _welch_sum,
-    band_power,
     lomb_periodogram,
-    peak_frequency,
     segment_starts,
 )
 
