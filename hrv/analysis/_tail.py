@@ -10,9 +10,10 @@ from here, and every parameter that changed a number goes into ``provenance``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,9 @@ from hrv.types import (
     Respiration,
     SignalKind,
 )
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 __all__ = ["finish", "finish_waveform", "unusable"]
 
@@ -89,6 +93,19 @@ def finish_waveform(
     )
 
 
+def _sharing_resampling(fn: Callable[P, R]) -> Callable[P, R]:
+    """``fn`` run within :func:`hrv.metrics.shared_resampling`."""
+    @functools.wraps(fn)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with shared_resampling():
+            return fn(*args, **kwargs)
+    return run
+
+
+# The spectrum, the breath count and the sub-window spectra resample the same NN
+# stretches: within one analysis each spline is set up once (values-keyed memo, dropped
+# when the analysis ends).
+@_sharing_resampling
 def finish(
     kind: SignalKind,
     duration_s: float,
@@ -101,28 +118,6 @@ def finish(
     more_warnings: tuple[QualityWarning, ...] = (),
     respiration_estimates: Mapping[str, float | None] | None = None,
     normal: npt.NDArray[np.bool_] | None = None,
-) -> Analysis:
-    # The spectrum, the breath count and the sub-window spectra resample the same NN
-    # stretches: within one analysis each spline is set up once (values-keyed memo,
-    # dropped when the analysis ends).
-    with shared_resampling():
-        return _finish(kind, duration_s, prepared, beats, cfg, extra=extra, excluded=excluded,
-                       more_warnings=more_warnings,
-                       respiration_estimates=respiration_estimates, normal=normal)
-
-
-def _finish(
-    kind: SignalKind,
-    duration_s: float,
-    prepared: PreparedIntervals,
-    beats: Beats,
-    cfg: AnalysisConfig,
-    *,
-    extra: Mapping[str, Any],
-    excluded: tuple[ExcludedWindow, ...],
-    more_warnings: tuple[QualityWarning, ...],
-    respiration_estimates: Mapping[str, float | None] | None,
-    normal: npt.NDArray[np.bool_] | None,
 ) -> Analysis:
     from hrv.rhythm import screen_rhythm
 
