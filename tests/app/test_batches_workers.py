@@ -58,14 +58,14 @@ def free_port() -> int:
 
 
 def wait_for(check: Callable[[], bool], timeout_s: float, what: str,
-             proc: subprocess.Popen[bytes] | None = None) -> None:
+             proc: subprocess.Popen[bytes] | None = None, poll_s: float = 0.2) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if check():
             return
         if proc is not None and proc.poll() is not None:
             raise AssertionError(f"{what}: the process exited\n{output(proc)}")
-        time.sleep(0.2)
+        time.sleep(poll_s)
     raise AssertionError(f"timed out waiting for {what}" + (f"\n{output(proc)}" if proc else ""))
 
 
@@ -130,9 +130,11 @@ WORKER_ENV = {"HRV_JOB_BACKEND": "procrastinate", "HRV_LOG_LEVEL": "WARNING",
 class TestQueueWorkers:
     def test_sigkill_worker_mid_batch(self, pg: tuple[str, Database]) -> None:
         url, db = pg
-        n = 30
+        # Enough items that one worker is still busy with them when the test looks
+        # (a 2-minute ECG takes a few milliseconds to analyse).
+        n = 80
         settings = Settings(database_url=url, job_backend=JobBackend.PROCRASTINATE,
-                            log_level="WARNING", max_body_bytes=5_000_000)
+                            log_level="WARNING", max_body_bytes=20_000_000)
         app = create_app(settings)
         workers: list[subprocess.Popen[bytes]] = []
         env = {**WORKER_ENV, "HRV_DATABASE_URL": url}
@@ -160,9 +162,12 @@ class TestQueueWorkers:
                 assert sorted(i for c in chunks for i in c) == sorted(ids)
 
                 workers.append(start(["worker"], env))
-                wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) >= 5
-                         and item_counts(db, batch_id).get("running", 0) >= 1,
-                         90, "the first worker to be mid-batch", workers[0])
+                def mid_batch() -> bool:
+                    counts = item_counts(db, batch_id)
+                    return counts.get("succeeded", 0) >= 5 and counts.get("running", 0) >= 1
+
+                wait_for(mid_batch, 90, "the first worker to be mid-batch", workers[0],
+                         poll_s=0.01)
                 workers[0].send_signal(signal.SIGKILL)
                 workers[0].wait(timeout=10)
                 counts = item_counts(db, batch_id)
@@ -247,8 +252,8 @@ class TestQueueServer:
         """The API killed with SIGKILL while a worker runs its batch, then started again:
         the worker carries on meanwhile and every item is analysed exactly once."""
         url, db = pg
-        n = 48
-        env = {**WORKER_ENV, "HRV_DATABASE_URL": url, "HRV_MAX_BODY_BYTES": "5000000"}
+        n = 120  # enough that the worker is still busy when the API is killed
+        env = {**WORKER_ENV, "HRV_DATABASE_URL": url, "HRV_MAX_BODY_BYTES": "20000000"}
         subprocess.run([sys.executable, "-m", "app.cli", "migrate"], cwd=ROOT, check=True,
                        env={**os.environ, **env}, capture_output=True)
         key = cli_key(env)
@@ -264,7 +269,7 @@ class TestQueueServer:
             batch_id = st["id"]
             worker = start(["worker"], env)
             wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) >= 3, 90,
-                     "the worker's first items", worker)
+                     "the worker's first items", worker, poll_s=0.01)
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)
             mid = item_counts(db, batch_id).get("succeeded", 0)
@@ -348,10 +353,10 @@ class TestInProcessServer:
             stop(server)
 
     def test_sigkill_server_mid_batch(self, tmp_path: Path) -> None:
-        n = 72  # outcomes are written in groups: enough items to be killed midway
+        n = 150  # outcomes are written in groups: enough items to be killed midway
         url = f"sqlite:///{tmp_path}/hrv.db"
         env = {"HRV_DATABASE_URL": url, "HRV_BATCH_PROCESSES": "1", "HRV_LOG_LEVEL": "WARNING",
-               "HRV_MAX_BODY_BYTES": "5000000"}
+               "HRV_MAX_BODY_BYTES": "20000000"}
         key = cli_key(env)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -363,7 +368,7 @@ class TestInProcessServer:
             assert code == 202
             batch_id = st["id"]
             wait_for(lambda: item_counts(db, batch_id).get("succeeded", 0) >= 3, 90,
-                     "the first items", server)
+                     "the first items", server, poll_s=0.01)
             pool = children_of(server.pid)
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)
