@@ -12,8 +12,10 @@ below 0.5 are excluded, with the first matching reason of, in order of precedenc
     constant stretches of >= 1 s at the recording's minimum, maximum or zero: the
     electrode or finger came off and the front end sits at a rail.
 ``"clipping"``
-    the waveform repeatedly saturates at the ADC rail: at least three runs of >= 3
-    samples at the recording's extreme value, or 20 % of the window.
+    the waveform repeatedly saturates at the ADC rail: at least three runs of >= 30 ms
+    (and >= 3 samples) at the recording's extreme value, or 20 % of the window. Shorter
+    runs only cut off the tops of peaks (an R wave is 40-60 ms wide): the beats and their
+    timing stay, and ten or more of them give the warning ``"peaks_clipped"``.
 ``"motion"`` (PPG) / ``"noise"`` (ECG)
     the band-passed amplitude is far from the recording's typical amplitude, the
     spectrum is not that of a periodic pulse (PPG), the waveform has no peaky QRS
@@ -47,6 +49,9 @@ SCORE_THRESHOLD = 0.5
 ECG_BAND_MIN_FS_HZ = ECG_SAMPLING_RATE_HZ.min_hz  # the ECG detector's lowest rate
 ECG_BAND_HZ = (5.0, 30.0)
 _ARTEFACT_REASONS = ("motion", "noise")
+#: Peaks cut off at the rail (runs shorter than clipping) from which ``"peaks_clipped"``
+#: is reported: a few are a natural extreme touching full scale.
+MIN_CLIPPED_PEAKS = 10
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -254,6 +259,12 @@ def assess_filled(xf: FloatArray, nan: npt.NDArray[np.bool_], fs: float, k: Sign
     excluded = sum(w.end_s - w.start_s for w in windows)
     usable = max(duration - excluded, 0.0)
     warnings = _warnings(windows, duration, usable, config)
+    if st.peak_rail_runs >= MIN_CLIPPED_PEAKS:
+        warnings += (QualityWarning(
+            "peaks_clipped",
+            f"{st.peak_rail_runs} peaks are cut off at the ADC rail (each for under "
+            f"{1000 * qw.CLIP_MIN_RUN_S:.0f} ms): their amplitude is lost, their timing is "
+            "kept; lower the gain"),)
     return WaveformQuality(tuple(windows), warnings, starts / fs, score.astype(np.float64),
                            float(usable), float(duration))
 
