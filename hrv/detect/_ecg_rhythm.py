@@ -3,8 +3,9 @@
 An interval that spans a pause or a blocked beat is no NN interval: in a sinus pause the
 sinus node did not fire, in 2:1 atrioventricular block every second P wave is not
 conducted. Both would dominate RMSSD. The intervals are measured against the running
-rhythm of the ordinary (1:1) intervals, so that a run of doubled intervals does not
-become its own reference:
+rhythm of the ordinary (1:1) intervals between normal beats, so that neither a run of
+doubled intervals nor ectopic beats become the reference (in bigeminy the short
+coupling intervals would make the sinus intervals after the run look doubled):
 
 * ``av_block_suspected``: at least ``BLOCK_MIN_RUN`` consecutive intervals within
   ``MULTIPLE_TOL`` of twice the running rhythm (2:1 conduction), entered or left by an
@@ -54,6 +55,7 @@ def _runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArra
 
 def conduction_findings(
     times_s: FloatArray, artefacts: Sequence[tuple[float, float]] = (),
+    normal: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[tuple[ExcludedWindow, ...], tuple[QualityWarning, ...]]:
     """Excluded windows (reasons ``"pause"``, ``"av_block"``) and rhythm warnings.
 
@@ -64,20 +66,30 @@ def conduction_findings(
     artefacts : sequence of (start_s, end_s)
         Stretches of missing, flat or clipped signal: an interval within
         ``ARTEFACT_NEAR_S`` of one is lost beats, not a rhythm, and is not reported.
+    normal : ndarray of bool, shape (n_beats,), optional
+        Beats of normal shape and timing. The running rhythm is taken from the intervals
+        between two consecutive normal beats, and only such an interval can be a doubled
+        (2:1) one: an interval that begins or ends at an ectopic beat is no conduction
+        interval. ``None``: every beat is normal.
     """
     if times_s.size < 4:
         return (), ()
     rr = times_s[1:] - times_s[:-1]
-    first = ndimage.percentile_filter(rr, FIRST_PASS_PERCENTILE,
-                                      size=min(FIRST_PASS_BEATS, rr.size), mode="nearest")
-    ordinary = (rr < PAUSE_RATIO * first).nonzero()[0]
+    sinus = (np.ones(rr.size, dtype=bool) if normal is None
+             else np.asarray(normal[1:] & normal[:-1], dtype=bool))
+    idx = sinus.nonzero()[0]
+    if idx.size < 3:
+        return (), ()
+    first = ndimage.percentile_filter(rr[idx], FIRST_PASS_PERCENTILE,
+                                      size=min(FIRST_PASS_BEATS, idx.size), mode="nearest")
+    ordinary = idx[rr[idx] < PAUSE_RATIO * first]
     if ordinary.size < 3:
         return (), ()
     ref_o = ndimage.median_filter(rr[ordinary], size=min(REF_BEATS, ordinary.size),
                                   mode="nearest")
     at = np.minimum(ordinary.searchsorted(np.arange(rr.size)), ordinary.size - 1)
     ratio = rr / ref_o[at]
-    double = np.abs(ratio - 2.0) <= 2.0 * MULTIPLE_TOL
+    double = (np.abs(ratio - 2.0) <= 2.0 * MULTIPLE_TOL) & sinus
     block = np.zeros(rr.size, dtype=bool)
     starts, ends = _runs(double)
     for s, e in zip(starts, ends, strict=True):  # loop per run of doubled intervals

@@ -180,8 +180,10 @@ def detect_ecg_working(
                             tuple[QualityWarning, ...]]:
         # Beat classes, conduction findings and the rate check need only the beat times
         # and the raw signal: together they run beside the caller's ``beside``.
-        return (classify(x, fs, times, k),
-                conduction_findings(times, [(s0, e0) for s0, e0, _r in runs_s]),
+        classes = classify(x, fs, times, k)
+        return (classes,
+                conduction_findings(times, [(s0, e0) for s0, e0, _r in runs_s],
+                                    classes.normal),
                 rate_plausibility(x, fs, finite=finite))
 
     if beside is None:

@@ -169,3 +169,36 @@ class TestTwoToOneConduction:
         q = 1.0 + np.cumsum(iv)
         det = detect_ecg(_ecg(float(q[-1]) + 1.0, q, q - PR_S), FS)
         assert not {"av_block_suspected", "pause"} & {w.code for w in det.warnings}
+
+
+def _bigeminy_then_sinus(seed: int = 0) -> tuple[npt.NDArray[np.float64],
+                                                 npt.NDArray[np.float64],
+                                                 npt.NDArray[np.float64]]:
+    """Sinus rhythm at 0.95 s, a long run of ventricular bigeminy (coupling 0.5 s, full
+    compensatory pause), then runs of 3 sinus intervals between single ventricular
+    premature beats (as in MIT-BIH 106), then sinus rhythm; returns (ECG, sinus times,
+    PVC times)."""
+    rng = np.random.default_rng(seed)
+    sinus = 1.0 + np.cumsum(0.95 + rng.normal(0, 0.01, 220))
+    after = [*range(20, 100, 2), *range(102, 170, 5)]  # sinus beats followed by a PVC
+    pvc = sinus[after] + 0.5
+    sinus = np.delete(sinus, np.asarray(after) + 1)  # each hidden by the PVC before it
+    x = _ecg(float(sinus[-1]) + 1.0, sinus, sinus - PR_S, seed=seed)
+    t = np.arange(x.size) / FS
+    for tv in pvc:  # wide, tall ventricular complexes, no P wave
+        x += 1.6 * np.exp(-0.5 * ((t - tv) / 0.04) ** 2)
+        x -= 0.5 * np.exp(-0.5 * ((t - tv - 0.3) / 0.06) ** 2)
+    return x, sinus, pvc
+
+
+class TestBigeminyIsNotTwoToOne:
+    def test_sinus_after_bigeminy_is_no_av_block(self) -> None:
+        # The short coupling intervals of the bigeminy are no sinus rhythm: measured
+        # against them, the ordinary sinus intervals after the run looked doubled.
+        x, sinus, pvc = _bigeminy_then_sinus()
+        det = detect_ecg(x, FS)
+        res = match_beats(np.sort(np.concatenate([sinus, pvc])), det.times_s)
+        assert (res.fp, res.fn) == (0, 0)
+        assert not det.normal[np.searchsorted(det.times_s, pvc - 0.05)].any()
+        assert "av_block_suspected" not in {w.code for w in det.warnings}
+        assert not [w for w in det.excluded_windows if w.reason == "av_block"]
