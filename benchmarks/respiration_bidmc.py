@@ -56,9 +56,11 @@ def estimate(record: int) -> dict[str, float | None]:
         from hrv.detect.ecg import detect_ecg
 
         ecg = detect_ecg(r.ecg, r.fs_hz)
-        # all detected beats outside excluded stretches, as hrv.analyze passes them
-        out["edr"] = ecg_derived_respiration_bpm(r.ecg, r.fs_hz,
-                                                 _outside(ecg.times_s, ecg.excluded_windows))
+        # all detected beats outside excluded stretches, with their abnormal-shape
+        # flags, as hrv.analyze passes them
+        kept = _outside(ecg.times_s, ecg.excluded_windows)
+        odd = ecg.info["abnormal_shape"][np.isin(ecg.times_s, kept)]
+        out["edr"] = ecg_derived_respiration_bpm(r.ecg, r.fs_hz, kept, abnormal=odd)
     except ImportError:
         out["edr"] = None
     try:

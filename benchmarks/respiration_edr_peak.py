@@ -6,7 +6,7 @@ BIDMC 01, 03, 05, the even-indexed half of the 22 non-paced MIT-BIH records (101
 MIT-BIH records and odd seeds are the held-back half, reported beside it.
 
 Windows: BIDMC 60, 120 and 300 s (step half a window), ECG (EDR on ``detect_ecg``
-beats) and PPG (PDR on ``detect_ppg`` pulses), reference from the annotated breath
+beats, with their ``abnormal_shape`` flags, as ``hrv.analyze`` passes them) and PPG (PDR on ``detect_ppg`` pulses), reference from the annotated breath
 onsets in the window (mean of the two annotators); MIT-BIH 5-min windows of the first
 lead (no breathing reference: a rate below 9/min there is a suspected false slow call,
 the subjects were at rest); synthetic ECG whose R amplitude follows 1/f noise (no
@@ -53,10 +53,12 @@ def rows() -> list[dict[str, object]]:
                 refs = [v for v in (_ref(r.breaths_s, start, start + win),
                                     _ref(r.breaths2_s, start, start + win)) if v is not None]
                 ref = float(np.mean(refs)) if refs else None
-                te = ecg.times_s[(ecg.times_s >= start) & (ecg.times_s < start + win)] - start
+                inw = (ecg.times_s >= start) & (ecg.times_s < start + win)
+                te, odd = ecg.times_s[inw] - start, ecg.info["abnormal_shape"][inw]
                 tp = ppg.times_s[(ppg.times_s >= start) & (ppg.times_s < start + win)] - start
                 for kind, v in (
-                    ("ecg", ecg_derived_respiration_bpm(r.ecg[lo:hi], r.fs_hz, te)),
+                    ("ecg", ecg_derived_respiration_bpm(r.ecg[lo:hi], r.fs_hz, te,
+                                                        abnormal=odd)),
                     ("ppg", ppg_derived_respiration_bpm(r.ppg[lo:hi], r.fs_hz, tp)),
                 ):
                     out.append(dict(src="bidmc", half="tune" if rec % 2 else "held", win=win,
@@ -67,10 +69,12 @@ def rows() -> list[dict[str, object]]:
         det = detect_ecg(m.samples, m.fs_hz)
         for start in np.arange(0.0, 1501.0, 300.0):
             lo, hi = int(start * m.fs_hz), int((start + 300) * m.fs_hz)
-            t = det.times_s[(det.times_s >= start) & (det.times_s < start + 300)] - start
+            inw = (det.times_s >= start) & (det.times_s < start + 300)
+            t, odd = det.times_s[inw] - start, det.info["abnormal_shape"][inw]
             out.append(dict(src="mitdb", half="tune" if k % 2 == 0 else "held", win=300.0,
                             kind="ecg", ref=None,
-                            rate=ecg_derived_respiration_bpm(m.samples[lo:hi], m.fs_hz, t)))
+                            rate=ecg_derived_respiration_bpm(m.samples[lo:hi], m.fs_hz, t,
+                                                             abnormal=odd)))
     for seed in range(40):
         for win in (60.0, 120.0, 300.0):
             x, b = ecg_one_over_f(seed, win)

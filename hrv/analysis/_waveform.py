@@ -140,8 +140,12 @@ def analyze(
             # The derived respiration runs beside the interval analysis, which reads the
             # estimates only once its metrics are computed.
             kept = det.times_s[keep]
-            edr = start_beside(lambda: {"edr": ecg_rate_filled(xf, fs, kept, work)},
-                               threads=beside_threads(duration_s))
+            odd = det.info.get("abnormal_shape")
+            odd_kept = odd[keep] if isinstance(odd, np.ndarray) and odd.shape == keep.shape \
+                else None
+            edr = start_beside(
+                lambda: {"edr": ecg_rate_filled(xf, fs, kept, work, abnormal=odd_kept)},
+                threads=beside_threads(duration_s))
             estimates = _Later(edr)
         else:
             estimates = {"pdr": ppg_rate_filled(xf, fs, det.times_s[keep])}

@@ -34,7 +34,7 @@ from hrv._dsp import (
     working_signal,
 )
 from hrv.config import ECG_SAMPLING_RATE_HZ
-from hrv.respiration._modulation import MIN_BEATS, fused_rate, modulation_spectrum
+from hrv.respiration._modulation import MIN_BEATS, SLOW_BPM, fused_rate, modulation_spectrum
 from hrv.types import FloatArray
 
 AnyFloatArray = FloatArray | npt.NDArray[np.float32]
@@ -99,7 +99,8 @@ def _drop_close_smaller(t: FloatArray, amp: FloatArray) -> npt.NDArray[np.bool_]
 
 
 def ecg_derived_respiration_bpm(
-    samples: npt.ArrayLike, fs_hz: float, beat_times_s: npt.ArrayLike
+    samples: npt.ArrayLike, fs_hz: float, beat_times_s: npt.ArrayLike, *,
+    abnormal: npt.ArrayLike | None = None,
 ) -> float | None:
     """Breathing rate from R-wave amplitude and QRS-area modulation of an ECG.
 
@@ -110,14 +111,21 @@ def ecg_derived_respiration_bpm(
     fs_hz : float
         Sampling rate in Hz.
     beat_times_s : array_like, shape (m,)
-        R-peak times in seconds (normal beats only, preferably).
+        R-peak times in seconds.
+    abnormal : array_like of bool, shape (m,), optional
+        Beats whose QRS shape differs from the running template (ventricular ectopy,
+        or noise taken for a beat). A rate below 8.5/min, which declares HF power
+        invalid, stands only when the beats of normal shape alone give a rate below
+        8.5/min too: the amplitudes of ectopic or noisy complexes modulate the series
+        by their shape, not by breathing.
 
     Returns
     -------
     float or None
         Breaths per minute (4–36), or ``None`` with fewer than 15 beats or 30 s, or
         without a genuine breathing peak in the modulation spectra (see
-        :func:`~hrv.respiration._modulation.fused_rate`).
+        :func:`~hrv.respiration._modulation.fused_rate`), or for a slow rate that the
+        beats of normal shape do not confirm.
 
     Notes
     -----
@@ -129,17 +137,31 @@ def ecg_derived_respiration_bpm(
     beat's window interpolated at its sub-sample position and the R peak by a parabola.
     """
     filled, _ = fill_nan(as_waveform(samples, fs_hz, name="ECG"))
-    return ecg_rate_filled(filled, float(fs_hz), beat_times_s)
+    return ecg_rate_filled(filled, float(fs_hz), beat_times_s, abnormal=abnormal)
 
 
 def ecg_rate_filled(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike,
-                     work: WorkingSignal | None = None) -> float | None:
+                     work: WorkingSignal | None = None, *,
+                     abnormal: npt.ArrayLike | None = None) -> float | None:
     """:func:`ecg_derived_respiration_bpm` on a validated, NaN-filled ECG (pipeline use).
 
     From 200 Hz up the beat features are read at the ECG detector's working rate
     (100–200 Hz; ``work``, computed here when not given): the 0.5–40 Hz band fits
     below its Nyquist frequency, and filtering it costs a fraction of the full rate.
     """
+    rate = _ecg_rate(filled, fs, beat_times_s, work)
+    if rate is None or rate >= SLOW_BPM or abnormal is None:
+        return rate
+    odd = np.asarray(abnormal, dtype=bool).ravel()
+    t = np.asarray(beat_times_s, dtype=np.float64).ravel()
+    if odd.shape != t.shape or not odd.any():
+        return rate
+    again = _ecg_rate(filled, fs, t[~odd], work)
+    return rate if again is not None and again < SLOW_BPM else None
+
+
+def _ecg_rate(filled: FloatArray, fs: float, beat_times_s: npt.ArrayLike,
+              work: WorkingSignal | None) -> float | None:
     if len(filled) < 16:
         return None
     k = working_factor(fs) if fs >= ECG_MIN_FS_HZ else 1

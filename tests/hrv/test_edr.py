@@ -151,3 +151,41 @@ class TestBidmc:
         if record not in (2, 5):
             assert est is not None
         assert est is None or abs(est - ref) <= 2.0
+
+
+class TestSlowRateNeedsNormalShapedBeats:
+    """A rate below 9/min silences HF: it must not come from the amplitudes of ectopic or
+    noisy complexes, whose height follows their shape, not breathing."""
+
+    @pytest.mark.parametrize("seed", [0, 1])
+    def test_slow_rhythm_of_odd_complexes_gives_no_rate(self, seed: int) -> None:
+        x, b = ecg_with_breathing(15.0, duration_s=300.0, seed=seed)
+        t = np.arange(x.size) / 250.0
+        odd = ((b % 10.0) < 5.0) & (b > 40) & (b < 260)  # on for 5 s of every 10 s
+        for tb in b[odd]:  # tall, wide complexes: a 6/min on-off pattern of shape
+            m = (t > tb - 0.08) & (t < tb + 0.08)
+            x[m] += 1.2 * np.exp(-(((t[m] - tb) / 0.03) ** 2))
+        unchecked = ecg_derived_respiration_bpm(x, 250.0, b)
+        assert unchecked is not None and unchecked < 9.0  # what the odd beats make of it
+        assert ecg_derived_respiration_bpm(x, 250.0, b, abnormal=odd) is None
+
+    def test_true_slow_breathing_stands_beside_a_few_ectopic_beats(self) -> None:
+        x, b = ecg_with_breathing(6.0, duration_s=300.0)
+        odd = np.zeros(b.size, dtype=bool)
+        odd[np.random.default_rng(3).choice(b.size, b.size // 20, replace=False)] = True
+        est = ecg_derived_respiration_bpm(x, 250.0, b, abnormal=odd)
+        assert est is not None and abs(est - 6.0) <= 1.0
+
+    @pytest.mark.skipif(not (DATA / "challenge2015" / "a103l.hea").exists(),
+                        reason="shared challenge2015/a103l not found")
+    def test_icu_record_with_noisy_beats_gets_no_false_slow_rate(self) -> None:
+        # Lead V of a103l: QRS-shaped noise around 265-305 s (flagged abnormal_shape,
+        # partly excluded) gave an ECG-derived 6.1/min; the PPG beside it says ~30/min.
+        import wfdb
+
+        import hrv
+
+        rec = wfdb.rdrecord(str(DATA / "challenge2015" / "a103l"))
+        a = hrv.analyze(rec.p_signal[:, rec.sig_name.index("V")], rec.fs, "ecg")
+        assert a.respiration.rate_bpm is None or a.respiration.rate_bpm >= 9.0
+        assert a.respiration.hf_band_valid is not False or a.respiration.rate_bpm > 24
