@@ -5,13 +5,14 @@ BIDMC 01, 03, 05, the even-indexed half of the 22 non-paced MIT-BIH records (101
 112, ...) and 1/f-shaped modulations of even seeds; BIDMC 02, 04, the odd-indexed
 MIT-BIH records and odd seeds are the held-back half, reported beside it.
 
-Windows: BIDMC 60, 120 and 300 s (step half a window), ECG (EDR on ``detect_ecg``
-beats, with their ``abnormal_shape`` flags, as ``hrv.analyze`` passes them) and PPG (PDR on ``detect_ppg`` pulses), reference from the annotated breath
-onsets in the window (mean of the two annotators); MIT-BIH 5-min windows of the first
-lead (no breathing reference: a rate below 9/min there is a suspected false slow call,
-the subjects were at rest); synthetic ECG whose R amplitude follows 1/f noise (no
-breathing rhythm: every rate given is invented). "False slow" = a rate below 9/min while
-the reference is 9/min or more. "Right" = within 2 breaths/min.
+Windows: BIDMC 60, 120 and 300 s (step half a window), ECG (EDR on ``detect_ecg`` beats,
+with their ``abnormal_shape`` flags, as ``hrv.analyze`` passes them) and PPG (PDR on
+``detect_ppg`` pulses), reference from the annotated breath onsets in the window (mean
+of the two annotators); MIT-BIH 5-min windows of the first lead (no breathing reference:
+a rate below 9/min there is a suspected false slow call, the subjects were at rest);
+synthetic ECG whose R amplitude follows 1/f noise (no breathing rhythm: every rate given
+is invented). "False slow" = a rate below 9/min while the reference is 9/min or more.
+"Right" = within 2 breaths/min.
 
 Run: ``.venv/bin/python -m benchmarks.respiration_edr_peak`` (writes
 ``benchmarks/results/respiration_edr_peak.md``).
