@@ -9,7 +9,8 @@ coupling intervals would make the sinus intervals after the run look doubled):
 
 * ``av_block_suspected``: at least ``BLOCK_MIN_RUN`` consecutive intervals within
   ``MULTIPLE_TOL`` of twice the running rhythm (2:1 conduction), entered or left by an
-  abrupt step of at least ``ABRUPT_STEP`` (breathing changes RR gradually);
+  abrupt step of at least ``ABRUPT_STEP`` (breathing changes RR gradually) from or to a
+  steady 1:1 rhythm of normal beats;
 * ``pause``: any other interval of at least ``PAUSE_MIN_S`` and ``PAUSE_RATIO`` times the
   running rhythm (a single long interval of 2-6 s: sinus arrest or a blocked beat).
 
@@ -42,6 +43,13 @@ REF_BEATS = 41  # running median of the 1:1 intervals
 # inside a run of doubled ones (up to about three quarters of the window long).
 FIRST_PASS_BEATS = 121
 FIRST_PASS_PERCENTILE = 25
+#: The intervals beside a 2:1 run (up to this many, at least ``STEADY_MIN``) must be a
+#: steady 1:1 rhythm of normal beats: each within ``STEADY_MAX`` of the running rhythm
+#: (strong sinus arrhythmia swings by up to about a quarter; the coupling and
+#: compensatory intervals of bigeminy by a half, fibrillation at random).
+STEADY_BEATS = 6
+STEADY_MIN = 3
+STEADY_MAX = 0.3
 ARTEFACT_NEAR_S = 2.0
 WINDOW_MARGIN_S = 0.05  # the window leaves this much of the interval at each end
 
@@ -92,11 +100,22 @@ def conduction_findings(
     double = (np.abs(ratio - 2.0) <= 2.0 * MULTIPLE_TOL) & sinus
     block = np.zeros(rr.size, dtype=bool)
     starts, ends = _runs(double)
+    def steady(a: int, b: int) -> bool:
+        """Intervals ``[a, b)`` are a steady 1:1 rhythm of normal beats."""
+        a, b = max(a, 0), min(b, rr.size)
+        if b - a < STEADY_MIN or not sinus[a:b].all():
+            return False
+        return bool((np.abs(ratio[a:b] - 1.0) <= STEADY_MAX).all())
+
     for s, e in zip(starts, ends, strict=True):  # loop per run of doubled intervals
         # Conduction fails from one beat to the next: the run starts or ends with an
-        # abrupt doubling or halving, where breathing changes RR gradually.
-        onset = s > 0 and rr[s] >= ABRUPT_STEP * rr[s - 1]
-        offset = e < rr.size and rr[e - 1] >= ABRUPT_STEP * rr[e]
+        # abrupt doubling or halving, where breathing changes RR gradually, next to a
+        # steady 1:1 rhythm (the atria beat on; bigeminy or fibrillation is no such
+        # rhythm).
+        onset = (s > 0 and rr[s] >= ABRUPT_STEP * rr[s - 1]
+                 and steady(s - STEADY_BEATS, s))
+        offset = (e < rr.size and rr[e - 1] >= ABRUPT_STEP * rr[e]
+                  and steady(e, e + STEADY_BEATS))
         if e - s >= BLOCK_MIN_RUN and (onset or offset):
             block[s:e] = True
     pause = (ratio >= PAUSE_RATIO) & (rr >= PAUSE_MIN_S) & ~block

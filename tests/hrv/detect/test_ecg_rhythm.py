@@ -202,3 +202,32 @@ class TestBigeminyIsNotTwoToOne:
         assert not det.normal[np.searchsorted(det.times_s, pvc - 0.05)].any()
         assert "av_block_suspected" not in {w.code for w in det.warnings}
         assert not [w for w in det.excluded_windows if w.reason == "av_block"]
+
+
+class TestTwoToOneNeedsASteadyRhythmBeside:
+    """A 2:1 run is entered from, or left to, a steady 1:1 rhythm: the atria beat on.
+    Ventricular premature beats taken for normal ones (same shape in the lead) make
+    bigeminy look like a 1:1 rhythm at the coupling interval."""
+
+    @staticmethod
+    def _times(intervals: list[float]) -> npt.NDArray[np.float64]:
+        rng = np.random.default_rng(0)
+        iv = np.asarray(intervals) + rng.normal(0, 0.005, len(intervals))
+        return np.concatenate(([1.0], 1.0 + np.cumsum(iv)))
+
+    def test_sinus_runs_between_unrecognised_bigeminy_are_no_av_block(self) -> None:
+        from hrv.detect._ecg_rhythm import conduction_findings
+
+        iv = [0.5, 1.0] * 40 + ([0.96] * 8 + [0.5, 1.4]) * 6 + [0.5, 1.0] * 20
+        t = self._times(iv)
+        windows, warnings = conduction_findings(t, normal=np.ones(t.size, dtype=bool))
+        assert not [w for w in windows if w.reason == "av_block"]
+        assert "av_block_suspected" not in {w.code for w in warnings}
+
+    def test_two_to_one_from_a_steady_rhythm_is_flagged(self) -> None:
+        from hrv.detect._ecg_rhythm import conduction_findings
+
+        t = self._times([0.7] * 60 + [1.4] * 30 + [0.7] * 60)
+        windows, warnings = conduction_findings(t, normal=np.ones(t.size, dtype=bool))
+        assert len([w for w in windows if w.reason == "av_block"]) == 30
+        assert "av_block_suspected" in {w.code for w in warnings}
