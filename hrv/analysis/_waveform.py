@@ -126,6 +126,8 @@ def analyze(
         else:
             det = detect_ppg(x, fs, config.detection, quality=config.quality)
         xf, _ = _filled(x, fs, sk, finite)
+        if det.info.get("inverted"):
+            xf = -xf  # the pulses pointed down: the derived respiration reads them upright
         # The PPG detector already judged every second once (8-s quality windows with
         # the pulse-template SQI, plus runs of outlier pulses); its windows and warnings
         # are in ``det``. Judging again on a 10-s grid counted motion twice.

@@ -33,6 +33,16 @@ DETECTOR = "elgendi2013-tem-upstroke"
 BAND_HZ = (0.5, 5.0)
 _UPSAMPLE_BELOW_HZ = 60.0
 MOTION_MARGIN_S = 0.5
+#: A pulse wave rises in systole (0.1-0.2 s) and falls through diastole, so a band-passed
+#: PPG rises for under half of each cycle (0.21-0.40 of the samples on the shared BIDMC
+#: and CinC recordings and the usable phone ones, up to 0.49 on unusable phone ones;
+#: 0.58 for a synthetic pulse at 128/min whose upstroke has a shoulder). One that rises
+#: for more than this share has its fast edge pointing down: a raw light-intensity
+#: signal (camera, most optical sensors), which is inverted before detection. Of the 27
+#: shared PPGs none is inverted and, turned upside down, 23 are recognised (the other
+#: four sit at 0.51-0.60). Near one half (fast heart rates, noise) the polarity is left
+#: as it is.
+INVERTED_RISING_SHARE = 0.6
 # Beat-detection confidence of the kept pulses (``_ppg_core.pulse_confidence``), tuned
 # on BIDMC 01, 03, 05 (reported beside 02, 04 and CinC 2015 a103l): a pulse time jitter
 # of j ms adds about sqrt(6) j to RMSSD, so 2.5 ms keeps it within a few ms; breathing
@@ -59,8 +69,10 @@ def detect_ppg(
     ----------
     samples : array_like, shape (n,)
         PPG samples (any linear unit; ADC integers accepted; NaN marks lost samples).
-        Larger values must mean more blood volume (invert a raw camera/absorbance
-        signal first if its pulses point down).
+        Larger values should mean more blood volume; a signal whose pulses point down
+        (a raw light intensity: camera, most optical sensors) is recognised by its
+        slow rises and fast falls and inverted, with the warning ``"ppg_inverted"``
+        (``info["inverted"]``).
     fs_hz : float or None
         Sampling rate in Hz, 25–500 Hz. With ``times_s`` it is the rate of the even grid
         the samples are resampled to; ``None`` then uses the median frame rate.
@@ -120,6 +132,9 @@ def detect_ppg(
     x, fs, t0, resampled = even_ppg(samples, fs_hz, times_s)
     filled, nan = fill_nan(x)
     filtered = bandpass(filled, fs, *BAND_HZ)
+    inverted = _points_down(filtered, nan)
+    if inverted:
+        x, filled, filtered = -x, -filled, -filtered
     up = int(np.ceil(_UPSAMPLE_BELOW_HZ / fs)) if fs < _UPSAMPLE_BELOW_HZ else 1
     work = np.asarray(sps.resample_poly(filtered, up, 1), dtype=np.float64) if up > 1 else filtered
     fs_work = fs * up
@@ -163,6 +178,11 @@ def detect_ppg(
                     "such as RMSSD; mean heart rate is still reliable",
                 )
             )
+    if inverted:
+        warnings.append(QualityWarning(
+            "ppg_inverted",
+            "the pulses point down (a raw light-intensity signal, as cameras and many "
+            "optical sensors give): the signal was inverted before the pulses were found"))
     doubts = _timing_doubts(confidence)
     if doubts:
         warnings.append(
@@ -187,6 +207,7 @@ def detect_ppg(
         "fs_hz": fs,
         "analysis_fs_hz": fs_work,
         "resampled_from_uneven": resampled,
+        "inverted": inverted,
         "frame_jitter_ms": 1000 * jitter_s,
         "bandpass_hz": list(BAND_HZ),
         "nan_samples": int(nan.sum()),
@@ -201,6 +222,17 @@ def detect_ppg(
         warnings=tuple(warnings),
         info=info,
     )
+
+
+def _points_down(filtered: FloatArray, nan: npt.NDArray[np.bool_]) -> bool:
+    """Whether the band-passed PPG rises for more than ``INVERTED_RISING_SHARE`` of its
+    samples (bridged NaN gaps left out)."""
+    rising = filtered[1:] > filtered[:-1]
+    if nan.any():
+        valid = ~(nan[1:] | nan[:-1])
+        n = int(np.count_nonzero(valid))
+        return n > 0 and int(np.count_nonzero(rising & valid)) > INVERTED_RISING_SHARE * n
+    return rising.size > 0 and int(np.count_nonzero(rising)) > INVERTED_RISING_SHARE * rising.size
 
 
 def _timing_doubts(conf: dict[str, float]) -> list[str]:
