@@ -74,15 +74,37 @@ class BeatClasses:
 
 
 def _windows(
-    x: npt.NDArray[np.generic], fs_hz: float, times_s: FloatArray, stride: int
+    x: npt.NDArray[np.generic], fs_hz: float, times_s: FloatArray, stride: int,
+    mains_hz: float | None = None,
 ) -> tuple[FloatArray, int]:
-    """Windows of +-(``SHAPE_HALF_S`` + lag) around each beat, and the lag in samples."""
+    """Windows of +-(``SHAPE_HALF_S`` + lag) around each beat, and the lag in samples.
+
+    With ``mains_hz`` (the recording's mains line, as sampled) each window loses its
+    least-squares sinusoid at that frequency: mains interference has a different phase
+    at every beat, and read every ``stride`` samples it folds into the QRS band, where
+    it would make normal beats look unlike each other.
+    """
     half = max(3, round(SHAPE_HALF_S * fs_hz / stride))
     lag = max(1, round(LAG_S * fs_hz / stride))
     offsets = np.arange(-half - lag, half + lag + 1, dtype=np.int64) * stride
     centre = np.rint(times_s * fs_hz).astype(np.int64)
     w = gather(x, centre, offsets)
+    if mains_hz is not None and w.shape[0]:
+        _remove_sinusoid(w, np.asarray(2 * np.pi * mains_hz / fs_hz * offsets,
+                                       dtype=np.float64))
     return w, lag
+
+
+def _remove_sinusoid(w: FloatArray, phase: FloatArray) -> None:
+    """Subtract from each row of ``w`` (in place) its least-squares fit of
+    ``a cos(phase) + b sin(phase)`` (a sinusoid sampled at the rows' offsets)."""
+    basis = np.stack((np.cos(phase), np.sin(phase)))  # (2, m)
+    gram = basis @ basis.T + 1e-9 * np.eye(2)  # a line at the Nyquist rate has no sine
+    proj = np.linalg.solve(gram, basis)  # (2, m): coefficients = w @ proj.T
+    for r0 in range(0, w.shape[0], ROW_CHUNK):
+        r1 = min(w.shape[0], r0 + ROW_CHUNK)
+        coef = w[r0:r1] @ proj.T
+        w[r0:r1] -= coef @ basis
 
 
 def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
@@ -340,7 +362,8 @@ def _fit_grid(
 
 
 def classify(
-    x: npt.NDArray[np.generic], fs_hz: float, times_s: FloatArray, stride: int
+    x: npt.NDArray[np.generic], fs_hz: float, times_s: FloatArray, stride: int,
+    *, mains_hz: float | None = None,
 ) -> BeatClasses:
     """Classify beats as normal-looking or not.
 
@@ -354,12 +377,14 @@ def classify(
         Sorted beat fiducials in seconds.
     stride : int
         Samples of ``x`` per window sample (the detector's working-rate factor).
+    mains_hz : float, optional
+        The recording's mains line (Hz, as sampled), taken out of each beat's window.
     """
     n = times_s.size
     if n == 0:
         e = np.empty(0, dtype=bool)
         return BeatClasses(e, e, e, np.empty(0), np.empty(0))
-    w, lag = _windows(x, fs_hz, times_s, stride)
+    w, lag = _windows(x, fs_hz, times_s, stride, mains_hz)
     corr, width_ratio = _shape(w, lag)
     abnormal = (corr < CORR_MIN) | (width_ratio > WIDTH_RATIO_MAX)
     typical = (corr >= TYPICAL_CORR) & (width_ratio <= TYPICAL_WIDTH_RATIO)

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from hrv._dsp import all_finite, hanning, median_rows, sliding_rows
 from hrv.types import QualityWarning
 
-__all__ = ["rate_plausibility"]
+__all__ = ["is_mains", "line_frequency", "rate_from_line", "rate_plausibility"]
 
 MAINS_HZ = (50.0, 60.0)
 LINE_MIN_HZ = 30.0
@@ -63,16 +63,18 @@ def _line_band(n_seg: int, fs_hz: float) -> tuple[npt.NDArray[np.float64], npt.N
     return f, band
 
 
-def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool = False
-                      ) -> tuple[QualityWarning, ...]:
-    """``sampling_rate_implausible`` when the mains line implies another rate.
+def line_frequency(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool = False
+                   ) -> float | None:
+    """The frequency (Hz, as sampled: folded below ``fs_hz / 2``) of the strongest narrow
+    line above ``LINE_MIN_HZ`` in the first ``MAX_SPAN_S`` of ``x``, or ``None``
+    without one standing ``LINE_PROMINENCE`` times over its neighbourhood.
 
     ``finite`` says every sample of ``x`` is known to be finite (no test needed).
     """
     n_seg = round(SEGMENT_S * fs_hz)
     span = np.asarray(x[: round(MAX_SPAN_S * fs_hz)], dtype=np.float64)
     if span.size < 4 * n_seg or fs_hz / 2 <= LINE_MIN_HZ + 5:
-        return ()
+        return None
     # A finite span: the same mean as np.nanmean, without its masked copies.
     span = (span - span.mean() if finite or all_finite(span)
             else np.nan_to_num(span - np.nanmean(span)))
@@ -88,17 +90,36 @@ def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool 
     p = (acc[0::2] + acc[1::2]) / spec.shape[0]
     f, band = _line_band(n_seg, float(fs_hz))
     if band.size < 3:
-        return ()
+        return None
     i = int(band[p[band].argmax()])
     near = (f > f[i] - 5.0) & (f < f[i] + 5.0)
     floor = float(median_rows(p[near]))
     if floor <= 0 or p[i] / floor < LINE_PROMINENCE:
-        return ()
+        return None
     lo, hi = max(i - 1, 0), min(i + 1, f.size - 1)
     den = p[lo] - 2 * p[i] + p[hi]
     off = 0.5 * (p[lo] - p[hi]) / den if den < 0 else 0.0
-    line = float(f[i] + off * (f[1] - f[0]))
-    if _is_mains(line, fs_hz):
+    return float(f[i] + off * (f[1] - f[0]))
+
+
+def is_mains(line_hz: float, fs_hz: float) -> bool:
+    """Whether a line at ``line_hz`` is mains (50/60 Hz or a harmonic, folded) at
+    ``fs_hz``."""
+    return _is_mains(line_hz, fs_hz)
+
+
+def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool = False
+                      ) -> tuple[QualityWarning, ...]:
+    """``sampling_rate_implausible`` when the mains line implies another rate.
+
+    ``finite`` says every sample of ``x`` is known to be finite (no test needed).
+    """
+    return rate_from_line(line_frequency(x, fs_hz, finite=finite), fs_hz)
+
+
+def rate_from_line(line: float | None, fs_hz: float) -> tuple[QualityWarning, ...]:
+    """:func:`rate_plausibility` from the recording's :func:`line_frequency`."""
+    if line is None or _is_mains(line, fs_hz):
         return ()
     implied = [fs_hz * m / line for m in MAINS_HZ]
     if min(abs(r / fs_hz - 1) for r in implied) <= MIN_RATE_ERROR:

@@ -29,7 +29,7 @@ from hrv.detect._ecg_beats import refine_peaks
 from hrv.detect._ecg_classify import BeatClasses, classify
 from hrv.detect._ecg_feature import BAND_HZ, FEATURE_WINDOW_S, compute_candidates
 from hrv.detect._ecg_morph import resolve_close_pairs
-from hrv.detect._ecg_rate import rate_plausibility
+from hrv.detect._ecg_rate import is_mains, line_frequency, rate_from_line
 from hrv.detect._ecg_rhythm import conduction_findings
 from hrv.detect._ecg_select import THRESHOLD_FRACTION, select_beats
 from hrv.errors import InsufficientDataError, InvalidInputError
@@ -180,11 +180,14 @@ def detect_ecg_working(
                             tuple[QualityWarning, ...]]:
         # Beat classes, conduction findings and the rate check need only the beat times
         # and the raw signal: together they run beside the caller's ``beside``.
-        classes = classify(x, fs, times, k)
+        # A mains line (50/60 Hz interference) is taken out of the shapes compared.
+        line = line_frequency(x, fs, finite=finite)
+        mains = line if line is not None and is_mains(line, fs) else None
+        classes = classify(x, fs, times, k, mains_hz=mains)
         return (classes,
                 conduction_findings(times, [(s0, e0) for s0, e0, _r in runs_s],
                                     classes.normal),
-                rate_plausibility(x, fs, finite=finite))
+                rate_from_line(line, fs))
 
     if beside is None:
         classes, conduction, rate = findings()
