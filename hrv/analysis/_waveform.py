@@ -143,8 +143,8 @@ def analyze(
             # estimates only once its metrics are computed.
             kept = det.times_s[keep]
             odd = det.info.get("abnormal_shape")
-            odd_kept = odd[keep] if isinstance(odd, np.ndarray) and odd.shape == keep.shape \
-                else None
+            odd_kept = (odd[keep] if isinstance(odd, np.ndarray) and odd.shape == keep.shape
+                        else None)
             edr = start_beside(
                 lambda: {"edr": ecg_rate_filled(xf, fs, kept, work, abnormal=odd_kept)},
                 threads=beside_threads(duration_s))

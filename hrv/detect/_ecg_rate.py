@@ -43,7 +43,9 @@ def _folded(f: float, fs: float) -> float:
     return min(r, fs - r)
 
 
-def _is_mains(f: float, fs: float) -> bool:
+def is_mains(f: float, fs: float) -> bool:
+    """Whether a line at ``f`` Hz is mains (50/60 Hz or a harmonic, folded) at rate
+    ``fs``."""
     for m in MAINS_HZ:
         for h in (1, 2, 3):
             g = _folded(h * m, fs)
@@ -102,12 +104,6 @@ def line_frequency(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool = F
     return float(f[i] + off * (f[1] - f[0]))
 
 
-def is_mains(line_hz: float, fs_hz: float) -> bool:
-    """Whether a line at ``line_hz`` is mains (50/60 Hz or a harmonic, folded) at
-    ``fs_hz``."""
-    return _is_mains(line_hz, fs_hz)
-
-
 def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool = False
                       ) -> tuple[QualityWarning, ...]:
     """``sampling_rate_implausible`` when the mains line implies another rate.
@@ -119,7 +115,7 @@ def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool 
 
 def rate_from_line(line: float | None, fs_hz: float) -> tuple[QualityWarning, ...]:
     """:func:`rate_plausibility` from the recording's :func:`line_frequency`."""
-    if line is None or _is_mains(line, fs_hz):
+    if line is None or is_mains(line, fs_hz):
         return ()
     implied = [fs_hz * m / line for m in MAINS_HZ]
     if min(abs(r / fs_hz - 1) for r in implied) <= MIN_RATE_ERROR:
