@@ -24,7 +24,7 @@ import numpy.typing as npt
 from hrv._dsp import all_finite, hanning, median_rows, sliding_rows
 from hrv.types import QualityWarning
 
-__all__ = ["is_mains", "line_frequency", "rate_from_line", "rate_plausibility"]
+__all__ = ["is_mains", "line_frequency", "rate_from_line"]
 
 MAINS_HZ = (50.0, 60.0)
 LINE_MIN_HZ = 30.0
@@ -104,17 +104,9 @@ def line_frequency(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool = F
     return float(f[i] + off * (f[1] - f[0]))
 
 
-def rate_plausibility(x: npt.NDArray[np.generic], fs_hz: float, *, finite: bool = False
-                      ) -> tuple[QualityWarning, ...]:
-    """``sampling_rate_implausible`` when the mains line implies another rate.
-
-    ``finite`` says every sample of ``x`` is known to be finite (no test needed).
-    """
-    return rate_from_line(line_frequency(x, fs_hz, finite=finite), fs_hz)
-
-
 def rate_from_line(line: float | None, fs_hz: float) -> tuple[QualityWarning, ...]:
-    """:func:`rate_plausibility` from the recording's :func:`line_frequency`."""
+    """``sampling_rate_implausible`` when the recording's line (:func:`line_frequency`)
+    is no mains frequency at ``fs_hz`` but would be at another rate."""
     if line is None or is_mains(line, fs_hz):
         return ()
     implied = [fs_hz * m / line for m in MAINS_HZ]
