@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import ndimage
 
-from hrv.detect._ecg_beats import ROW_CHUNK, block_medians, gather
+from hrv.detect._ecg_beats import ROW_CHUNK, block_medians, gather, remove_sinusoid
 
 __all__ = ["BeatClasses", "classify"]
 
@@ -90,21 +90,9 @@ def _windows(
     centre = np.rint(times_s * fs_hz).astype(np.int64)
     w = gather(x, centre, offsets)
     if mains_hz is not None and w.shape[0]:
-        _remove_sinusoid(w, np.asarray(2 * np.pi * mains_hz / fs_hz * offsets,
+        remove_sinusoid(w, np.asarray(2 * np.pi * mains_hz / fs_hz * offsets,
                                        dtype=np.float64))
     return w, lag
-
-
-def _remove_sinusoid(w: FloatArray, phase: FloatArray) -> None:
-    """Subtract from each row of ``w`` (in place) its least-squares fit of
-    ``a cos(phase) + b sin(phase)`` (a sinusoid sampled at the rows' offsets)."""
-    basis = np.stack((np.cos(phase), np.sin(phase)))  # (2, m)
-    gram = basis @ basis.T + 1e-9 * np.eye(2)  # a line at the Nyquist rate has no sine
-    proj = np.linalg.solve(gram, basis)  # (2, m): coefficients = w @ proj.T
-    for r0 in range(0, w.shape[0], ROW_CHUNK):
-        r1 = min(w.shape[0], r0 + ROW_CHUNK)
-        coef = w[r0:r1] @ proj.T
-        w[r0:r1] -= coef @ basis
 
 
 def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:

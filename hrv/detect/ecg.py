@@ -153,7 +153,11 @@ def detect_ecg_working(
     k = cand.factor
     approx = cand.index[sel] * k + (k - 1) // 2
     approx = approx[resolve_close_pairs(x, approx, fs, k)]
-    times, polarity = refine_peaks(x, fs, approx)
+    # A mains line (50/60 Hz interference) is taken out of the beat windows: it would
+    # move R-peak apexes and make normal beats look unlike each other.
+    line = line_frequency(x, fs, finite=finite)
+    mains = line if line is not None and is_mains(line, fs) else None
+    times, polarity = refine_peaks(x, fs, approx, mains)
 
     # Runs (missing, flat, clipped) in seconds; drop beats in or next to them.
     runs_s = [
@@ -180,9 +184,6 @@ def detect_ecg_working(
                             tuple[QualityWarning, ...]]:
         # Beat classes, conduction findings and the rate check need only the beat times
         # and the raw signal: together they run beside the caller's ``beside``.
-        # A mains line (50/60 Hz interference) is taken out of the shapes compared.
-        line = line_frequency(x, fs, finite=finite)
-        mains = line if line is not None and is_mains(line, fs) else None
         classes = classify(x, fs, times, k, mains_hz=mains)
         return (classes,
                 conduction_findings(times, [(s0, e0) for s0, e0, _r in runs_s],
