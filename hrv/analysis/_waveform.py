@@ -142,9 +142,8 @@ def analyze(
             # The derived respiration runs beside the interval analysis, which reads the
             # estimates only once its metrics are computed.
             kept = det.times_s[keep]
-            odd = det.info.get("abnormal_shape")
-            odd_kept = (odd[keep] if isinstance(odd, np.ndarray) and odd.shape == keep.shape
-                        else None)
+            odd = det.info["abnormal_shape"]
+            odd_kept = odd[keep]
             edr = start_beside(
                 lambda: {"edr": ecg_rate_filled(xf, fs, kept, work, abnormal=odd_kept)},
                 threads=beside_threads(duration_s))

@@ -227,12 +227,9 @@ def detect_ppg(
 def _points_down(filtered: FloatArray, nan: npt.NDArray[np.bool_]) -> bool:
     """Whether the band-passed PPG rises for more than ``INVERTED_RISING_SHARE`` of its
     samples (bridged NaN gaps left out)."""
-    rising = filtered[1:] > filtered[:-1]
-    if nan.any():
-        valid = ~(nan[1:] | nan[:-1])
-        n = int(np.count_nonzero(valid))
-        return n > 0 and int(np.count_nonzero(rising & valid)) > INVERTED_RISING_SHARE * n
-    return rising.size > 0 and int(np.count_nonzero(rising)) > INVERTED_RISING_SHARE * rising.size
+    valid = ~(nan[1:] | nan[:-1])
+    rising = (filtered[1:] > filtered[:-1]) & valid
+    return int(np.count_nonzero(rising)) > INVERTED_RISING_SHARE * int(np.count_nonzero(valid))
 
 
 def _timing_doubts(conf: dict[str, float]) -> list[str]:
