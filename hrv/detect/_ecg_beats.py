@@ -54,15 +54,24 @@ def gather(x: npt.NDArray[np.generic], centre: IntArray, offsets: IntArray) -> F
 
 
 def remove_sinusoid(w: FloatArray, phase: FloatArray) -> None:
-    """Subtract from each row of ``w`` (in place) its least-squares fit of
-    ``a cos(phase) + b sin(phase)`` (a sinusoid sampled at the rows' offsets)."""
-    basis = np.stack((np.cos(phase), np.sin(phase)))  # (2, m)
-    gram = basis @ basis.T + 1e-9 * np.eye(2)  # a line at the Nyquist rate has no sine
-    proj = np.linalg.solve(gram, basis)  # (2, m): coefficients = w @ proj.T
+    """Subtract from each row of ``w`` (in place) the ``a cos(phase) + b sin(phase)``
+    part of its least-squares fit of that sinusoid plus a straight line.
+
+    The line is fitted beside the sinusoid and kept: a short window sees only a few
+    cycles, over which an offset or a baseline slope is not orthogonal to the sinusoid,
+    so without it the recording's DC level and its wander would leak into the fitted
+    sinusoid (a different error at every beat, growing with the offset).
+    """
+    m = phase.size
+    ramp = np.linspace(-1.0, 1.0, m)
+    basis = np.stack((np.cos(phase), np.sin(phase), np.ones(m), ramp))  # (4, m)
+    gram = basis @ basis.T + 1e-9 * np.eye(4)  # a line at the Nyquist rate has no sine
+    proj = np.linalg.solve(gram, basis)[:2]  # (2, m): sinusoid coefficients = w @ proj.T
+    sinus = basis[:2]
     for r0 in range(0, w.shape[0], ROW_CHUNK):
         r1 = min(w.shape[0], r0 + ROW_CHUNK)
         coef = w[r0:r1] @ proj.T
-        w[r0:r1] -= coef @ basis
+        w[r0:r1] -= coef @ sinus
 
 
 def block_medians(a: FloatArray, block: int) -> FloatArray:

@@ -30,6 +30,37 @@ def test_least_squares_sinusoid_is_removed_exactly() -> None:
     np.testing.assert_allclose(w, base, atol=1e-9)
 
 
+def test_offset_and_baseline_slope_do_not_leak_into_the_sinusoid() -> None:
+    # a window of a few cycles: a constant or a ramp is not orthogonal to the sinusoid,
+    # so a fit of the sinusoid alone would subtract part of it at every beat
+    rng = np.random.default_rng(1)
+    phase = 2 * np.pi * 60.0 * np.arange(-24, 25) * 3 / 360.0
+    ramp = np.linspace(-1.0, 1.0, phase.size)
+    base = rng.normal(size=(6, phase.size))
+    added = 50.0 + rng.normal(size=(6, 1)) * ramp
+    moved = base + added
+    remove_sinusoid(base, phase)
+    remove_sinusoid(moved, phase)
+    # what is removed does not depend on the offset or the slope: they stay as they were
+    np.testing.assert_allclose(moved - base, added, atol=1e-9)
+
+
+def test_dc_offset_with_mains_changes_nothing() -> None:
+    # A raw export with a large DC level (ADC counts, an unreferenced amplifier) and
+    # mains interference: the offset must not reach the beat windows' mains removal.
+    q = _rsa_times(70, 15, 0.08, 180.0, seed=5)
+    clean = _ecg(181.0, q, q - PR_S)
+    t = np.arange(clean.size) / FS
+    noisy = clean + 0.2 * np.sin(2 * np.pi * 50.0 * t + 0.3)
+    a = detect_ecg(noisy, FS)
+    b = detect_ecg(noisy + 50.0, FS)
+    assert b.times_s.size == a.times_s.size
+    np.testing.assert_allclose(b.times_s, a.times_s, atol=1e-6)
+    np.testing.assert_array_equal(b.normal, a.normal)
+    np.testing.assert_allclose(b.info["template_correlation"], a.info["template_correlation"],
+                               atol=1e-6)
+
+
 @pytest.mark.parametrize(("mains_hz", "amplitude_mv"), [(50.0, 0.3), (60.0, 0.3), (50.2, 0.15)])
 def test_mains_leaves_every_beat_normal(mains_hz: float, amplitude_mv: float) -> None:
     q = _rsa_times(70, 15, 0.08, 180.0, seed=4)
