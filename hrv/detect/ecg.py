@@ -157,7 +157,10 @@ def detect_ecg_working(
     # move R-peak apexes and make normal beats look unlike each other.
     line = line_frequency(x, fs, finite=finite)
     mains = line if line is not None and is_mains(line, fs) else None
-    times, polarity = refine_peaks(x, fs, approx, mains)
+    # ``times``: template-matched (the intervals); ``apex``: each beat's own extremum,
+    # on which the beat classes are judged (matching a premature ventricular beat to the
+    # normal template would make it look more normal).
+    times, polarity, apex = refine_peaks(x, fs, approx, mains)
 
     # Runs (missing, flat, clipped) in seconds; drop beats in or next to them.
     runs_s = [
@@ -173,18 +176,21 @@ def detect_ecg_working(
     if not (times[1:] >= times[:-1]).all():  # sorted already: the stable sort keeps all
         order = times.argsort(kind="stable")
         times = times[order]
+        apex = apex[order]
         keep = keep[order]
     times = times[keep]
+    apex = apex[keep]
     if times.size > 1:
         dup = np.concatenate(([False], (times[1:] - times[:-1]) < MIN_RR_S))
         times = times[~dup]
+        apex = apex[~dup]
 
     def findings() -> tuple[BeatClasses, tuple[tuple[ExcludedWindow, ...],
                                                tuple[QualityWarning, ...]],
                             tuple[QualityWarning, ...]]:
         # Beat classes, conduction findings and the rate check need only the beat times
         # and the raw signal: together they run beside the caller's ``beside``.
-        classes = classify(x, fs, times, k, mains_hz=mains)
+        classes = classify(x, fs, apex, k, mains_hz=mains)
         return (classes,
                 conduction_findings(times, [(s0, e0) for s0, e0, _r in runs_s],
                                     classes.normal),
@@ -210,9 +216,10 @@ def detect_ecg_working(
         "method": (
             "Pan-Tompkins-style slope energy, vectorised; T/P-wave rejection, search-back, "
             "isolated-beat rule, close-pair resolution by template correlation; "
-            "template-guided parabolic R-peak refinement"
+            "template-guided parabolic R-peak refinement, beat-to-beat timing by "
+            "template matching"
         ),
-        "fiducial": "r_peak_extremum",
+        "fiducial": "r_peak",
         "polarity": int(polarity),
         "working_rate_hz": cand.fs_work,
         "bandpass_hz": list(BAND_HZ),
