@@ -35,7 +35,7 @@ COMMIT = re.compile(r"(?i)\bcommit(?: measured)?[:\s]+`?([0-9a-f]{7,40})\b`?")
 
 #: Results files in the order their rows appear in the README; others follow by name.
 ORDER = [
-    "ecg_accuracy", "ecg_noise", "ecg_hrv", "mitdb_rmssd", "ppg_accuracy", "welltory",
+    "ecg_accuracy", "ecg_noise", "ecg_timing", "ecg_hrv", "mitdb_rmssd", "ppg_accuracy", "welltory",
     "respiration_bidmc", "respiration_rsa", "respiration_fusion", "shift_calibration",
     "nsr2db_vs_neurokit", "pipeline_speed", "cli_batch_speed", "batch_speed",
     "report_page_speed", "http_bench", "reliability",

@@ -15,6 +15,8 @@ BENCHMARKS = [
     "benchmarks.mitdb_rmssd",
     "benchmarks.ecg_accuracy",
     "benchmarks.ecg_hrv",
+    "benchmarks.ecg_noise",
+    "benchmarks.ecg_timing",
     "benchmarks.ecg_speed",
     "benchmarks.ppg_accuracy",
     "benchmarks.welltory",
