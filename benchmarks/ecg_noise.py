@@ -255,12 +255,12 @@ def write(rows: list[tuple[str, int, tuple[int, int, int], tuple[int, int, int]]
     for name in MITDB_NONPACED:
         cells = [f"{_f1(*r[2]):.2f} / {_f1(*r[3]):.2f}" for r in rows if r[0] == name]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += _rmssd_lines(rmssd)
     lo, hi = SNR_DB[-1], SNR_DB[0]
     lines += ["", f"<!-- readme-row: | ECG beats with added noise (baseline wander, electrode "
                   f"motion, muscle), MIT-BIH 22 records, {hi} to {lo} dB SNR | F1 "
                   f"{summary[hi][0]:.2f} % at {hi} dB, {summary[lo][0]:.2f} % at {lo} dB | "
-                  f"F1 {summary[hi][1]:.2f} % / {summary[lo][1]:.2f} % | -->", ""]
+                  f"F1 {summary[hi][1]:.2f} % / {summary[lo][1]:.2f} % | -->"]
+    lines += [*_rmssd_lines(rmssd), ""]
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 
