@@ -31,9 +31,8 @@ Run: ``.venv/bin/python -m benchmarks.ecg_timing`` (writes
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -44,26 +43,13 @@ from benchmarks._ppg_reference import load_bidmc_leads
 from benchmarks._provenance import header
 from benchmarks.ecg_accuracy import nk_detect
 from benchmarks.ecg_hrv import MAX_ECTOPIC_PCT, NORMAL_CODES
-from benchmarks.ecg_noise import muscle
+from benchmarks.ecg_noise import apex_only, muscle
 
 FloatArray = npt.NDArray[np.float64]
 RESULTS = Path(__file__).resolve().parent / "results" / "ecg_timing.md"
 MUSCLE_SNR_DB = 12.0
 SEED = 20261208
 METHODS = ("hrv", "apex only", "NeuroKit2")
-
-
-@contextlib.contextmanager
-def apex_only() -> Iterator[None]:
-    """``detect_ecg`` without its template matching (the apex positions kept)."""
-    from hrv.detect import _ecg_beats
-
-    kept = _ecg_beats._aligned
-    _ecg_beats._aligned = lambda x, pos, half, lag, mains: pos  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        _ecg_beats._aligned = kept  # type: ignore[assignment]
 
 
 Detector = Callable[[FloatArray, float], tuple[FloatArray, npt.NDArray[np.bool_]]]
