@@ -4,7 +4,9 @@ A beat is *abnormal in shape* when its QRS window (+-100 ms around the fiducial)
 correlates poorly (Pearson, so offset and gain do not count) with the local
 template (sample-wise median of the beats of its block and the neighbouring blocks), the
 correlation being the best over small lags so that a slightly misplaced fiducial does not
-count as another shape; or when its QRS is much wider than the template's. A beat is
+count as another shape; or when its QRS is much wider than the template's. Noise lowers
+every beat's correlation by a common factor: the correlation thresholds of each block are
+scaled by the factor its measured noise implies (:func:`_noise_scale`). A beat is
 *premature* when its preceding RR interval is well below the local median (or mildly so
 and followed by a longer interval, the short-long pattern of atrial premature beats).
 Prematurity is not judged where the rhythm itself is irregular (atrial fibrillation):
@@ -31,6 +33,11 @@ LAG_S = 0.010  # best correlation over lags within +-LAG_S
 CLASS_BLOCK = 64  # beats per block ...
 CLASS_CONTEXT = 1  # ... whose template also uses this many neighbouring blocks per side
 CORR_MIN = 0.85
+# The correlation thresholds are scaled down with the noise of each block of beats
+# (:func:`_noise_scale`).
+NOISE_QUANTILE = 0.25  # of a window's |second differences| (the QRS has the large ones)
+NOISE_Q_GAUSS = 0.3186  # that quantile of |N(0, 1)|
+NOISE_FREE_RHO = 0.98  # above this expected correlation a block counts as clean
 WIDTH_RATIO_MAX = 1.45
 PREMATURE_RATIO = 0.82
 # A mildly premature beat followed by a longer interval (short-long pattern of atrial
@@ -95,8 +102,10 @@ def _windows(
     return w, lag
 
 
-def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
-    """Template correlation and width ratio of every beat (block-wise templates).
+def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Template correlation and width ratio of every beat (block-wise templates), and
+    the energy of each block's own median beat (the sum of its squared centred
+    samples).
 
     Each block's template is its median beat averaged with the neighbouring blocks'
     (``CLASS_CONTEXT`` per side); the correlation is the best over lags of +-``lag``.
@@ -116,6 +125,9 @@ def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
     # (about 19 MB for 24 hours).
     med = np.column_stack((block_medians(core, CLASS_BLOCK),
                            block_medians(width[:, None], CLASS_BLOCK)))
+    own = med[:, :-1] - med[:, :-1].mean(axis=1, keepdims=True)  # each block's own beat
+    energy = np.einsum("ij,ij->i", own, own)
+    del own
     if med.shape[0] > 1:
         med = ndimage.uniform_filter1d(med, 2 * CLASS_CONTEXT + 1, axis=0, mode="nearest")
     tmpl, wmed = med[:, :-1], med[:, -1]
@@ -135,7 +147,34 @@ def _shape(w: FloatArray, lag: int) -> tuple[FloatArray, FloatArray]:
             var = np.einsum("ij,ij->i", r, r) - s1 * s1 / width_n
             np.maximum(c, dot / np.sqrt(np.maximum(var, 1e-300)), out=c)
     width_ratio = width / np.maximum(wmed[block_of], 1e-12)
-    return corr, width_ratio
+    return corr, width_ratio, energy
+
+
+def _noise_scale(w: FloatArray, lag: int, energy: FloatArray) -> FloatArray:
+    """Per beat, the factor by which noise lowers its block's correlations.
+
+    Noise of variance s2 on each of a window's m samples lowers a beat's correlation with
+    the (noise-averaged) template by sqrt(E / (E + m s2)), E the template's centred
+    energy (``energy``, per block of ``CLASS_BLOCK`` beats); with muscle noise every
+    normal beat of a block can fall below ``CORR_MIN``. s2 is estimated from the second
+    differences of the block's windows (which white noise raises six-fold and a slow
+    wave hardly at all) by a low quantile of them all, since the QRS has the large ones:
+    neither ectopic beats nor the shape differences between normal beats (which are
+    slow) enter it. At most 1: a clean block keeps the thresholds as they are.
+    """
+    n, m = w.shape
+    nb = energy.size
+    core = w[:, lag: m - lag]
+    d2 = np.abs(core[:, 2:] - 2.0 * core[:, 1:-1] + core[:, :-2])
+    k = int(NOISE_QUANTILE * (d2.shape[1] - 1))
+    q = np.partition(d2, k, axis=1)[:, k]
+    s2 = block_medians(((q / (NOISE_Q_GAUSS * np.sqrt(6.0))) ** 2)[:, None], CLASS_BLOCK)[:, 0]
+    width = core.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = np.sqrt(energy / (energy + width * s2))
+    rho = np.where(np.isfinite(rho), rho, 1.0)
+    block_of = np.minimum(np.arange(n) // CLASS_BLOCK, nb - 1)
+    return np.asarray(np.minimum(rho[block_of] / NOISE_FREE_RHO, 1.0))
 
 
 def _irregular(rr: FloatArray, abnormal: BoolArray, rr_median: FloatArray | None = None
@@ -373,9 +412,10 @@ def classify(
         e = np.empty(0, dtype=bool)
         return BeatClasses(e, e, e, np.empty(0), np.empty(0))
     w, lag = _windows(x, fs_hz, times_s, stride, mains_hz)
-    corr, width_ratio = _shape(w, lag)
-    abnormal = (corr < CORR_MIN) | (width_ratio > WIDTH_RATIO_MAX)
-    typical = (corr >= TYPICAL_CORR) & (width_ratio <= TYPICAL_WIDTH_RATIO)
+    corr, width_ratio, energy = _shape(w, lag)
+    scale = _noise_scale(w, lag, energy)
+    abnormal = (corr < CORR_MIN * scale) | (width_ratio > WIDTH_RATIO_MAX)
+    typical = (corr >= TYPICAL_CORR * scale) & (width_ratio <= TYPICAL_WIDTH_RATIO)
     premature = _premature(times_s, abnormal, typical)
     return BeatClasses(
         normal=~(abnormal | premature),
