@@ -47,8 +47,9 @@ def grade_quality(
 
     Rules (each adds a warning saying why):
 
-    - usable NN duration below 30 s or fewer than 20 beats: ``unusable``;
-      below ``config.min_usable_s``: ``poor``;
+    - usable NN duration (with two mean intervals for the parts of the recording before
+      its first and after its last beat) below 30 s or fewer than 20 beats:
+      ``unusable``; below ``config.min_usable_s``: ``poor``;
     - corrected beats above ``poor_max_corrected_pct``: ``unusable``; above
       ``fair_max_corrected_pct``: ``poor``; above ``good_max_corrected_pct``: ``fair``;
     - more than half of the recording excluded: ``poor``; more than 10 %: ``fair``;
@@ -67,7 +68,11 @@ def grade_quality(
             grade = to
         out.append(QualityWarning(code, message))
 
-    if n_beats < _MIN_BEATS or nn_duration_s < _MIN_ANY_S:
+    # The part of a recording before its first beat and the part after its last are
+    # each shorter than one interval, and hold none: a full 60-s recording at 70 beats
+    # per minute has 58.3-60 s of intervals. Two mean intervals are allowed for them.
+    covered = nn_duration_s + (2.0 * nn_duration_s / n_intervals if n_intervals > 0 else 0.0)
+    if n_beats < _MIN_BEATS or covered < _MIN_ANY_S:
         worsen(
             Grade.UNUSABLE,
             "too_short",
@@ -75,7 +80,7 @@ def grade_quality(
             f"({n_intervals} intervals between normal beats, from {n_beats} beats); at least "
             f"{config.min_usable_s:g} s are needed (record at least 3 minutes sitting still).",
         )
-    elif nn_duration_s < config.min_usable_s:
+    elif covered < config.min_usable_s:
         worsen(
             Grade.POOR,
             "short_recording",
