@@ -122,6 +122,18 @@ class Row:
     pairs: int
 
 
+def _row(data: str, record: str, noise: str, methods: tuple[str, ...], xa: FloatArray,
+         xb: FloatArray, fs: float, ref: FloatArray, pair_ok: npt.NDArray[np.bool_]) -> Row:
+    """Every method's RR disagreement between leads ``xa`` and ``xb``."""
+    rms, gross, n = {}, {}, 0
+    for m in methods:
+        det = _detector(m)
+        ta, _ = det(xa, fs)
+        tb, _ = det(xb, fs)
+        rms[m], gross[m], n = disagreement_ms(ta, tb, ref, pair_ok)
+    return Row(data, record, noise, rms, gross, n)
+
+
 def mitdb_rows(methods: tuple[str, ...]) -> list[Row]:
     rows: list[Row] = []
     for name in MITDB_NONPACED:
@@ -138,13 +150,7 @@ def mitdb_rows(methods: tuple[str, ...]) -> list[Row]:
                 ea, eb = muscle(xa.size, a.fs_hz, rng), muscle(xb.size, a.fs_hz, rng)
                 xa = xa + ea / np.std(ea) * np.std(xa) / 10 ** (MUSCLE_SNR_DB / 20)
                 xb = xb + eb / np.std(eb) * np.std(xb) / 10 ** (MUSCLE_SNR_DB / 20)
-            rms, gross, n = {}, {}, 0
-            for m in methods:
-                det = _detector(m)
-                ta, _ = det(xa, a.fs_hz)
-                tb, _ = det(xb, a.fs_hz)
-                rms[m], gross[m], n = disagreement_ms(ta, tb, ref, pair_ok)
-            rows.append(Row("mitdb", name, noise, rms, gross, n))
+            rows.append(_row("mitdb", name, noise, methods, xa, xb, a.fs_hz, ref, pair_ok))
             print(rows[-1], flush=True)
     return rows
 
@@ -160,13 +166,8 @@ def bidmc_rows(methods: tuple[str, ...]) -> list[Row]:
         ref = ta0[na]
         both = np.isfinite(_at(tb0[nb], ref))
         pair_ok = both[1:] & both[:-1] & (np.diff(ref) < 2.0)
-        rms, gross, n = {}, {}, 0
-        for m in methods:
-            det = _detector(m)
-            ta, _ = det(xa, rec.fs)
-            tb, _ = det(xb, rec.fs)
-            rms[m], gross[m], n = disagreement_ms(ta, tb, ref, pair_ok)
-        rows.append(Row("bidmc", f"{num:02d}", "clean", rms, gross, n))
+        rows.append(_row("bidmc", f"{num:02d}", "clean", methods, xa, xb, rec.fs, ref,
+                         pair_ok))
         print(rows[-1], flush=True)
     return rows
 
