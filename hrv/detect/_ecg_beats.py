@@ -192,7 +192,7 @@ def _aligned(x: npt.NDArray[np.generic], pos: FloatArray, half: int, lag: int,
         v = gather(x, centre[r0:r1], offsets)
         if mains_phase is not None:
             remove_sinusoid(v, mains_phase)
-        v -= v.mean(axis=1, keepdims=True)  # each row's level (the match ignores it)
+        v -= v.mean(axis=1, keepdims=True)  # each row's level: the median template is of shapes
         w[r0:r1] = v
     core = w[:, lag:lag + m]  # each beat's window about its apex
     # Templates from every other beat of each block (the median needs no more).

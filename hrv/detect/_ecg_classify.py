@@ -156,11 +156,12 @@ def _noise_scale(w: FloatArray, lag: int, energy: FloatArray) -> FloatArray:
     Noise of variance s2 on each of a window's m samples lowers a beat's correlation with
     the (noise-averaged) template by sqrt(E / (E + m s2)), E the template's centred
     energy (``energy``, per block of ``CLASS_BLOCK`` beats); with muscle noise every
-    normal beat of a block can fall below ``CORR_MIN``. s2 is estimated from the second
-    differences of the block's windows (which white noise raises six-fold and a slow
-    wave hardly at all) by a low quantile of them all, since the QRS has the large ones:
-    neither ectopic beats nor the shape differences between normal beats (which are
-    slow) enter it. At most 1: a clean block keeps the thresholds as they are.
+    normal beat of a block can fall below ``CORR_MIN``. s2 comes from the second
+    differences of each beat window (white noise has six times its variance there, a
+    slow wave hardly any), by a low quantile of them (``NOISE_QUANTILE``: the QRS has
+    the large ones), and the median over the block's beats: neither ectopic beats nor
+    the shape differences between normal beats (which are slow) enter it. The factor is
+    relative to ``NOISE_FREE_RHO`` and at most 1: a clean block keeps its thresholds.
     """
     n, m = w.shape
     nb = energy.size
