@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import numpy.typing as npt
-from scipy import ndimage
+from scipy import ndimage, signal
 
 from hrv._dsp import map_chunks, median_rows, sliding_rows
 
@@ -151,16 +151,11 @@ def refine_peaks(
     aphase = (None if mains_hz is None else
               2 * np.pi * mains_hz / fs_hz * np.arange(-ah - lag, ah + lag + 1.0))
 
-    def align(i: int) -> FloatArray:
-        (r0, r1), (jc, delta, _) = runs[i], found[i]
-        pos = approx[r0:r1] + (jc - half).astype(np.float64) + delta
-        return _aligned(x, pos, ah, lag, aphase)
-
-    apex = np.concatenate([approx[r0:r1] + (jc - half).astype(np.float64) + delta
-                           for (r0, r1), (jc, delta, _) in zip(runs, found, strict=True)])
-    pos = np.concatenate(map_chunks(align, range(len(runs))))
+    apexes = [approx[r0:r1] + (jc - half).astype(np.float64) + delta
+              for (r0, r1), (jc, delta, _) in zip(runs, found, strict=True)]
+    pos = np.concatenate(map_chunks(lambda a: _aligned(x, a, ah, lag, aphase), apexes))
     polarity = 1 if sum(p for _, _, p in found) >= 0 else -1
-    return pos / fs_hz, polarity, apex / fs_hz
+    return pos / fs_hz, polarity, np.concatenate(apexes) / fs_hz
 
 
 def _aligned(x: npt.NDArray[np.generic], pos: FloatArray, half: int, lag: int,
@@ -200,7 +195,7 @@ def _aligned(x: npt.NDArray[np.generic], pos: FloatArray, half: int, lag: int,
     block_of = np.minimum(np.arange(n) // ALIGN_BLOCK, tmpl.shape[0] - 1)
     tmpl -= tmpl.mean(axis=1, keepdims=True)  # zero mean: a row's offset counts nil
     tnorm = np.sqrt(np.add.reduce(tmpl * tmpl, axis=1))
-    tm = tmpl * _tukey(m, ALIGN_TAPER)
+    tm = tmpl * signal.windows.tukey(m, ALIGN_TAPER)
     tm -= tm.mean(axis=1, keepdims=True)
     out = pos.copy()
     for r0 in range(0, n, ROW_CHUNK):
@@ -236,17 +231,6 @@ def _aligned(x: npt.NDArray[np.generic], pos: FloatArray, half: int, lag: int,
         warnings.simplefilter("ignore", RuntimeWarning)  # a block with no match
         offset = np.nan_to_num(np.nanmedian(pad.reshape(nbk, ALIGN_BLOCK), axis=1))
     return np.where(moved, out - offset[np.arange(n) // ALIGN_BLOCK], pos)
-
-
-def _tukey(m: int, share: float) -> FloatArray:
-    """Tukey window of ``m`` samples: flat, with cosine tapers over ``share`` of it."""
-    x = np.linspace(0.0, 1.0, m)
-    edge = share / 2
-    w = np.ones(m)
-    lo, hi = x < edge, x > 1 - edge
-    w[lo] = 0.5 * (1 + np.cos(np.pi * (x[lo] / edge - 1)))
-    w[hi] = 0.5 * (1 + np.cos(np.pi * ((x[hi] - 1) / edge + 1)))
-    return w
 
 
 def _fiducials(w: FloatArray, g: float, half: int, fid: int
