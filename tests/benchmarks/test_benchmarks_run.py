@@ -46,3 +46,23 @@ def test_batch_speed_reads_process_cpu() -> None:
     if not Path("/proc").is_dir():
         pytest.skip("reads /proc")
     assert batch_speed._tree_cpu_s(os.getpid()) > 0
+
+
+def test_apex_only_leaves_the_apex_times_and_restores_the_matching() -> None:
+    # benchmarks.ecg_noise.apex_only patches the detector's template matching out; a
+    # rename of what it patches must fail here, not in the next benchmark run.
+    from benchmarks.ecg_noise import apex_only
+    from hrv.detect import _ecg_beats
+    from tests.hrv.detect.test_ecg_rhythm import FS, PR_S, _ecg, _rsa_times
+
+    q = _rsa_times(70, 15, 0.05, 60.0, seed=1)
+    x = _ecg(61.0, q, q - PR_S)
+    kept = _ecg_beats._aligned
+    approx = np.rint(q * FS).astype(np.int64)
+    matched, _, apex = _ecg_beats.refine_peaks(x, FS, approx)
+    with apex_only():
+        plain, _, apex2 = _ecg_beats.refine_peaks(x, FS, approx)
+    assert _ecg_beats._aligned is kept
+    np.testing.assert_array_equal(plain, apex2)
+    np.testing.assert_array_equal(apex2, apex)
+    assert not np.array_equal(matched, apex)
